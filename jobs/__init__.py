@@ -1,0 +1,1 @@
+"""Job packages, one sub-package per family; discovered by ``rodan.jobs.registry``."""
