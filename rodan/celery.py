@@ -1,0 +1,36 @@
+"""The Celery application, configured for long image jobs.
+
+Messages are "run RunJob X with token T" and nothing else (JSON only). Acks
+are late and a message whose worker process died is handed back, prefetch is
+one so a long job never holds others hostage, and the database decides
+whether a (re)delivered message may still run (``rodan.engine.execution``).
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rodan.settings")
+
+app = Celery("rodan")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    task_default_queue="celery",
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+    include=["rodan.engine.tasks"],
+)
+
+
+@app.on_after_finalize.connect
+def _periodic_tasks(sender, **kwargs):
+    from django.conf import settings
+
+    sender.add_periodic_task(settings.RODAN_REAPER_INTERVAL, sender.signature("rodan.reap"), name="reap RunJobs")

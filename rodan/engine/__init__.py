@@ -1,0 +1,1 @@
+"""The workflow engine: validation, run expansion, scheduling, execution, reaping."""

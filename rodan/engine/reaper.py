@@ -1,0 +1,94 @@
+"""The periodic safety net: no RunJob stays "Processing" forever.
+
+It finds RunJobs whose worker died (heartbeat silent for longer than
+RODAN_HEARTBEAT_TIMEOUT, or its process gone on this host) and dispatches
+them again with a new token, or fails them with a clear error once they have
+used RODAN_MAX_ATTEMPTS. It re-sends RunJobs whose message was lost (never
+claimed while their queue is empty), frees interactive jobs whose working
+user expired, and schedules whatever is ready.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from rodan.engine.execution import _fail, claim_is_dead, settle_run
+from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock, schedule, send
+from rodan.models import RunJob, WorkflowRun
+from rodan.models.status import RunJobStatus
+
+logger = logging.getLogger(__name__)
+
+
+def queue_length(queue):
+    """Messages waiting in ``queue`` on the broker (0 when it does not exist yet)."""
+    from rodan.celery import app
+
+    try:
+        with app.connection_for_write() as conn, conn.channel() as channel:
+            return channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception:  # an undeclared queue holds nothing
+        return 0
+
+
+def _redispatch(run_job, now):
+    run_job.dispatch_token = uuid.uuid4().hex
+    run_job.dispatched_at = now
+    run_job.claimed_by = ""
+    run_job.save(update_fields=["dispatch_token", "dispatched_at", "claimed_by", "updated"])
+
+
+def _recover_dead_claims(now, to_send):
+    claimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING).exclude(claimed_by="")
+    for run_job in _lock(claimed.select_related("job")):
+        if not claim_is_dead(run_job, now):
+            continue
+        if run_job.attempts >= settings.RODAN_MAX_ATTEMPTS:
+            _fail(
+                run_job,
+                f"The worker running this job ({run_job.claimed_by}) stopped responding, "
+                f"{run_job.attempts} times in all; giving up.",
+                "Worker processes stop without finishing when they run out of memory, are killed, "
+                "or their machine goes away. Retry the run after fixing the cause.",
+            )
+            logger.error("RunJob %s failed: its workers kept dying", run_job.pk)
+        else:
+            logger.warning("RunJob %s: worker %s is gone; dispatching again", run_job.pk, run_job.claimed_by)
+            _redispatch(run_job, now)
+            to_send.append(run_job)
+
+
+def _recover_lost_messages(now, to_send):
+    cutoff = now - timedelta(seconds=settings.RODAN_DISPATCH_TIMEOUT)
+    unclaimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING, claimed_by="", dispatched_at__lt=cutoff)
+    empty_queues = {}
+    for run_job in _lock(unclaimed.select_related("job")):
+        queue = run_job.job.job_queue if run_job.job_id else "celery"
+        if queue not in empty_queues:
+            empty_queues[queue] = queue_length(queue) == 0
+        if empty_queues[queue]:
+            logger.warning("RunJob %s: its message was lost; dispatching again", run_job.pk)
+            _redispatch(run_job, now)
+            to_send.append(run_job)
+
+
+def reap():
+    """One pass of the safety net; returns counts of what it did."""
+    now = timezone.now()
+    to_send = []
+    with transaction.atomic():
+        _recover_dead_claims(now, to_send)
+        _recover_lost_messages(now, to_send)
+        transaction.on_commit(lambda: [send(run_job) for run_job in to_send])
+    expired = RunJob.objects.filter(
+        status=RunJobStatus.WAITING_FOR_INPUT, working_user_expiry__lt=now
+    ).update(working_user=None, working_user_token="", working_user_expiry=None)
+    for run_id in WorkflowRun.objects.filter(status__in=ACTIVE_RUN_STATUSES).values_list("pk", flat=True):
+        with transaction.atomic():
+            settle_run(run_id)
+    scheduled = schedule()
+    return {"redispatched": len(to_send), "expired_working_users": expired, "scheduled": scheduled}

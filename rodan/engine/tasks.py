@@ -1,0 +1,23 @@
+"""The Celery tasks: run one RunJob, reap dead workers' RunJobs, ping."""
+
+from rodan.celery import app
+
+
+@app.task(name="rodan.run_job", acks_late=True, reject_on_worker_lost=True)
+def run_job(runjob_id, token):
+    from rodan.engine.execution import execute
+
+    return execute(runjob_id, token)
+
+
+@app.task(name="rodan.reap")
+def reap():
+    from rodan.engine.reaper import reap as reap_runjobs
+
+    return reap_runjobs()
+
+
+@app.task(name="rodan.ping", ignore_result=False)
+def ping(value=None):
+    """Echo ``value``: health checks and the bare round-trip benchmark."""
+    return value

@@ -1,0 +1,34 @@
+"""The domain model (rodan-compat.md §1-3, §6), one module per concept."""
+
+from rodan.models.job import InputPortType, Job, OutputPortType, ResourceType
+from rodan.models.project import Project, UserPreference
+from rodan.models.resource import Label, Resource, ResourceList, ResourceListMembership
+from rodan.models.run import Input, Output, ResultsPackage, RunJob, WorkflowRun
+from rodan.models.status import RunJobStatus, RunStatus
+from rodan.models.workflow import Connection, InputPort, OutputPort, Workflow, WorkflowJob, WorkflowJobGroup
+
+__all__ = [
+    "Connection",
+    "Input",
+    "InputPort",
+    "InputPortType",
+    "Job",
+    "Label",
+    "Output",
+    "OutputPort",
+    "OutputPortType",
+    "Project",
+    "Resource",
+    "ResourceList",
+    "ResourceListMembership",
+    "ResourceType",
+    "ResultsPackage",
+    "RunJob",
+    "RunJobStatus",
+    "RunStatus",
+    "UserPreference",
+    "Workflow",
+    "WorkflowJob",
+    "WorkflowJobGroup",
+    "WorkflowRun",
+]

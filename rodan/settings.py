@@ -1,0 +1,167 @@
+"""Django settings, all from environment variables with safe embedded defaults.
+
+The embedded default needs no server: SQLite and kombu's filesystem broker,
+both under one data folder (``RODAN_DATA_DIR``). Production sets
+``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (RabbitMQ); the code
+path is the same.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import platformdirs
+
+
+def _env_bool(name, default=False):
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("RODAN_DATA_DIR") or platformdirs.user_data_dir("rodan")).resolve()
+
+
+def _secret_key():
+    """The key from the environment, else the one ``rodan up`` stored in the data folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    return "insecure-development-key-set-SECRET_KEY-in-production"
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("DEBUG")
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "rodan.apps.RodanConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "rodan.urls"
+WSGI_APPLICATION = "rodan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'rodan.sqlite3'}",
+        conn_max_age=0,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, workers and scheduler share the file: WAL lets readers run beside
+    # the writer, IMMEDIATE transactions take the write lock up front (no
+    # lock-upgrade deadlocks), and the timeout makes writers queue, not fail.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 60,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS = []
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "America/Montreal"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "static")
+MEDIA_URL = "/uploads/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media").resolve()
+# Largest accepted upload, in bytes (Django's own request limits use it too).
+DATA_UPLOAD_MAX_MEMORY_SIZE = _env_int("RODAN_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# -- Celery ---------------------------------------------------------------
+BROKER_DIR = DATA_DIR / "broker"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
+EMBEDDED_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "data_folder_in": str(BROKER_DIR / "messages"),
+        "data_folder_out": str(BROKER_DIR / "messages"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+    if EMBEDDED_BROKER
+    else {"confirm_publish": True}
+)
+CELERY_WORKER_CONCURRENCY = _env_int("CELERY_WORKER_CONCURRENCY", 1)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = _env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 100)
+#: Queues a worker consumes when none is named: every job queue Rodan knows.
+RODAN_QUEUES = os.environ.get("RODAN_QUEUES", "celery,Python3,GPU").split(",")
+
+# -- Engine ---------------------------------------------------------------
+#: Seconds between a running job's heartbeats, and silence after which its worker counts as dead.
+RODAN_HEARTBEAT_INTERVAL = float(os.environ.get("RODAN_HEARTBEAT_INTERVAL", 5))
+RODAN_HEARTBEAT_TIMEOUT = float(os.environ.get("RODAN_HEARTBEAT_TIMEOUT", 60))
+#: Seconds a dispatched RunJob may sit unclaimed while its queue is empty before it is re-sent.
+RODAN_DISPATCH_TIMEOUT = float(os.environ.get("RODAN_DISPATCH_TIMEOUT", 300))
+#: How often the reaper looks for dead workers' RunJobs.
+RODAN_REAPER_INTERVAL = float(os.environ.get("RODAN_REAPER_INTERVAL", 15))
+#: How many times one RunJob may be started before a dying worker makes it fail.
+RODAN_MAX_ATTEMPTS = _env_int("RODAN_MAX_ATTEMPTS", 3)
+#: Default per-job time limits in seconds (a job class may set its own).
+RODAN_SOFT_TIME_LIMIT = _env_int("RODAN_SOFT_TIME_LIMIT", 3600)
+RODAN_TIME_LIMIT = _env_int("RODAN_TIME_LIMIT", 3900)
+#: Seconds an interactive job stays locked to the user who acquired it.
+RODAN_WORKING_USER_EXPIRY = _env_int("RODAN_WORKING_USER_EXPIRY", 999999)
+#: Extra importable packages loaded as job families, besides ``jobs.*`` and entry points.
+RODAN_JOB_PACKAGES = [p for p in os.environ.get("RODAN_JOB_PACKAGES", "").split(",") if p]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+AUTHENTICATION_BACKENDS = ["rodan.auth.EmailBackend"]

@@ -1,0 +1,91 @@
+"""Where files live under MEDIA_ROOT, and how they get there atomically.
+
+A resource's file is ``projects/<project>/resources/<resource>/original_file``
+(Rodan's layout). Files are first written elsewhere on the same file system,
+then renamed into place with ``os.replace``: a crash leaves either the old
+state or the new file, never a half-written file under the final name. A
+resource counts as ready only once its ``resource_file`` field is set, which
+happens in the same database transaction that follows the rename.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+ORIGINAL_FILE = "original_file"
+
+
+def media_root():
+    return Path(settings.MEDIA_ROOT)
+
+
+def resource_relative_path(resource):
+    return f"projects/{resource.project_id.hex}/resources/{resource.uuid.hex}/{ORIGINAL_FILE}"
+
+
+def absolute_path(resource):
+    """The absolute path of a ready resource's file."""
+    return str(media_root() / resource.resource_file)
+
+
+def install_file(resource, source_path):
+    """Move ``source_path`` into ``resource``'s place (same file system) and record it.
+
+    The caller saves ``resource``; until then the file is in place but the
+    resource is not ready, which is the safe side.
+    """
+    relative = resource_relative_path(resource)
+    target = media_root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source_path, target)
+    resource.resource_file = relative
+
+
+def store_stream(resource, chunks):
+    """Write an upload (an iterable of bytes) for ``resource`` through a temporary file."""
+    staging = work_root() / "uploads"
+    staging.mkdir(parents=True, exist_ok=True)
+    handle, temp_path = tempfile.mkstemp(dir=staging)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        install_file(resource, temp_path)
+    except BaseException:
+        Path(temp_path).unlink(missing_ok=True)
+        raise
+
+
+def store_copy(resource, source_path):
+    """Copy a local file in as ``resource``'s file."""
+    with open(source_path, "rb") as source:
+        store_stream(resource, iter(lambda: source.read(1 << 20), b""))
+
+
+def work_root():
+    """Scratch space on the same file system as the resources, so renames are atomic."""
+    return media_root() / "tmp"
+
+
+def runjob_workdir(runjob, token):
+    """A fresh, empty folder for one attempt of a RunJob's outputs."""
+    path = work_root() / "runjobs" / f"{runjob.uuid.hex}-{token}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def remove_workdir(path):
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def resources_for_paths(paths):
+    """The Resources whose files are at the given absolute paths."""
+    from rodan.models import Resource
+
+    root = media_root()
+    relative = [str(Path(p).resolve().relative_to(root)) for p in paths]
+    return Resource.objects.filter(resource_file__in=relative)

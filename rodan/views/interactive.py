@@ -1,0 +1,146 @@
+"""Interactive jobs in the browser (rodan-compat.md §2.11 and §4.4).
+
+A user acquires a waiting RunJob and gets a working URL holding a secret
+token; the URL serves the job's page and static files, and takes the
+submission, which the job's ``validate_my_user_input`` judges.
+"""
+
+import importlib
+import json
+import secrets
+from datetime import timedelta
+from datetime import timezone as dt_timezone
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.template import engines
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from rodan.engine import control
+from rodan.engine.execution import build_inputs, settings_for_job
+from rodan.jobs.base import WAITING_FOR_INPUT, ManualPhaseException
+from rodan.jobs.registry import get_registry
+from rodan.models import RunJob
+from rodan.models.status import RunJobStatus
+from rodan.permissions import can_view_project
+
+
+def _message(text, status):
+    return JsonResponse({"message": text}, status=status)
+
+
+def _utc(moment):
+    return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@api_view(["POST"])
+def acquire(request, run_job_id):
+    run_job = RunJob.objects.select_related("workflow_run__project").filter(pk=run_job_id).first()
+    if run_job is None or not can_view_project(request.user, run_job.workflow_run.project):
+        return Response({"detail": "Not found."}, status=404)
+    with transaction.atomic():
+        run_job = RunJob.objects.select_for_update().get(pk=run_job.pk)
+        if run_job.status != RunJobStatus.WAITING_FOR_INPUT:
+            return Response({"message": "This RunJob does not accept input now"}, status=400)
+        now = timezone.now()
+        held = run_job.working_user_id and run_job.working_user_expiry and run_job.working_user_expiry > now
+        if held and run_job.working_user_id != request.user.pk:
+            return Response({"message": "Previous working user has not expired yet."}, status=400)
+        if not held or not run_job.working_user_token:
+            run_job.working_user = request.user
+            run_job.working_user_token = secrets.token_hex(16)
+            run_job.working_user_expiry = now
+        run_job.working_user_expiry += timedelta(seconds=settings.RODAN_WORKING_USER_EXPIRY)
+        run_job.save(update_fields=["working_user", "working_user_token", "working_user_expiry", "updated"])
+    working_url = request.build_absolute_uri(f"/api/interactive/{run_job.pk}/{run_job.working_user_token}/")
+    return Response({"working_url": working_url, "working_user_expiry": _utc(run_job.working_user_expiry)})
+
+
+def _package_dir(job_class):
+    return Path(importlib.import_module(job_class.package_name()).__file__).parent
+
+
+def _safe_join(root, relative):
+    """``root/relative``, or None when ``relative`` is absolute or climbs out of ``root``."""
+    if not relative or relative.startswith("/") or ".." in Path(relative).parts:
+        return None
+    path = (root / relative).resolve()
+    return path if path.is_relative_to(root.resolve()) and path.is_file() else None
+
+
+def _user_input(request):
+    if request.content_type == "application/json":
+        return json.loads(request.body or b"null")
+    serialized = request.POST.get("__serialized__")
+    if serialized is None:
+        raise ValueError("send JSON, or a form field __serialized__ holding JSON")
+    return json.loads(serialized)
+
+
+@csrf_exempt
+def working(request, run_job_id, token, relpath=""):
+    if request.method not in ("GET", "POST"):
+        return _message("Method not allowed", 405)
+    run_job = RunJob.objects.filter(pk=run_job_id).first()
+    if run_job is None:
+        raise Http404("No such RunJob")
+    expired = not run_job.working_user_expiry or run_job.working_user_expiry <= timezone.now()
+    if not run_job.working_user_token or not secrets.compare_digest(run_job.working_user_token, token) or expired:
+        return _message("Permission denied", 401)
+    if run_job.status != RunJobStatus.WAITING_FOR_INPUT:
+        return _message("This RunJob does not accept input now", 400)
+    try:
+        job_class = get_registry().job_class(run_job.job_name)
+    except LookupError as exc:
+        return _message(str(exc), 503)
+    job = job_class()
+    inputs = build_inputs(run_job, for_interface=True)
+    arguments = settings_for_job(run_job.job_settings, job_class.settings)
+    if request.method == "GET":
+        return _serve(job, job_class, inputs, arguments, relpath)
+    return _submit(request, job, run_job, inputs, arguments, relpath)
+
+
+def _serve(job, job_class, inputs, arguments, relpath):
+    package_dir = _package_dir(job_class)
+    if relpath:
+        static = package_dir / "static"
+        path = _safe_join(static, relpath.removeprefix("static/")) or _safe_join(static, relpath)
+        if path is None:
+            raise Http404("No such file")
+        return FileResponse(open(path, "rb"))
+    template_path, context = job.get_my_interface(inputs, arguments)
+    source = _safe_join(package_dir, template_path)
+    if source is None:
+        raise Http404("The job's interface template is missing")
+    template = engines["django"].from_string(source.read_text(encoding="utf-8"))
+    return HttpResponse(template.render(context))
+
+
+def _submit(request, job, run_job, inputs, arguments, relpath):
+    try:
+        user_input = _user_input(request)
+    except ValueError as exc:
+        return JsonResponse({"detail": f"Could not read the submission: {exc}"}, status=400)
+    job.url = relpath
+    try:
+        result = job.validate_my_user_input(inputs, arguments, user_input)
+    except ManualPhaseException as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
+    if isinstance(result, WAITING_FOR_INPUT):
+        control.keep_waiting(run_job, result.settings_update)
+        return HttpResponse(result.response if result.response is not None else b"")
+    if isinstance(result, dict) and "manual" in result:
+        return JsonResponse(result)
+    if not isinstance(result, dict):
+        return JsonResponse({"detail": "The job's validation returned no result."}, status=500)
+    try:
+        control.accept_user_input(run_job, result)
+    except control.InvalidTransition as exc:
+        return _message(str(exc), 400)
+    return HttpResponse(b"")
