@@ -1,0 +1,146 @@
+"""``rodan run``: an exported workflow over local files, through the engine.
+
+The pages become Resources of a project owned by a command-line user, the
+workflow is imported and validated, the run goes through the same scheduler
+and Celery workers as any other, and the end-point outputs are copied to the
+output folder: ``<OUTDIR>/<page>/<job> - <port>.<ext>`` for per-page jobs,
+``<OUTDIR>/<job> - <port>.<ext>`` for jobs that ran once for all pages.
+"""
+
+import shutil
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from rodan import storage
+from rodan.engine.expansion import AssignmentError, create_run
+from rodan.engine.serialization import SerializationError, import_workflow
+from rodan.engine.validation import WorkflowInvalid, validate_workflow
+from rodan.models import Input, InputPort, Output, Project, Resource, ResourceType, RunJob
+from rodan.models.status import RunJobStatus, RunStatus
+from rodan.resource_types import EXTENSIONS, OCTET_STREAM
+
+CLI_USER = "rodan-cli"
+TERMINAL_RUN_STATUSES = (RunStatus.FINISHED, RunStatus.CANCELLED)
+
+
+class BatchError(Exception):
+    """A reason the batch cannot run or did not finish, in one line."""
+
+
+def _identify(path):
+    try:
+        from rodan.identify import identify
+    except ImportError:  # identification is optional for the command line
+        return OCTET_STREAM
+    return identify(path)
+
+
+@transaction.atomic
+def prepare(doc, pages, extra_assignments=None, name=None):
+    """Import the workflow, upload the pages and return (workflow, {InputPort: [Resource]})."""
+    user, _ = get_user_model().objects.get_or_create(username=CLI_USER, defaults={"email": "rodan-cli@localhost"})
+    project, _ = Project.objects.get_or_create(name="Command-line runs", creator=user)
+    try:
+        workflow = import_workflow(project, doc, creator=user, name=name)
+    except SerializationError as exc:
+        raise BatchError(f"the workflow file is not a usable Rodan workflow: {exc.detail}") from None
+    interactive = workflow.workflow_jobs.filter(job__interactive=True).values_list("job__name", flat=True)
+    if interactive:
+        raise BatchError(
+            f"the workflow has interactive jobs ({', '.join(interactive)}); run it through `rodan up` instead"
+        )
+    try:
+        validate_workflow(workflow)
+    except WorkflowInvalid as exc:
+        raise BatchError(f"the workflow is not valid: {exc.error_code}: {exc.details[0]}") from None
+    ports = list(InputPort.objects.filter(workflow_job__workflow=workflow, extern=True).select_related("input_port_type"))
+    extra = dict(extra_assignments or {})
+    assignments = {}
+    for port in ports:
+        names = {port.label, port.input_port_type.name}
+        chosen = next((files for key, files in extra.items() if key in names), None)
+        if chosen is not None:
+            assignments[port] = [_upload(project, user, path) for path in chosen]
+    left = [port for port in ports if port not in assignments]
+    if len(left) > 1:
+        labels = ", ".join(f'"{p.input_port_type.name}"' for p in left)
+        raise BatchError(f"the workflow has several open input ports ({labels}); give the others with --input PORT=FILE")
+    if left:
+        assignments[left[0]] = [_upload(project, user, path) for path in pages]
+    return workflow, assignments
+
+
+def _upload(project, user, path):
+    path = Path(path)
+    if not path.is_file():
+        raise BatchError(f"{path}: no such file")
+    mimetype = _identify(path)
+    resource = Resource.objects.create(
+        name=path.stem, project=project, creator=user, resource_type=ResourceType.objects.get(mimetype=mimetype)
+    )
+    storage.store_copy(resource, path)
+    resource.save(update_fields=["resource_file"])
+    return resource
+
+
+def start(workflow, assignments):
+    try:
+        return create_run(workflow, assignments, name=workflow.name, key=lambda port: port.input_port_type.name)
+    except AssignmentError as exc:
+        raise BatchError(f"the pages do not fit the workflow: {exc.detail}") from None
+
+
+def progress(run):
+    """(finished RunJobs, all RunJobs, run status)."""
+    run.refresh_from_db(fields=["status"])
+    jobs = RunJob.objects.filter(workflow_run=run)
+    return jobs.filter(status=RunJobStatus.FINISHED).count(), jobs.count(), run.status
+
+
+def first_failure(run):
+    return RunJob.objects.filter(workflow_run=run, status=RunJobStatus.FAILED).order_by("finished_at").first()
+
+
+def wait(run, on_progress, poll=0.5, tick=None):
+    """Block until the run finishes or fails; ``tick`` runs on every poll (the reaper)."""
+    while True:
+        done, total, status = progress(run)
+        on_progress(done, total)
+        if status in TERMINAL_RUN_STATUSES:
+            return status
+        if status == RunStatus.FAILED:
+            return status
+        if tick is not None:
+            tick()
+        time.sleep(poll)
+
+
+def export_outputs(run, outdir):
+    """Copy the run's end-point outputs (those no RunJob of the run consumes); return their paths."""
+    outdir = Path(outdir)
+    consumed = set(Input.objects.filter(run_job__workflow_run=run).values_list("resource_id", flat=True))
+    written = []
+    outputs = Output.objects.filter(run_job__workflow_run=run).select_related(
+        "run_job", "resource__resource_type", "resource_list"
+    )
+    chain_names = {
+        r.uuid.hex: r.name for r in Resource.objects.filter(uuid__in=[o.run_job.resource_uuid for o in outputs if o.run_job.resource_uuid])
+    }
+    for output in outputs:
+        folder = outdir / chain_names[output.run_job.resource_uuid] if output.run_job.resource_uuid else outdir
+        stem = f"{output.run_job.job_name} - {output.output_port_type_name}"
+        members = []
+        if output.resource_id and output.resource_id not in consumed and output.resource.is_ready:
+            members = [(output.resource, folder / stem)]
+        elif output.resource_list_id:
+            members = [(r, folder / stem / r.name) for r in output.resource_list.ordered_resources() if r.is_ready]
+        for resource, target in members:
+            extension = EXTENSIONS.get(resource.resource_type.mimetype, "")
+            target = target.with_name(f"{target.name}.{extension}") if extension else target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(storage.absolute_path(resource), target)
+            written.append(target)
+    return written

@@ -1,0 +1,286 @@
+"""The ``rodan`` command: start the system, run workers, run a workflow over files.
+
+Every failure a user can cause ends in one line on stderr and a non-zero
+exit status; unexpected errors are logged with their traceback to the data
+folder's ``logs/cli.log`` and summarised in one line.
+"""
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+
+
+class CLIError(Exception):
+    """A problem the user can fix, reported in one line."""
+
+
+def _setup_django(data_dir=None):
+    """Point settings at ``data_dir`` (before Django reads them) and start Django."""
+    if data_dir is not None:
+        os.environ["RODAN_DATA_DIR"] = str(Path(data_dir).resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rodan.settings")
+    from django.conf import settings
+
+    from rodan.stack import prepare_data_dir
+
+    data = Path(os.environ.get("RODAN_DATA_DIR") or platformdirs.user_data_dir("rodan"))
+    prepare_data_dir(data)
+    import django
+
+    django.setup()
+    logging.getLogger().handlers[:] = [logging.FileHandler(data / "logs" / "cli.log")]
+    return settings, data
+
+
+def _migrate():
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _ensure_admin():
+    """Create the admin once: from ADMIN_USER/ADMIN_EMAIL/ADMIN_PASS, else with a printed password."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    users = get_user_model().objects
+    username = os.environ.get("ADMIN_USER")
+    if username:
+        user = users.filter(username=username).first()
+        if user is None:
+            password = os.environ.get("ADMIN_PASS")
+            if not password:
+                raise CLIError("ADMIN_USER is set but ADMIN_PASS is not")
+            user = users.create_superuser(username, os.environ.get("ADMIN_EMAIL", ""), password)
+            print(f"Created admin user {username}.")
+        Token.objects.get_or_create(user=user)
+        return
+    if users.filter(is_superuser=True).exists():
+        return
+    password = secrets.token_urlsafe(12)
+    user = users.create_superuser("admin", "admin@localhost", password)
+    Token.objects.get_or_create(user=user)
+    print(f"Created admin user: login admin@localhost, password {password} (shown once; set ADMIN_USER, ADMIN_EMAIL and ADMIN_PASS to choose)")
+
+
+def cmd_up(args):
+    settings, data = _setup_django(args.data)
+    from rodan.stack import Supervisor, beat_command, worker_command
+
+    _migrate()
+    _ensure_admin()
+    supervisor = Supervisor(log_dir=data / "logs")
+    supervisor.start("web", [sys.executable, "-m", "rodan.cli", "serve", "--host", args.host, "--port", str(args.port)])
+    for index in range(args.workers):
+        supervisor.start(f"worker{index + 1}", worker_command(settings.RODAN_QUEUES, args.concurrency, f"worker{index + 1}@%h"))
+    supervisor.start("scheduler", beat_command(data))
+    print(f"Rodan is running at http://{args.host}:{args.port}/api/ht/ (data in {data}; logs in {data / 'logs'})")
+    print("Press Ctrl-C to stop.")
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not stopping:
+            exited = supervisor.first_exited()
+            if exited:
+                label, code = exited
+                supervisor.stop()
+                raise CLIError(f"the {label} process stopped unexpectedly (exit {code}); see {data / 'logs' / (label + '.log')}")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    print("Stopping (running jobs may take a moment to finish)...")
+    supervisor.stop()
+    print("Stopped.")
+
+
+def cmd_serve(args):
+    _setup_django(args.data)
+    import waitress
+
+    from rodan.wsgi import application
+
+    waitress.serve(application, host=args.host, port=args.port, threads=args.threads, ident="rodan")
+
+
+def cmd_worker(args):
+    settings, _ = _setup_django(args.data)
+    from rodan.stack import worker_command
+
+    queues = args.queue or settings.RODAN_QUEUES
+    command = worker_command(
+        queues,
+        args.concurrency or settings.CELERY_WORKER_CONCURRENCY,
+        args.name or f"{'-'.join(queues)}@%h",
+        args.max_tasks_per_child,
+    )
+    os.execv(command[0], command)
+
+
+def cmd_migrate(args):
+    _setup_django(args.data)
+    _migrate()
+    print("Database up to date; jobs registered.")
+
+
+def cmd_jobs(args):
+    _setup_django(args.data)
+    from rodan.jobs.registry import get_registry
+
+    registry = get_registry()
+    for name, cls in sorted(registry.jobs.items()):
+        print(f"{name}\t{cls.category}\t{cls.job_queue()}\t{cls.package_name()}")
+    for package, family in registry.families.items():
+        if not family.available:
+            print(f"unavailable: {package}: {family.error}", file=sys.stderr)
+
+
+def _parse_inputs(values):
+    assignments = {}
+    for value in values or []:
+        port, sep, files = value.partition("=")
+        if not sep or not files:
+            raise CLIError(f"--input {value!r}: expected PORT=FILE[,FILE...]")
+        assignments[port] = files.split(",")
+    return assignments
+
+
+def cmd_run(args):
+    workflow_path = Path(args.workflow)
+    try:
+        doc = json.loads(workflow_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CLIError(f"{workflow_path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CLIError(f"{workflow_path}: not JSON ({exc})") from None
+    missing = [page for page in args.pages if not Path(page).is_file()]
+    if missing:
+        raise CLIError(f"{missing[0]}: no such file")
+    if not args.pages and not args.input:
+        raise CLIError("give at least one page")
+    data_dir = args.data or tempfile.mkdtemp(prefix="rodan-run-")
+    settings, data = _setup_django(data_dir)
+    from tqdm import tqdm
+
+    from rodan import batch
+    from rodan.engine.reaper import reap
+    from rodan.stack import Supervisor, worker_command
+
+    _migrate()
+    workflow, assignments = batch.prepare(doc, args.pages, _parse_inputs(args.input))
+    supervisor = Supervisor(log_dir=data / "logs")
+    if settings.EMBEDDED_BROKER:
+        for index in range(args.workers):
+            supervisor.start(f"run-worker{index + 1}", worker_command(settings.RODAN_QUEUES, 1, f"run{index + 1}-{os.getpid()}@%h"))
+    last_reap = [time.monotonic()]
+
+    def tick():
+        if supervisor.first_exited():
+            label, code = supervisor.first_exited()
+            raise CLIError(f"worker {label} stopped unexpectedly (exit {code}); see {data / 'logs'}")
+        if time.monotonic() - last_reap[0] > settings.RODAN_REAPER_INTERVAL:
+            last_reap[0] = time.monotonic()
+            reap()
+
+    try:
+        run = batch.start(workflow, assignments)
+        with tqdm(total=0, unit="job", desc=workflow.name[:30], disable=args.quiet) as bar:
+
+            def on_progress(done, total):
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            status = batch.wait(run, on_progress, tick=tick)
+    finally:
+        supervisor.stop()
+    written = batch.export_outputs(run, args.output)
+    from rodan.models.status import RunStatus
+
+    if status != RunStatus.FINISHED:
+        failure = batch.first_failure(run)
+        where = ""
+        if failure is not None and failure.resource_uuid:
+            page = next((r.name for items in assignments.values() for r in items if r.uuid.hex == failure.resource_uuid), "")
+            where = f" on {page}" if page else ""
+        reason = f'"{failure.job_name}" failed{where}: {failure.error_summary}' if failure else "the run did not finish"
+        raise CLIError(f"{reason} ({len(written)} finished outputs written to {args.output})")
+    print(f"Wrote {len(written)} files to {args.output}")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="rodan", description="A Rodan-compatible workflow system for music-document images.")
+    parser.add_argument("--data", help="data folder (database, files, broker); default: the user's data folder")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the web app, workers and scheduler on embedded defaults")
+    up.add_argument("--host", default=DEFAULT_HOST)
+    up.add_argument("--port", type=int, default=DEFAULT_PORT)
+    up.add_argument("--workers", type=int, default=1, help="worker processes (each consumes every queue)")
+    up.add_argument("--concurrency", type=int, default=2, help="jobs each worker runs at once")
+    up.set_defaults(func=cmd_up)
+
+    serve = commands.add_parser("serve", help="serve the web app only")
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--queue", action="append", help="queue to consume (repeatable); default: every queue")
+    worker.add_argument("--concurrency", type=int, help="default: CELERY_WORKER_CONCURRENCY")
+    worker.add_argument("--max-tasks-per-child", type=int, help="default: CELERY_WORKER_MAX_TASKS_PER_CHILD")
+    worker.add_argument("--name", help="Celery node name")
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="create or update the database and register jobs")
+    migrate.set_defaults(func=cmd_migrate)
+
+    jobs = commands.add_parser("jobs", help="list the installed jobs and any unavailable job family")
+    jobs.set_defaults(func=cmd_jobs)
+
+    run = commands.add_parser("run", help="run an exported workflow over page files")
+    run.add_argument("workflow", help="a workflow exported from Rodan (JSON)")
+    run.add_argument("pages", nargs="*", help="page files for the workflow's open input port")
+    run.add_argument("-o", "--output", required=True, help="folder for the results")
+    run.add_argument("--input", action="append", help="PORT=FILE[,FILE...] for other open input ports")
+    run.add_argument("--workers", type=int, default=2, help="worker processes to start (embedded broker only)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CLIError as exc:
+        print(f"rodan: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rodan: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for the user: log it, say where
+        from rodan.batch import BatchError
+
+        if isinstance(exc, BatchError):
+            print(f"rodan: error: {exc}", file=sys.stderr)
+            return 1
+        logging.getLogger("rodan.cli").exception("unexpected error")
+        print(f"rodan: internal error: {type(exc).__name__}: {exc} (traceback in the data folder's logs/cli.log)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
