@@ -44,12 +44,13 @@ PNG_PIXEL_TYPES = {
     "image/png": None,
 }
 
+# Each with its article, for messages.
 _DESCRIPTIONS = {
-    "onebit": "one-bit (black and white)",
-    "greyscale": "8-bit greyscale",
-    "grey16": "16-bit greyscale",
-    "rgb": "RGB colour",
-    "rgba": "RGBA colour with alpha",
+    "onebit": "a one-bit (black and white) image",
+    "greyscale": "an 8-bit greyscale image",
+    "grey16": "a 16-bit greyscale image",
+    "rgb": "an RGB colour image",
+    "rgba": "an RGBA image (colour with alpha)",
 }
 
 # Pillow's decompression-bomb guard and its truncated-file switch are process-wide
@@ -196,7 +197,7 @@ def _describe(array):
     kind = pixel_type(array)
     if kind is None:
         return f"an array of {array.dtype} with shape {array.shape}, which is not an image pixel type"
-    return f"a {_DESCRIPTIONS[kind]} image"
+    return _DESCRIPTIONS[kind]
 
 
 def require_pixel_type(array, *expected):
@@ -213,7 +214,7 @@ def require_pixel_type(array, *expected):
         raise ValueError(f"unknown pixel types: {unknown}")
     if pixel_type(array) not in wanted:
         needed = " or ".join(_DESCRIPTIONS[kind] for kind in wanted)
-        raise ImageError(f"expected a {needed} image, got {_describe(array)}; convert the image first")
+        raise ImageError(f"expected {needed}, got {_describe(array)}; convert the image first")
     return array
 
 
