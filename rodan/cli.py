@@ -220,36 +220,37 @@ def cmd_run(args):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="rodan", description="A Rodan-compatible workflow system for music-document images.")
-    parser.add_argument("--data", help="data folder (database, files, broker); default: the user's data folder")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", help="data folder (database, files, broker); default: the user's data folder")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    up = commands.add_parser("up", help="start the web app, workers and scheduler on embedded defaults")
+    up = commands.add_parser("up", parents=[common], help="start the web app, workers and scheduler on embedded defaults")
     up.add_argument("--host", default=DEFAULT_HOST)
     up.add_argument("--port", type=int, default=DEFAULT_PORT)
     up.add_argument("--workers", type=int, default=1, help="worker processes (each consumes every queue)")
     up.add_argument("--concurrency", type=int, default=2, help="jobs each worker runs at once")
     up.set_defaults(func=cmd_up)
 
-    serve = commands.add_parser("serve", help="serve the web app only")
+    serve = commands.add_parser("serve", parents=[common], help="serve the web app only")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=cmd_serve)
 
-    worker = commands.add_parser("worker", help="run a Celery worker")
+    worker = commands.add_parser("worker", parents=[common], help="run a Celery worker")
     worker.add_argument("--queue", action="append", help="queue to consume (repeatable); default: every queue")
     worker.add_argument("--concurrency", type=int, help="default: CELERY_WORKER_CONCURRENCY")
     worker.add_argument("--max-tasks-per-child", type=int, help="default: CELERY_WORKER_MAX_TASKS_PER_CHILD")
     worker.add_argument("--name", help="Celery node name")
     worker.set_defaults(func=cmd_worker)
 
-    migrate = commands.add_parser("migrate", help="create or update the database and register jobs")
+    migrate = commands.add_parser("migrate", parents=[common], help="create or update the database and register jobs")
     migrate.set_defaults(func=cmd_migrate)
 
-    jobs = commands.add_parser("jobs", help="list the installed jobs and any unavailable job family")
+    jobs = commands.add_parser("jobs", parents=[common], help="list the installed jobs and any unavailable job family")
     jobs.set_defaults(func=cmd_jobs)
 
-    run = commands.add_parser("run", help="run an exported workflow over page files")
+    run = commands.add_parser("run", parents=[common], help="run an exported workflow over page files")
     run.add_argument("workflow", help="a workflow exported from Rodan (JSON)")
     run.add_argument("pages", nargs="*", help="page files for the workflow's open input port")
     run.add_argument("-o", "--output", required=True, help="folder for the results")

@@ -161,7 +161,7 @@ class Heartbeat(threading.Thread):
 
 
 def _locked(run_job_id):
-    return RunJob.objects.select_for_update().select_related("workflow_run", "job").filter(pk=run_job_id).first()
+    return RunJob.objects.select_for_update(of=("self",)).select_related("workflow_run", "job").filter(pk=run_job_id).first()
 
 
 def claim(run_job_id, token):

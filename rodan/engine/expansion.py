@@ -146,7 +146,7 @@ class _Expansion:
                 return mimetype
         return ordered[0]
 
-    def run(self):
+    def expand(self):
         for wfj_pk in topological_order(self.graph):
             wfj = self.workflow_jobs[wfj_pk]
             chains = range(self.chains) if wfj_pk in self.per_chain else [None]
@@ -232,7 +232,7 @@ def create_run(workflow, assignments, creator=None, name="", description=None, k
             description=description,
             status=RunStatus.PROCESSING,
         )
-        _Expansion(run, workflow, assignments).run()
+        _Expansion(run, workflow, assignments).expand()
         origin = [item.uuid.hex for items in assignments.values() for item in items if isinstance(item, Resource)]
         run.origin_resources = origin or None
         run.save(update_fields=["origin_resources"])

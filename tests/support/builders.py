@@ -1,0 +1,105 @@
+"""Building test data the way users do: upload files, import a workflow, run it."""
+
+import time
+import uuid
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+from rodan import storage
+from rodan.engine.expansion import create_run
+from rodan.engine.serialization import import_workflow
+from rodan.engine.validation import validate_workflow
+from rodan.models import InputPort, Project, Resource, ResourceType, RunJob
+
+STEP = "Test - Text step"
+
+
+def make_project(name=None):
+    user = get_user_model().objects.create_user(f"user-{uuid.uuid4().hex[:8]}", f"{uuid.uuid4().hex[:8]}@example.org", "pw")
+    return Project.objects.create(name=name or "test project", creator=user)
+
+
+def upload(project, path_or_text, name=None, mimetype="text/plain"):
+    """A ready Resource from a file path, or from text content."""
+    resource = Resource.objects.create(
+        name=name or "page", project=project, resource_type=ResourceType.objects.get(mimetype=mimetype)
+    )
+    if isinstance(path_or_text, Path):
+        storage.store_copy(resource, path_or_text)
+    else:
+        storage.store_stream(resource, [path_or_text.encode()])
+    resource.save()
+    return resource
+
+
+def chain_document(steps, job_name=STEP, in_port="Text input", out_port="Text output"):
+    """A serialized workflow of ``len(steps)`` jobs in a line, each with the given settings."""
+    jobs, connections, next_id = [], [], 1
+    for index, settings in enumerate(steps):
+        name = job_name[index] if isinstance(job_name, list) else job_name
+        inp = in_port[index] if isinstance(in_port, list) else in_port
+        out = out_port[index] if isinstance(out_port, list) else out_port
+        jobs.append(
+            {
+                "job_name": name,
+                "job_settings": settings,
+                "input_ports": [{"label": inp, "type": inp, "id": next_id}],
+                "output_ports": [{"label": out, "type": out, "id": next_id + 1}],
+                "appearance": {"x": index, "y": 0},
+            }
+        )
+        if index:
+            connections.append({"output_port": next_id - 1, "input_port": next_id})
+        next_id += 2
+    return {"__version__": 0.2, "name": "chain", "description": "", "workflow_jobs": jobs, "connections": connections}
+
+
+def step_settings(tag, **extra):
+    return {"Tag": tag, "Sleep": 0, "Ledger": "", "Fail unless exists": "", "Mode": "append", **extra}
+
+
+def valid_workflow(project, doc):
+    workflow = import_workflow(project, doc)
+    validate_workflow(workflow)
+    return workflow
+
+
+def run_over(workflow, resources):
+    """Start a run with ``resources`` on the workflow's single open input port."""
+    port = InputPort.objects.get(workflow_job__workflow=workflow, extern=True)
+    return create_run(workflow, {port: list(resources)})
+
+
+def wait_for(predicate, timeout=60, what="condition", interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def wait_run(run, statuses, timeout=90):
+    def reached():
+        run.refresh_from_db()
+        return run.status in statuses
+
+    summary = lambda: [(rj.job_name, rj.status, rj.error_summary) for rj in RunJob.objects.filter(workflow_run=run)]  # noqa: E731
+    try:
+        wait_for(reached, timeout, f"run status in {statuses}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; run status {run.status}; RunJobs {summary()}") from None
+    return run
+
+
+def output_texts(run, job_name=None):
+    """{chain resource name (or job name): text} of the run's finished end outputs."""
+    texts = {}
+    for run_job in RunJob.objects.filter(workflow_run=run).prefetch_related("outputs__resource"):
+        for output in run_job.outputs.all():
+            consumed = output.resource.inputs.exists()
+            if output.resource.is_ready and not consumed and (job_name in (None, run_job.job_name)):
+                texts[output.resource.name] = Path(storage.absolute_path(output.resource)).read_text()
+    return texts

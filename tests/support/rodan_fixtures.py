@@ -1,0 +1,93 @@
+"""Fixtures that start real processes: Celery workers and the beat scheduler."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+
+class Processes:
+    """Child processes of one test; all stopped (and their children killed) at teardown."""
+
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.started = []
+
+    def start(self, label, command, ready_text=None, timeout=60):
+        log_path = self.log_dir / f"{label}.log"
+        log = open(log_path, "ab")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process.log_path = log_path
+        self.started.append(process)
+        if ready_text:
+            deadline = time.monotonic() + timeout
+            while ready_text not in log_path.read_text(errors="replace"):
+                if process.poll() is not None:
+                    raise RuntimeError(f"{label} exited early:\n{log_path.read_text(errors='replace')[-3000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{label} not ready after {timeout}s:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.2)
+        return process
+
+    def stop_all(self):
+        for process in self.started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+
+@pytest.fixture
+def processes(tmp_path):
+    procs = Processes(tmp_path)
+    yield procs
+    procs.stop_all()
+
+
+@pytest.fixture
+def start_worker(processes, request):
+    """Start a real Celery worker consuming every queue; returns its Popen."""
+    from rodan.stack import worker_command
+
+    counter = iter(range(1, 100))
+
+    def start(concurrency=1, queues=("celery", "Python3", "GPU"), max_tasks_per_child=100):
+        index = next(counter)
+        name = f"test{index}-{os.getpid()}-{request.node.name[:20]}@%h"
+        command = worker_command(list(queues), concurrency, name, max_tasks_per_child, loglevel="INFO")
+        return processes.start(f"worker{index}", command, ready_text=" ready.")
+
+    return start
+
+
+@pytest.fixture
+def start_beat(processes, tmp_path):
+    """Start Celery beat, which sends the reaper task every RODAN_REAPER_INTERVAL."""
+    from rodan.stack import beat_command
+
+    def start():
+        return processes.start("beat", beat_command(tmp_path), ready_text="beat: Starting")
+
+    return start
+
+
+@pytest.fixture(autouse=True)
+def cancel_leftover_runs():
+    """Runs a test leaves active are cancelled, so later tests' schedulers ignore them."""
+    yield
+    from rodan.engine.control import cancel_run
+    from rodan.models import WorkflowRun
+    from rodan.models.status import RunStatus
+
+    for run in WorkflowRun.objects.filter(status__in=(RunStatus.PROCESSING, RunStatus.RETRYING, RunStatus.FAILED)):
+        cancel_run(run)
