@@ -157,6 +157,19 @@ def target_size(width, height, settings):
     return new_width, new_height
 
 
+def resize(image, size):
+    """``image`` resized to ``size`` (width, height): nearest pixel for one-bit, Lanczos otherwise.
+
+    Pillow resamples RGBA with premultiplied alpha, so transparent pixels do
+    not bleed their colour into the edges, and 16-bit greyscale at full depth.
+    """
+    if pixel_type(image) is None:
+        raise ImageError(f"cannot resize an array of {image.dtype} with shape {image.shape}")
+    method = Image.Resampling.NEAREST if image.dtype == bool else Image.Resampling.LANCZOS
+    resized = np.array(Image.fromarray(image).resize(size, method))
+    return resized.astype(image.dtype, copy=False)
+
+
 class ResizeImage(RodanTask):
     name = "Resize image"
     author = "Rodan contributors"
@@ -205,19 +218,6 @@ class ResizeImage(RodanTask):
     def test_my_task(self, testcase):
         result = _self_test(self, testcase, "Resized image", "image/rgb+png", {"Width": 14})
         testcase.assertEqual(result.shape, (10, 14, 3))
-
-
-def resize(image, size):
-    """``image`` resized to ``size`` (width, height): nearest pixel for one-bit, Lanczos otherwise.
-
-    Pillow resamples RGBA with premultiplied alpha, so transparent pixels do
-    not bleed their colour into the edges, and 16-bit greyscale at full depth.
-    """
-    if pixel_type(image) is None:
-        raise ImageError(f"cannot resize an array of {image.dtype} with shape {image.shape}")
-    method = Image.Resampling.NEAREST if image.dtype == bool else Image.Resampling.LANCZOS
-    resized = np.array(Image.fromarray(image).resize(size, method))
-    return resized.astype(image.dtype, copy=False)
 
 
 class ToTiff(RodanTask):
