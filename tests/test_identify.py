@@ -221,7 +221,7 @@ def test_a_character_cut_by_the_end_of_the_head_does_not_make_text_binary(write)
     assert write(body + b" more text\n") == "text/plain"
 
 
-def test_every_result_is_registered(write, tmp_path):
+def test_every_result_is_registered(write):
     results = {
         write(content)
         for content in [b"", b"\x00\x01", "plain", "<x/>", crafted_png(1, 1, 8, 0), crafted_png(1, 1, 8, 5)]

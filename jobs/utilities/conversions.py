@@ -4,7 +4,7 @@ Their names ("To RGB PNG", ...) differ from the Gamera catalogue's
 conversion jobs, which keep Gamera's names and pixels. These accept any
 image Pillow reads and write exactly the PNG flavour their output port
 promises, through ``rodan.imaging``. Every output entry gets the result, as
-Rodan's own conversion jobs do when a port is connected twice.
+Rodan's own conversion jobs do when an output port is used twice.
 """
 
 import numpy as np

@@ -247,7 +247,7 @@ def test_target_size(settings, expected):
     assert target_size(100, 40, settings) == expected
 
 
-def test_target_size_refuses_what_the_schema_would(monkeypatch):
+def test_target_size_refuses_what_the_schema_would():
     with pytest.raises(ValueError, match="Scale must be above 0"):
         target_size(100, 40, {"Scale": 0})
     with pytest.raises(ValueError, match="must not be negative"):
