@@ -121,6 +121,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "control_folder": str(BROKER_DIR / "control"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # Workers poll the folder; a short interval keeps dispatch latency low.
+        "polling_interval": 0.1,
     }
     if EMBEDDED_BROKER
     else {"confirm_publish": True}

@@ -6,6 +6,7 @@ longer its own and stops (rodan-compat.md §3 gives the transitions).
 """
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rodan.engine.scheduler import schedule_after_commit
@@ -67,12 +68,11 @@ def downstream_run_jobs(run_job):
     """``run_job`` and every RunJob that consumes, directly or not, what it produces."""
     found, frontier = {run_job.pk}, [run_job.pk]
     while frontier:
-        resources = Output.objects.filter(run_job_id__in=frontier).values_list("resource_id", flat=True)
-        lists = Output.objects.filter(run_job_id__in=frontier).values_list("resource_list_id", flat=True)
+        produced = Output.objects.filter(run_job_id__in=frontier)
         consumers = set(
-            Input.objects.filter(resource_id__in=[r for r in resources if r])
-            .values_list("run_job_id", flat=True)
-            .union(Input.objects.filter(resource_list_id__in=[r for r in lists if r]).values_list("run_job_id", flat=True))
+            Input.objects.filter(
+                Q(resource__in=produced.values("resource_id")) | Q(resource_list__in=produced.values("resource_list_id"))
+            ).values_list("run_job_id", flat=True)
         )
         frontier = list(consumers - found)
         found.update(frontier)

@@ -98,7 +98,7 @@ def test_redo_reruns_the_chosen_job_and_everything_downstream(start_worker, tmp_
     wait_run(run, {RunStatus.FINISHED})
     tags = [line.split()[0] for line in ledger.read_text().splitlines()]
     assert tags == ["a", "b", "c", "b", "c"]  # the first job did not run again
-    assert output_texts(run) == {"p": "p+a+b+c"}
+    assert output_texts(run) == {"Test - Text step - Text output": "p+a+b+c"}  # one page: not a batch
 
 
 def test_duplicated_message_runs_the_job_once(start_worker, tmp_path):
@@ -144,7 +144,7 @@ def test_worker_killed_mid_job_the_job_completes_elsewhere(start_worker, start_b
     assert run.status == RunStatus.FINISHED
     run_job = RunJob.objects.get(workflow_run=run)
     assert run_job.attempts == 2
-    assert output_texts(run) == {"p": "p+victim"}
+    assert output_texts(run) == {"Test - Text step - Text output": "p+victim"}
 
 
 def test_job_that_keeps_killing_its_worker_fails_with_a_clear_error(start_worker, start_beat, tmp_path, settings_env=None):
