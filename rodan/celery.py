@@ -28,9 +28,3 @@ app.conf.update(
     include=["rodan.engine.tasks"],
 )
 
-
-@app.on_after_finalize.connect
-def _periodic_tasks(sender, **kwargs):
-    from django.conf import settings
-
-    sender.add_periodic_task(settings.RODAN_REAPER_INTERVAL, sender.signature("rodan.reap"), name="reap RunJobs")

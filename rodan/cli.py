@@ -76,7 +76,7 @@ def _ensure_admin():
 
 def cmd_up(args):
     settings, data = _setup_django(args.data)
-    from rodan.stack import Supervisor, beat_command, worker_command
+    from rodan.stack import Supervisor, scheduler_command, worker_command
 
     _migrate()
     _ensure_admin()
@@ -84,7 +84,7 @@ def cmd_up(args):
     supervisor.start("web", [sys.executable, "-m", "rodan.cli", "serve", "--host", args.host, "--port", str(args.port)])
     for index in range(args.workers):
         supervisor.start(f"worker{index + 1}", worker_command(settings.RODAN_QUEUES, args.concurrency, f"worker{index + 1}@%h"))
-    supervisor.start("scheduler", beat_command(data))
+    supervisor.start("scheduler", scheduler_command())
     print(f"Rodan is running at http://{args.host}:{args.port}/api/ht/ (data in {data}; logs in {data / 'logs'})")
     print("Press Ctrl-C to stop.")
     stopping = []
@@ -125,6 +125,21 @@ def cmd_worker(args):
         args.max_tasks_per_child,
     )
     os.execv(command[0], command)
+
+
+def cmd_scheduler(args):
+    settings, _ = _setup_django(args.data)
+    import threading
+
+    from rodan.engine.reaper import run_forever
+
+    logging.getLogger().handlers[:] = [logging.StreamHandler()]
+    logging.getLogger().setLevel(logging.INFO)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print(f"scheduler: reaping every {settings.RODAN_REAPER_INTERVAL:g} seconds", flush=True)
+    run_forever(stop)
 
 
 def cmd_migrate(args):
@@ -243,6 +258,9 @@ def build_parser():
     worker.add_argument("--max-tasks-per-child", type=int, help="default: CELERY_WORKER_MAX_TASKS_PER_CHILD")
     worker.add_argument("--name", help="Celery node name")
     worker.set_defaults(func=cmd_worker)
+
+    scheduler = commands.add_parser("scheduler", parents=[common], help="run the periodic scheduler (the reaper)")
+    scheduler.set_defaults(func=cmd_scheduler)
 
     migrate = commands.add_parser("migrate", parents=[common], help="create or update the database and register jobs")
     migrate.set_defaults(func=cmd_migrate)

@@ -49,8 +49,9 @@ def worker_command(queues, concurrency, name, max_tasks_per_child=None, loglevel
     )
 
 
-def beat_command(data_dir):
-    return celery_command("beat", "-s", str(data_dir / "celerybeat-schedule"), "--loglevel", "INFO")
+def scheduler_command():
+    """The periodic scheduler: the reaper loop (``rodan scheduler``)."""
+    return [sys.executable, "-m", "rodan.cli", "scheduler"]
 
 
 class Supervisor:

@@ -9,6 +9,7 @@ user expired, and schedules whatever is ready.
 """
 
 import logging
+import threading
 import uuid
 from datetime import timedelta
 
@@ -92,3 +93,22 @@ def reap():
             settle_run(run_id)
     scheduled = schedule()
     return {"redispatched": len(to_send), "expired_working_users": expired, "scheduled": scheduled}
+
+
+def run_forever(stop=None):
+    """Reap every RODAN_REAPER_INTERVAL seconds until ``stop`` is set (the scheduler process).
+
+    The reaper runs in its own process, not as a Celery task: it must work
+    precisely when every worker is busy or gone.
+    """
+    from django.db import close_old_connections
+
+    stop = stop or threading.Event()
+    while not stop.wait(settings.RODAN_REAPER_INTERVAL):
+        try:
+            close_old_connections()
+            result = reap()
+            if any(result.values()):
+                logger.info("reaper: %s", result)
+        except Exception:  # a database or broker outage: log it and try again next round
+            logger.exception("reaper pass failed")

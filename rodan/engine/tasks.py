@@ -1,4 +1,4 @@
-"""The Celery tasks: run one RunJob, reap dead workers' RunJobs, ping."""
+"""The Celery tasks: run one RunJob, and ping (health checks and benchmarks)."""
 
 from rodan.celery import app
 
@@ -8,13 +8,6 @@ def run_job(runjob_id, token):
     from rodan.engine.execution import execute
 
     return execute(runjob_id, token)
-
-
-@app.task(name="rodan.reap")
-def reap():
-    from rodan.engine.reaper import reap as reap_runjobs
-
-    return reap_runjobs()
 
 
 @app.task(name="rodan.ping", ignore_result=False)

@@ -128,7 +128,7 @@ def _child_pids(parent):
     return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
 
-def test_worker_killed_mid_job_the_job_completes_elsewhere(start_worker, start_beat, tmp_path):
+def test_worker_killed_mid_job_the_job_completes_elsewhere(start_worker, start_scheduler, tmp_path):
     ledger = tmp_path / "ledger"
     project = make_project()
     workflow = valid_workflow(project, chain_document([step_settings("victim", Sleep=3, Ledger=str(ledger))]))
@@ -137,7 +137,7 @@ def test_worker_killed_mid_job_the_job_completes_elsewhere(start_worker, start_b
     wait_for(ledger.exists, 30, "the job to start")
     pid = int(ledger.read_text().split()[2])
     start_worker()
-    start_beat()
+    start_scheduler()
     os.kill(pid, signal.SIGKILL)  # the pool process running the job dies mid-job
     os.killpg(first.pid, signal.SIGKILL)  # and so does its whole worker
     wait_run(run, {RunStatus.FINISHED, RunStatus.FAILED}, timeout=90)
@@ -147,12 +147,12 @@ def test_worker_killed_mid_job_the_job_completes_elsewhere(start_worker, start_b
     assert output_texts(run) == {"Test - Text step - Text output": "p+victim"}
 
 
-def test_job_that_keeps_killing_its_worker_fails_with_a_clear_error(start_worker, start_beat, tmp_path, settings_env=None):
+def test_job_that_keeps_killing_its_worker_fails_with_a_clear_error(start_worker, start_scheduler, tmp_path):
     ledger = tmp_path / "ledger"
     project = make_project()
     workflow = valid_workflow(project, chain_document([step_settings("doomed", Sleep=30, Ledger=str(ledger))]))
     worker = start_worker()
-    start_beat()
+    start_scheduler()
     run = run_over(workflow, [upload(project, "p", name="p")])
     killed = set()
 

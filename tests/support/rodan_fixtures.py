@@ -71,12 +71,12 @@ def start_worker(processes, request):
 
 
 @pytest.fixture
-def start_beat(processes, tmp_path):
-    """Start Celery beat, which sends the reaper task every RODAN_REAPER_INTERVAL."""
-    from rodan.stack import beat_command
+def start_scheduler(processes):
+    """Start the periodic scheduler, which reaps every RODAN_REAPER_INTERVAL."""
+    from rodan.stack import scheduler_command
 
     def start():
-        return processes.start("beat", beat_command(tmp_path), ready_text="beat: Starting")
+        return processes.start("scheduler", scheduler_command(), ready_text="scheduler: reaping")
 
     return start
 
