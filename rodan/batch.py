@@ -18,9 +18,10 @@ from rodan import storage
 from rodan.engine.expansion import AssignmentError, create_run
 from rodan.engine.serialization import SerializationError, import_workflow
 from rodan.engine.validation import WorkflowInvalid, validate_workflow
-from rodan.models import Input, InputPort, Output, Project, Resource, ResourceType, RunJob
+from rodan.models import Input, InputPort, Output, Project, Resource, RunJob
 from rodan.models.status import RunJobStatus, RunStatus
-from rodan.resource_types import EXTENSIONS, OCTET_STREAM
+from rodan.resource_types import EXTENSIONS
+from rodan.uploads import UploadError, create_resource_from_path
 
 CLI_USER = "rodan-cli"
 TERMINAL_RUN_STATUSES = (RunStatus.FINISHED, RunStatus.CANCELLED)
@@ -28,14 +29,6 @@ TERMINAL_RUN_STATUSES = (RunStatus.FINISHED, RunStatus.CANCELLED)
 
 class BatchError(Exception):
     """A reason the batch cannot run or did not finish, in one line."""
-
-
-def _identify(path):
-    try:
-        from rodan.identify import identify
-    except ImportError:  # identification is optional for the command line
-        return OCTET_STREAM
-    return identify(path)
 
 
 @transaction.atomic
@@ -77,13 +70,10 @@ def _upload(project, user, path):
     path = Path(path)
     if not path.is_file():
         raise BatchError(f"{path}: no such file")
-    mimetype = _identify(path)
-    resource = Resource.objects.create(
-        name=path.stem, project=project, creator=user, resource_type=ResourceType.objects.get(mimetype=mimetype)
-    )
-    storage.store_copy(resource, path)
-    resource.save(update_fields=["resource_file"])
-    return resource
+    try:
+        return create_resource_from_path(project, path, creator=user)
+    except UploadError as exc:
+        raise BatchError(str(exc)) from None
 
 
 def start(workflow, assignments):

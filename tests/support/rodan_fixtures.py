@@ -91,3 +91,25 @@ def cancel_leftover_runs():
 
     for run in WorkflowRun.objects.filter(status__in=(RunStatus.PROCESSING, RunStatus.RETRYING, RunStatus.FAILED)):
         cancel_run(run)
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(processes):
+    """The web app served by ``rodan serve`` (waitress) on a free port; yields its base URL."""
+    import sys
+
+    import requests
+
+    port = free_port()
+    processes.start("web", [sys.executable, "-m", "rodan.cli", "serve", "--port", str(port)], ready_text="Serving on")
+    base = f"http://127.0.0.1:{port}"
+    assert requests.get(f"{base}/api/ht/", timeout=10).status_code == 200
+    return base
