@@ -183,7 +183,10 @@ def cmd_run(args):
         raise CLIError(f"{missing[0]}: no such file")
     if not args.pages and not args.input:
         raise CLIError("give at least one page")
-    data_dir = args.data or tempfile.mkdtemp(prefix="rodan-run-")
+    # On the embedded defaults a batch gets a private, throw-away system; with a
+    # broker configured it joins that deployment (its database, files, workers).
+    production = bool(os.environ.get("CELERY_BROKER_URL"))
+    data_dir = args.data or (None if production else tempfile.mkdtemp(prefix="rodan-run-"))
     settings, data = _setup_django(data_dir)
     from tqdm import tqdm
 
@@ -209,7 +212,8 @@ def cmd_run(args):
 
     try:
         run = batch.start(workflow, assignments)
-        with tqdm(total=0, unit="job", desc=workflow.name[:30], disable=args.quiet) as bar:
+        # disable=None: a progress bar on a terminal only, not in logs or pipes.
+        with tqdm(total=0, unit="job", desc=workflow.name[:30], disable=True if args.quiet else None) as bar:
 
             def on_progress(done, total):
                 bar.total = total
@@ -224,10 +228,11 @@ def cmd_run(args):
 
     if status != RunStatus.FINISHED:
         failure = batch.first_failure(run)
-        where = ""
-        if failure is not None and failure.resource_uuid:
-            page = next((r.name for items in assignments.values() for r in items if r.uuid.hex == failure.resource_uuid), "")
-            where = f" on {page}" if page else ""
+        pages = {r.uuid.hex: r.name for items in assignments.values() for r in items}
+        page = pages.get(failure.resource_uuid) if failure else None
+        if failure and page is None and len(pages) == 1:
+            page = next(iter(pages.values()))
+        where = f" on {page}" if page else ""
         reason = f'"{failure.job_name}" failed{where}: {failure.error_summary}' if failure else "the run did not finish"
         raise CLIError(f"{reason} ({len(written)} finished outputs written to {args.output})")
     print(f"Wrote {len(written)} files to {args.output}")

@@ -1,5 +1,7 @@
 """The interactive path end to end: wait for input, acquire, page, submit, resume."""
 
+import os
+
 import pytest
 import requests
 from builders import chain_document, make_project, output_texts, run_over, upload, valid_workflow, wait_for, wait_run
@@ -77,3 +79,38 @@ def test_job_stays_locked_to_its_working_user(start_worker, live_server):
     response = requests.post(f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(other.email, "pw"), timeout=10)
     assert response.status_code == 400
     assert response.json() == {"message": "Previous working user has not expired yet."}
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+def test_hello_page_in_a_real_browser(start_worker, live_server):
+    from playwright.sync_api import sync_playwright
+
+    project = make_project()
+    run, run_job = _waiting_run(project, start_worker)
+    working_url = _acquire(live_server, run_job, project.creator)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(working_url)
+        page.click("#submit")  # empty name: the browser's own validation keeps the form
+        assert page.locator("#message").inner_text() == ""
+        page.fill("#name", "x" * 101)  # maxlength in the page stops at 100
+        assert len(page.input_value("#name")) == 100
+        page.fill("#name", "Hildegard")
+        page.click("#submit")
+        page.wait_for_function("document.getElementById('message').textContent.includes('Submitted')")
+        assert page.is_disabled("#submit")
+        browser.close()
+    wait_run(run, {RunStatus.FINISHED})
+    assert output_texts(run) == {"Hello World - Interactive - Text output": "Hello Hildegard from the page"}
