@@ -1,0 +1,29 @@
+# The two commands of the README: `make up` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: up test install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	scripts/install-test-deps
+
+## Install, then start the web app, a worker and the scheduler on embedded defaults.
+up: install
+	$(BIN)/rodan up $(ARGS)
+
+## Install, then run every test on PostgreSQL + RabbitMQ, and again on the embedded backend.
+test: install-test
+	RODAN_TEST_BACKEND=services $(BIN)/pytest --junitxml=test-results/services.xml $(PYTEST_ARGS)
+	RODAN_TEST_BACKEND=embedded $(BIN)/pytest --junitxml=test-results/embedded.xml $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) test-results *.egg-info
