@@ -170,3 +170,16 @@ def test_job_that_keeps_killing_its_worker_fails_with_a_clear_error(start_worker
     assert run_job.status == RunJobStatus.FAILED
     assert "giving up" in run_job.error_summary and len(killed) == 3
     assert worker.poll() is None  # the worker itself kept serving
+
+
+def test_job_over_its_soft_time_limit_fails_clearly_and_the_worker_serves_on(start_worker):
+    project = make_project()
+    slow = valid_workflow(project, chain_document([step_settings("slow", Sleep=20)], job_name="Test - Time-boxed step"))
+    start_worker()
+    run = run_over(slow, [upload(project, "p", name="p")])
+    wait_run(run, {RunStatus.FAILED}, timeout=60)
+    run_job = RunJob.objects.get(workflow_run=run)
+    assert run_job.error_summary == "The job exceeded its time limit of 2 seconds and was stopped."
+    quick = valid_workflow(project, chain_document([step_settings("quick")], job_name="Test - Time-boxed step"))
+    follow_up = run_over(quick, [upload(project, "q", name="q")])
+    wait_run(follow_up, {RunStatus.FINISHED}, timeout=30)

@@ -58,3 +58,11 @@ class TextFanIn(RodanTask):
         texts = [Path(entry["resource_path"]).read_text() for entry in inputs["Texts"][0]]
         Path(outputs["Joined"][0]["resource_path"]).write_text("|".join(texts))
         return True
+
+
+class TimeBoxedStep(TextStep):
+    """The text step with its own short time limits: a job class may set them."""
+
+    name = "Test - Time-boxed step"
+    soft_time_limit = 2
+    time_limit = 30
