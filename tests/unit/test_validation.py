@@ -318,10 +318,24 @@ def test_failed_validation_leaves_extern_untouched(wfb):
     assert InputPort.objects.filter(workflow_job__workflow=wfb.workflow, extern=False).count() == 0
 
 
-def test_list_ports_connected_to_each_other_are_valid(wfb):
-    # Join texts' output is plain; a list output into a list input needs a list-output job:
-    # here the list input stays open and the plain output feeds a text step.
+def test_open_list_input_with_plain_output_into_plain_input_is_valid(wfb):
+    # Join texts takes a list and writes one text: its list input stays open, its output feeds a text step.
     join, step = wfb.job(JOIN), wfb.job(STEP)
     wfb.connect(join, step)
     validate_workflow(wfb.workflow)
     assert InputPort.objects.get(workflow_job=join).extern
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=KeyError,
+    reason="BUG: validation.job_graph raises KeyError when a connection's OutputPort belongs to a job of "
+    "another workflow (a WorkflowJob moved by PATCHing its workflow keeps its connections)",
+)
+def test_connection_from_a_job_of_another_workflow_is_reported(wfb, new_wfb):
+    a, b = wfb.chain(2)
+    other = new_wfb(wfb.project)
+    b.workflow = other.workflow  # the API allows changing a job's workflow (rodan-compat.md §2.7)
+    b.save()
+    with pytest.raises(WorkflowInvalid):
+        validate_workflow(other.workflow)
