@@ -1,0 +1,1 @@
+"""Benchmarks: engine overhead and throughput (``python -m bench.engine``)."""
