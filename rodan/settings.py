@@ -114,6 +114,8 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 EMBEDDED_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
+if EMBEDDED_BROKER:
+    CELERY_BROKER_TRANSPORT = "rodan.broker:Transport"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(BROKER_DIR / "messages"),
@@ -122,7 +124,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
         # Workers poll the folder; a short interval keeps dispatch latency low.
-        "polling_interval": 0.1,
+        "polling_interval": 0.05,
     }
     if EMBEDDED_BROKER
     else {"confirm_publish": True}

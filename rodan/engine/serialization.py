@@ -64,6 +64,24 @@ def _require(mapping, keys, path):
             raise SerializationError({f"{path}.{key}" if path else key: "This field is required."})
 
 
+def _require_type(value, kinds, path, what):
+    """Refuse a value of the wrong JSON type (booleans are not numbers here)."""
+    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        raise SerializationError({path: f"This field must be {what}."})
+
+
+def _check_port(port, path, types, seen, word, job):
+    _require(port, ["type", "id", "label"], path)
+    _require_type(port["type"], (str,), f"{path}.type", "a string")
+    _require_type(port["id"], (int, float), f"{path}.id", "a number")
+    _require_type(port["label"], (str,), f"{path}.label", "a string")
+    if port["type"] not in types:
+        raise SerializationError({f"{path}.type": f"{word} type {port['type']} does not exist for job {job.name}."})
+    if port["id"] in seen:
+        raise SerializationError({f"{path}.id": f"Duplicate {word} ID found."})
+    seen.add(port["id"])
+
+
 def _check_document(doc):
     """Validate the document completely before anything is written; return resolved jobs."""
     if not isinstance(doc, dict):
@@ -73,12 +91,18 @@ def _check_document(doc):
     if doc["__version__"] not in SUPPORTED_VERSIONS:
         raise SerializationError(f"Unsupported version of serialization format: {doc['__version__']}")
     _require(doc, ["name", "description", "workflow_jobs", "connections"], "")
-    if not isinstance(doc["workflow_jobs"], list) or not isinstance(doc["connections"], list):
-        raise SerializationError({"workflow_jobs": "workflow_jobs and connections must be lists."})
+    _require_type(doc["name"], (str,), "name", "a string")
+    _require_type(doc["description"], (str, type(None)), "description", "a string")
+    _require_type(doc["workflow_jobs"], (list,), "workflow_jobs", "a list")
+    _require_type(doc["connections"], (list,), "connections", "a list")
     input_ids, output_ids, jobs = set(), set(), []
     for index, entry in enumerate(doc["workflow_jobs"]):
         path = f"workflow_jobs[{index}]"
         _require(entry, ["job_name", "job_settings", "input_ports", "output_ports"], path)
+        _require_type(entry["job_name"], (str,), f"{path}.job_name", "a string")
+        _require_type(entry["job_settings"], (dict,), f"{path}.job_settings", "a JSON object")
+        for key in ("input_ports", "output_ports"):
+            _require_type(entry[key], (list,), f"{path}.{key}", "a list")
         job = Job.objects.filter(name=entry["job_name"]).first()
         if job is None:
             raise SerializationError({f"{path}.job_name": f"Job {entry['job_name']} does not exist in current Rodan installation."})
@@ -91,17 +115,13 @@ def _check_document(doc):
         }
         for key, seen, word in (("input_ports", input_ids, "InputPort"), ("output_ports", output_ids, "OutputPort")):
             for port_index, port in enumerate(entry[key]):
-                port_path = f"{path}.{key}[{port_index}]"
-                _require(port, ["type", "id", "label"], port_path)
-                if port["type"] not in types[key]:
-                    raise SerializationError({f"{port_path}.type": f"{word} type {port['type']} does not exist for job {job.name}."})
-                if port["id"] in seen:
-                    raise SerializationError({f"{port_path}.id": f"Duplicate {word} ID found."})
-                seen.add(port["id"])
+                _check_port(port, f"{path}.{key}[{port_index}]", types[key], seen, word, job)
         jobs.append((entry, job, types))
     for index, connection in enumerate(doc["connections"]):
         path = f"connections[{index}]"
         _require(connection, ["output_port", "input_port"], path)
+        for key in ("output_port", "input_port"):
+            _require_type(connection[key], (int, float), f"{path}.{key}", "a number")
         if connection["input_port"] not in input_ids:
             raise SerializationError({f"{path}.input_port": "Referencing an invalid InputPort ID."})
         if connection["output_port"] not in output_ids:
@@ -114,7 +134,7 @@ def import_workflow(project, doc, creator=None, name=None):
     """Create a (not yet valid) workflow in ``project`` from a serialized document."""
     jobs = _check_document(doc)
     workflow = Workflow.objects.create(
-        project=project, name=(name or doc["name"])[:100], description=doc["description"], creator=creator
+        project=project, name=(name or doc["name"])[:100], description=doc["description"] or "", creator=creator
     )
     inputs, outputs = {}, {}
     for entry, job, types in jobs:

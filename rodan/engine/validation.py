@@ -72,7 +72,15 @@ def _check_ports(workflow):
             raise WorkflowInvalid(
                 "IP_TYPE_MISMATCH", "The InputPort's type does not belong to its job.", {"inputports": [port]}
             )
-        if port.connections.count() > 1:
+        connections = list(port.connections.select_related("output_port__workflow_job"))
+        foreign = [c for c in connections if c.output_port.workflow_job.workflow_id != workflow.pk]
+        if foreign:
+            raise WorkflowInvalid(
+                "WF_NOT_CONNECTED",
+                "The InputPort is connected to a job of another workflow.",
+                {"inputports": [port], "connections": foreign},
+            )
+        if len(connections) > 1:
             raise WorkflowInvalid(
                 "IP_TOO_MANY_CONNECTIONS", "The InputPort has more than one Connection.", {"inputports": [port]}
             )

@@ -16,6 +16,8 @@ import logging
 import pkgutil
 from dataclasses import dataclass, field
 
+import jsonschema
+
 from django.conf import settings as django_settings
 from django.db import transaction
 
@@ -93,8 +95,13 @@ def check_job_metadata(cls):
     """Raise ValueError when a job class's declared metadata cannot be registered."""
     if not cls.name or not isinstance(cls.name, str):
         raise ValueError("a job needs a non-empty string name")
-    if not isinstance(cls.settings or {}, dict):
-        raise ValueError("settings must be a JSON Schema object")
+    if cls.settings is not None:
+        if not isinstance(cls.settings, dict):
+            raise ValueError("settings must be a JSON Schema object")
+        try:
+            jsonschema.Draft4Validator.check_schema(cls.settings)
+        except jsonschema.SchemaError as exc:
+            raise ValueError(f"settings are not a Draft-4 JSON Schema: {exc.message}") from None
     for direction in ("input_port_types", "output_port_types"):
         names = set()
         for port in getattr(cls, direction) or []:

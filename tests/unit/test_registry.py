@@ -225,22 +225,12 @@ def test_malformed_metadata_is_rejected(attributes, message):
         check_job_metadata(job_class(**attributes))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: registry.check_job_metadata tests `isinstance(cls.settings or {}, dict)`, so a falsy non-dict "
-    "settings ([] , '', 0) passes and register_jobs stores it as the job's schema",
-)
 @pytest.mark.parametrize("value", [[], "", 0])
 def test_falsy_non_object_settings_are_rejected(value):
     with pytest.raises(ValueError, match="JSON Schema object"):
         check_job_metadata(job_class(settings=value))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: registry.check_job_metadata does not check that settings is a valid Draft-4 schema; "
-    "{'type': 'objekt'} is registered and validate_workflow then crashes with jsonschema UnknownType",
-)
 def test_settings_that_are_not_a_draft4_schema_are_rejected():
     with pytest.raises(ValueError):
         check_job_metadata(job_class(settings={"type": "objekt"}))

@@ -326,12 +326,6 @@ def test_open_list_input_with_plain_output_into_plain_input_is_valid(wfb):
     assert InputPort.objects.get(workflow_job=join).extern
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="BUG: validation.job_graph raises KeyError when a connection's OutputPort belongs to a job of "
-    "another workflow (a WorkflowJob moved by PATCHing its workflow keeps its connections)",
-)
 def test_connection_from_a_job_of_another_workflow_is_reported(wfb, new_wfb):
     a, b = wfb.chain(2)
     other = new_wfb(wfb.project)
