@@ -81,7 +81,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'rodan.sqlite3'}",
-        conn_max_age=0,
+        # Workers keep their connection between jobs (a new PostgreSQL
+        # connection per RunJob cost more than the rest of a no-op job);
+        # health checks replace one the server dropped.
+        conn_max_age=_env_int("DATABASE_CONN_MAX_AGE", 300),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

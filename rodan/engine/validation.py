@@ -27,9 +27,20 @@ class WorkflowInvalid(Exception):
 
 
 def settings_errors(schema, job_settings):
-    """Draft-4 validation messages of ``job_settings`` against a job's schema."""
+    """Draft-4 validation messages of ``job_settings`` against a job's schema.
+
+    A setting the schema does not name is an error too (a misspelt name would
+    otherwise be silently ignored); ``@`` keys are the job's own state.
+    """
     validator = jsonschema.Draft4Validator(schema or {})
-    return [error.message for error in validator.iter_errors(job_settings)]
+    errors = [error.message for error in validator.iter_errors(job_settings)]
+    known = (schema or {}).get("properties")
+    if isinstance(job_settings, dict) and isinstance(known, dict):
+        for key in job_settings:
+            if key not in known and not key.startswith("@"):
+                names = ", ".join(f"'{name}'" for name in known) or "none"
+                errors.append(f"Unknown setting '{key}' (the job's settings are: {names})")
+    return errors
 
 
 def _check_workflow_job(wfj):

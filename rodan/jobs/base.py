@@ -54,6 +54,8 @@ class RodanTask:
     settings = {"job_queue": "celery", "type": "object"}
     input_port_types = []
     output_port_types = []
+    # Rodan jobs write ``return self.WAITING_FOR_INPUT(...)``.
+    WAITING_FOR_INPUT = WAITING_FOR_INPUT
     # Our extensions: per-job time limits in seconds (None: the configured default).
     soft_time_limit = None
     time_limit = None

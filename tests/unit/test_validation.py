@@ -333,3 +333,13 @@ def test_connection_from_a_job_of_another_workflow_is_reported(wfb, new_wfb):
     b.save()
     with pytest.raises(WorkflowInvalid):
         validate_workflow(other.workflow)
+
+
+def test_unknown_setting_name_is_reported_with_the_known_names(wfb):
+    (step,) = wfb.chain(1)
+    step.job_settings = {**step.job_settings, "tag": "misspelt"}
+    step.save()
+    with pytest.raises(WorkflowInvalid) as caught:
+        validate_workflow(wfb.workflow)
+    assert caught.value.error_code == "WFJ_INVALID_SETTINGS"
+    assert "Unknown setting 'tag'" in caught.value.details[0] and "'Tag'" in caught.value.details[0]
