@@ -39,11 +39,7 @@ BACKEND_TITLES = {
 #: Where each backend's rodan.ping results travel: over the broker, or as files (no server needed).
 PING_BACKEND_NAMES = {"services": "rpc://", "embedded": "file://"}
 #: Seconds of quiet after each ping + no-op pair, so both workers start every measurement idle.
-#: Celery's blocking loop for transports without event-loop support (the filesystem broker)
-#: performs a finished task's ack only when its 2-second ``drain_events`` call times out, and
-#: with prefetch 1 the worker takes nothing new until then; back-to-back work on the embedded
-#: backend is what the batch table shows.
-IDLE_GAP = {"services": 0.1, "embedded": 2.2}
+IDLE_GAP = {"services": 0.1, "embedded": 0.1}
 
 
 def page_image(seed, width, height):
@@ -231,7 +227,7 @@ def parse_args(argv=None):
     parser.add_argument("--runs", type=int, default=30, help="timed no-op runs and pings per backend (default 30)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs and pings first (default 2)")
     parser.add_argument(
-        "--gap", type=float, help="seconds of quiet between no-op runs (default 0.1 services, 2.2 embedded)"
+        "--gap", type=float, help="seconds of quiet between no-op runs (default 0.1)"
     )
     parser.add_argument("--pages", type=int, default=50, help="pages in the batch; 0 skips it (default 50)")
     parser.add_argument("--page-size", default="1200x1600", help="page images, WIDTHxHEIGHT (default 1200x1600)")
