@@ -16,6 +16,7 @@ from django.db import transaction
 
 from rodan import storage
 from rodan.engine.expansion import AssignmentError, create_run
+from rodan.engine.scheduler import has_pending_work
 from rodan.engine.serialization import SerializationError, import_workflow
 from rodan.engine.validation import WorkflowInvalid, validate_workflow
 from rodan.models import Input, InputPort, Output, Project, Resource, RunJob
@@ -76,11 +77,25 @@ def _upload(project, user, path):
         raise BatchError(str(exc)) from None
 
 
+def _describe(detail, assignments):
+    """Rodan's nested assignment error as one line naming the files: ``folio2: <msg>``."""
+    if not isinstance(detail, dict):
+        return "; ".join(map(str, detail))
+    parts = []
+    for port_name, problem in detail.items():
+        items = next((items for port, items in assignments.items() if port.input_port_type.name == port_name), [])
+        if isinstance(problem, dict):
+            parts += [f"{items[index].name}: {msgs[0]}" for index, msgs in problem.items()]
+        else:
+            parts.append(f"port {port_name}: {problem[0]}")
+    return "; ".join(parts)
+
+
 def start(workflow, assignments):
     try:
         return create_run(workflow, assignments, name=workflow.name, key=lambda port: port.input_port_type.name)
     except AssignmentError as exc:
-        raise BatchError(f"the pages do not fit the workflow: {exc.detail}") from None
+        raise BatchError(f"the pages do not fit the workflow: {_describe(exc.detail, assignments)}") from None
 
 
 def progress(run):
@@ -90,18 +105,23 @@ def progress(run):
     return jobs.filter(status=RunJobStatus.FINISHED).count(), jobs.count(), run.status
 
 
-def first_failure(run):
-    return RunJob.objects.filter(workflow_run=run, status=RunJobStatus.FAILED).order_by("finished_at").first()
+def failures(run):
+    """The run's failed RunJobs, earliest first."""
+    return list(RunJob.objects.filter(workflow_run=run, status=RunJobStatus.FAILED).order_by("finished_at"))
 
 
 def wait(run, on_progress, poll=0.5, tick=None):
-    """Block until the run finishes or fails; ``tick`` runs on every poll (the reaper)."""
+    """Block until the run finishes, or has failed and nothing else can still run.
+
+    A failed page does not stop the others (Rodan's rule): the batch goes on
+    until every RunJob that can run has. ``tick`` runs on every poll.
+    """
     while True:
         done, total, status = progress(run)
         on_progress(done, total)
         if status in TERMINAL_RUN_STATUSES:
             return status
-        if status == RunStatus.FAILED:
+        if status == RunStatus.FAILED and not has_pending_work(run.pk):
             return status
         if tick is not None:
             tick()

@@ -227,14 +227,17 @@ def cmd_run(args):
     from rodan.models.status import RunStatus
 
     if status != RunStatus.FINISHED:
-        failure = batch.first_failure(run)
+        failed = batch.failures(run)
+        if not failed:
+            raise CLIError(f"the run did not finish ({len(written)} finished outputs written to {args.output})")
         pages = {r.uuid.hex: r.name for items in assignments.values() for r in items}
-        page = pages.get(failure.resource_uuid) if failure else None
-        if failure and page is None and len(pages) == 1:
-            page = next(iter(pages.values()))
+        page = pages.get(failed[0].resource_uuid) or (next(iter(pages.values())) if len(pages) == 1 else None)
         where = f" on {page}" if page else ""
-        reason = f'"{failure.job_name}" failed{where}: {failure.error_summary}' if failure else "the run did not finish"
-        raise CLIError(f"{reason} ({len(written)} finished outputs written to {args.output})")
+        count = f"{len(failed)} jobs failed; the first: " if len(failed) > 1 else ""
+        raise CLIError(
+            f'{count}"{failed[0].job_name}" failed{where}: {failed[0].error_summary} '
+            f"({len(written)} finished outputs written to {args.output})"
+        )
     print(f"Wrote {len(written)} files to {args.output}")
 
 

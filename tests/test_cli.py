@@ -168,3 +168,26 @@ def test_rodan_up_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert "Traceback" not in stderr
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/api/ht/", timeout=2)
+
+
+def test_one_bad_page_does_not_stop_the_others(tmp_path, workflow_file):
+    pages = _pages(tmp_path, 3)
+    pages[1].write_bytes(pages[1].read_bytes()[:300])  # a truncated JPEG: identified, but unreadable
+    out = tmp_path / "out"
+    result = _rodan("run", str(workflow_file), *map(str, pages), "-o", str(out), "--workers", "2")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert '"To greyscale PNG" failed on folio002' in result.stderr
+    assert "(2 finished outputs written to" in result.stderr
+    assert sorted(p.parent.name for p in out.rglob("*.png")) == ["folio001", "folio003"]
+
+
+def test_a_file_of_the_wrong_type_is_named(tmp_path, workflow_file):
+    pages = _pages(tmp_path, 2)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a page")
+    result = _rodan("run", str(workflow_file), str(pages[0]), str(notes), "-o", str(tmp_path / "out"), "--workers", "1")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "rodan: error: the pages do not fit the workflow: notes: The resource type text/plain does not match the InputPort\n"
+    )

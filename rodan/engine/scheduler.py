@@ -35,17 +35,29 @@ def _lock(queryset):
     return queryset.select_for_update(skip_locked=skip, of=("self",) if skip else ())
 
 
-def claim_ready(run_ids=None):
-    """Move ready RunJobs to Processing with new tokens; return them (call inside a transaction)."""
+def candidates(run_ids=None):
+    """Scheduled RunJobs of active runs whose single-resource inputs all exist (lists: see _inputs_ready)."""
     unready_file = Input.objects.filter(run_job=OuterRef("pk"), resource__isnull=False, resource__resource_file="")
-    candidates = RunJob.objects.filter(
+    queryset = RunJob.objects.filter(
         status=RunJobStatus.SCHEDULED, workflow_run__status__in=ACTIVE_RUN_STATUSES
     ).exclude(Exists(unready_file))
     if run_ids is not None:
-        candidates = candidates.filter(workflow_run_id__in=list(run_ids))
+        queryset = queryset.filter(workflow_run_id__in=list(run_ids))
+    return queryset
+
+
+def has_pending_work(run_id):
+    """Whether anything of the run is running, or ready to run: false once a failed run has settled."""
+    if RunJob.objects.filter(workflow_run_id=run_id, status=RunJobStatus.PROCESSING).exists():
+        return True
+    return any(_inputs_ready(run_job) for run_job in candidates([run_id]))
+
+
+def claim_ready(run_ids=None):
+    """Move ready RunJobs to Processing with new tokens; return them (call inside a transaction)."""
     claimed = []
     now = timezone.now()
-    for run_job in _lock(candidates.select_related("job").order_by("created")):
+    for run_job in _lock(candidates(run_ids).select_related("job").order_by("created")):
         if not _inputs_ready(run_job):
             continue
         run_job.status = RunJobStatus.PROCESSING
