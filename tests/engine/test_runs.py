@@ -183,3 +183,31 @@ def test_job_over_its_soft_time_limit_fails_clearly_and_the_worker_serves_on(sta
     quick = valid_workflow(project, chain_document([step_settings("quick")], job_name="Test - Time-boxed step"))
     follow_up = run_over(quick, [upload(project, "q", name="q")])
     wait_run(follow_up, {RunStatus.FINISHED}, timeout=30)
+
+
+def test_lost_message_is_sent_again_by_the_scheduler(start_worker, start_scheduler, tmp_path):
+    """A RunJob marked dispatched whose message never reached the broker is not stuck forever."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rodan.engine import scheduler
+
+    project = make_project()
+    workflow = valid_workflow(project, chain_document([step_settings("lost")]))
+    sent = []
+    real_send = scheduler.send
+    scheduler.send = sent.append  # the publish is lost, e.g. a crash right after the commit
+    try:
+        run = run_over(workflow, [upload(project, "p", name="p")])
+    finally:
+        scheduler.send = real_send
+    assert len(sent) == 1
+    run_job = RunJob.objects.get(workflow_run=run)
+    assert run_job.status == RunJobStatus.PROCESSING and run_job.claimed_by == ""
+    RunJob.objects.filter(pk=run_job.pk).update(dispatched_at=timezone.now() - timedelta(seconds=60))
+    start_worker()
+    start_scheduler()
+    wait_run(run, {RunStatus.FINISHED}, timeout=60)
+    run_job.refresh_from_db()
+    assert run_job.dispatch_token != sent[0].dispatch_token and run_job.attempts == 1
