@@ -148,6 +148,17 @@ def cmd_migrate(args):
     print("Database up to date; jobs registered.")
 
 
+def cmd_setup(args):
+    """What a web container does before serving: migrate, the admin once, static files."""
+    _setup_django(args.data)
+    from django.core.management import call_command
+
+    _migrate()
+    _ensure_admin()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print("Database up to date; jobs registered; static files collected.")
+
+
 def cmd_jobs(args):
     _setup_django(args.data)
     from rodan.jobs.registry import get_registry
@@ -272,6 +283,9 @@ def build_parser():
 
     migrate = commands.add_parser("migrate", parents=[common], help="create or update the database and register jobs")
     migrate.set_defaults(func=cmd_migrate)
+
+    setup = commands.add_parser("setup", parents=[common], help="migrate, create the admin once, collect static files")
+    setup.set_defaults(func=cmd_setup)
 
     jobs = commands.add_parser("jobs", parents=[common], help="list the installed jobs and any unavailable job family")
     jobs.set_defaults(func=cmd_jobs)
