@@ -142,6 +142,19 @@ def cmd_scheduler(args):
     run_forever(stop)
 
 
+def cmd_worker_ping(args):
+    """Exit 0 when this host's worker for the queues answers a Celery ping (container health checks)."""
+    import socket
+
+    settings, _ = _setup_django(args.data)
+    from rodan.celery import app
+
+    name = args.name or f"{'-'.join(args.queue or settings.RODAN_QUEUES)}@{socket.gethostname()}"
+    if not app.control.ping(destination=[name], timeout=args.timeout):
+        raise CLIError(f"worker {name} did not answer within {args.timeout:g}s")
+    print(f"{name}: pong")
+
+
 def cmd_migrate(args):
     _setup_django(args.data)
     _migrate()
@@ -277,6 +290,12 @@ def build_parser():
     worker.add_argument("--max-tasks-per-child", type=int, help="default: CELERY_WORKER_MAX_TASKS_PER_CHILD")
     worker.add_argument("--name", help="Celery node name")
     worker.set_defaults(func=cmd_worker)
+
+    ping = commands.add_parser("worker-ping", parents=[common], help="check that this host's worker answers")
+    ping.add_argument("--queue", action="append", help="the worker's queues, as given to `rodan worker`")
+    ping.add_argument("--name", help="Celery node name (default: <queues>@<this host>)")
+    ping.add_argument("--timeout", type=float, default=5.0)
+    ping.set_defaults(func=cmd_worker_ping)
 
     scheduler = commands.add_parser("scheduler", parents=[common], help="run the periodic scheduler (the reaper)")
     scheduler.set_defaults(func=cmd_scheduler)

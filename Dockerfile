@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+# The Rodan worker image: Celery workers that run the jobs (see README.md).
+#
+# Base images are build arguments, defaulting to the official images, so the
+# same file builds with Docker and, where no registry is reachable, with
+# locally made bases (scripts/build-base-images, scripts/build-image).
+ARG NODE_IMAGE=node:20-bookworm-slim
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- Pixel and Neon browser front-ends -------------------------------------
+FROM ${NODE_IMAGE} AS frontends
+WORKDIR /src
+COPY jobs/ jobs/
+# Each interactive family keeps its front-end in jobs/<family>/frontend with a
+# package-lock.json; `npm ci` installs exactly that, `npm run build` writes dist/.
+RUN set -eu; \
+    for family in pixel neon; do \
+        mkdir -p "/out/$family"; \
+        if [ -f "jobs/$family/frontend/package.json" ]; then \
+            npm --prefix "jobs/$family/frontend" ci --no-audit --no-fund && \
+            npm --prefix "jobs/$family/frontend" run build; \
+            cp -r "jobs/$family/frontend/dist/." "/out/$family/"; \
+        fi; \
+    done
+
+# --- Gamera and the MusicStaves toolkit, compiled into wheels ---------------
+FROM ${PYTHON_IMAGE} AS wheels
+WORKDIR /src
+COPY pyproject.toml ./
+COPY gamera4-rodan/ gamera4-rodan/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    set -eu; \
+    python3 -m venv /opt/build && \
+    RODAN_WHEEL_DIR=/wheels gamera4-rodan/build-wheels /opt/build/bin/python && \
+    /opt/build/bin/pip wheel --quiet --no-deps --wheel-dir /wheels ./gamera4-rodan/musicstaves
+
+# --- the worker ---------------------------------------------------------------
+FROM ${PYTHON_IMAGE}
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    RODAN_DATA_DIR=/data \
+    CELERY_JOB_QUEUE=celery
+# Runtime libraries only: Gamera's image plugins link libtiff and libpng.
+RUN set -eu; \
+    apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libtiff6 libpng16-16 && \
+    rm -rf /var/lib/apt/lists/* && \
+    python3 -m venv /opt/venv && \
+    useradd --create-home --uid 1000 rodan && \
+    mkdir -p /data && chown rodan:rodan /data
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY rodan/ rodan/
+COPY jobs/ jobs/
+COPY --from=frontends /out/pixel/ jobs/pixel/static/build/
+COPY --from=frontends /out/neon/ jobs/neon/static/build/
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install --quiet --no-cache-dir --find-links /wheels ".[gamera]" /wheels/musicstaves-*.whl
+COPY scripts/start-celery scripts/wait-for-app scripts/start /usr/local/bin/
+USER 1000:1000
+VOLUME ["/data"]
+HEALTHCHECK --interval=60s --timeout=20s --start-period=60s --retries=3 \
+    CMD ["sh", "-c", "rodan worker-ping --queue \"$CELERY_JOB_QUEUE\" --timeout 10"]
+ENTRYPOINT ["/usr/local/bin/start-celery"]
