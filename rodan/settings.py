@@ -48,10 +48,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "corsheaders",
     "rodan.apps.RodanConfig",
 ]
 
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "rodan.api.errors.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,12 +162,38 @@ RODAN_WORKING_USER_EXPIRY = _env_int("RODAN_WORKING_USER_EXPIRY", 999999)
 RODAN_JOB_PACKAGES = [p for p in os.environ.get("RODAN_JOB_PACKAGES", "").split(",") if p]
 
 REST_FRAMEWORK = {
+    # Basic first: a 401 then carries ``WWW-Authenticate: Basic realm="api"`` (rodan-compat.md §1).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The browsable API comes first, so a request without Accept gets HTML, as from Rodan.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "rest_framework.renderers.JSONRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rodan.api.pagination.RodanPagination",
+    "DEFAULT_METADATA_CLASS": "rodan.api.metadata.RodanMetadata",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "rodan.api.errors.handle_exception",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rodan-compatible API",
+    "VERSION": "v3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+#: Seconds one Server-Sent Events stream stays open before the client reconnects.
+RODAN_EVENT_STREAM_SECONDS = _env_int("RODAN_EVENT_STREAM_SECONDS", 300)
+
+# CORS as Rodan configures it: any origin, with credentials (rodan-compat.md §1 CORS).
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = [
+    "accept", "accept-encoding", "authorization", "content-type", "dnt", "origin", "user-agent", "x-csrftoken",
+    "x-requested-with",
+]
+CORS_EXPOSE_HEADERS = ["Set-Cookie", "Vary", "Date"]
 
 LOGGING = {
     "version": 1,
