@@ -1,4 +1,6 @@
-from django.urls import path, re_path
+from django.conf import settings
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from rodan.views import health, interactive
 
@@ -10,4 +12,7 @@ urlpatterns = [
         interactive.working,
         name="interactive-working",
     ),
+    path("api/", include("rodan.api.urls")),
+    # Resource files and results packages, without auth, as Rodan serves them (rodan-compat.md §1 Files).
+    re_path(r"^uploads/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}, name="uploads"),
 ]

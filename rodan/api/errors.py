@@ -1,0 +1,57 @@
+"""Errors under ``/api/`` are JSON: ``{"detail": ...}``, never an HTML page or a traceback.
+
+An unexpected exception is logged with a short id, and the 500 reply quotes
+that id so an operator can find the traceback in the server log.
+"""
+
+import logging
+import uuid
+
+from django.http import JsonResponse
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger("rodan.api")
+
+
+def internal_error(request, exc):
+    error_id = uuid.uuid4().hex[:12]
+    logger.error("error %s on %s %s", error_id, request.method, request.path, exc_info=exc)
+    return {"detail": f"Internal server error (error id {error_id}); the server log has the details."}
+
+
+def handle_exception(exc, context):
+    """DRF's handler, and a logged JSON 500 for anything it does not know."""
+    response = exception_handler(exc, context)
+    if response is not None:
+        return response
+    from rest_framework.response import Response
+
+    return Response(internal_error(context["request"], exc), status=500)
+
+
+class ApiErrorMiddleware:
+    """JSON bodies for exceptions raised outside DRF views (and for unknown routes) under ``/api/``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not hasattr(response, "data")  # DRF's own replies are already in the requested format
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            detail = "Not found." if response.status_code == 404 else response.reason_phrase
+            return JsonResponse({"detail": detail}, status=response.status_code)
+        return response
+
+    def process_exception(self, request, exc):
+        if not request.path.startswith("/api/"):
+            return None
+        from django.http import Http404
+
+        if isinstance(exc, Http404):
+            return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse(internal_error(request, exc), status=500)

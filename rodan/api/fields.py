@@ -1,0 +1,37 @@
+"""Serializer fields shared by the API: hyperlinks scoped to the user's projects."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from rodan.api.permissions import scope
+
+
+class Link(serializers.HyperlinkedRelatedField):
+    """An absolute hyperlink; on input a full URL or a path (the host is ignored).
+
+    With ``project_path`` the objects it accepts are limited to the requesting
+    user's projects, so a reference to someone else's object reads as
+    "Invalid hyperlink - Object does not exist." and reveals nothing.
+    """
+
+    def __init__(self, view_name, project_path=None, **kwargs):
+        self.project_path = project_path
+        super().__init__(view_name=view_name, **kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.project_path is not None and queryset is not None:
+            request = self.context.get("request")
+            queryset = scope(queryset, self.project_path, getattr(request, "user", None))
+        return queryset
+
+
+def media_url(request, relative_path):
+    """Absolute URL of a file under MEDIA_ROOT, as served at ``/uploads/``."""
+    if not relative_path:
+        return None
+    return request.build_absolute_uri(f"{settings.MEDIA_URL}{relative_path}")
+
+
+def username_list():
+    return serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)

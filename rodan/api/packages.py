@@ -1,0 +1,106 @@
+"""Results packages (§2.10): a run's outputs zipped as a BagIt bag under MEDIA_ROOT.
+
+Mode 0 holds the endpoint outputs (those no other job of the run consumes)
+as ``data/<job> - <port>/<resource name>.<ext>``; mode 1 holds every output,
+one folder per resource, as ``data/<resource name>/<job> - <port>.<ext>``;
+mode 2 is not implemented (as in Rodan) and fails the package. The zip is
+written beside its final name and renamed into place.
+"""
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from rodan import storage
+from rodan.models import Input, Output, ResultsPackage
+from rodan.models.status import RunJobStatus
+
+BAGIT = "BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n"
+
+
+def package_relative_path(package):
+    return f"results_packages/{package.uuid.hex}.zip"
+
+
+def package_path(package):
+    return storage.media_root() / package_relative_path(package)
+
+
+def _extension(resource):
+    extension = resource.resource_type.extension
+    return f".{extension}" if extension else ""
+
+
+def _entries(package):
+    """(archive path, absolute file path) of every file the package holds."""
+    run = package.workflow_run
+    outputs = Output.objects.filter(run_job__workflow_run=run).select_related(
+        "run_job", "resource__resource_type", "resource_list"
+    )
+    if package.packaging_mode == 0:
+        consumed = Input.objects.filter(run_job__workflow_run=run).exclude(run_job__job_name="Labeler")
+        consumed_resources = set(consumed.values_list("resource", flat=True))
+        consumed_lists = set(consumed.values_list("resource_list", flat=True))
+        outputs = [
+            o for o in outputs if o.resource_id not in consumed_resources and o.resource_list_id not in consumed_lists
+        ]
+    entries, taken = [], set()
+    for output in outputs:
+        step = f"{output.run_job.job_name} - {output.output_port_type_name}"
+        files = [output.resource] if output.resource_id else output.resource_list.ordered_resources()
+        for resource in files:
+            if resource is None or not resource.is_ready:
+                continue
+            if package.packaging_mode == 0:
+                name = f"data/{step}/{resource.name}{_extension(resource)}"
+            else:
+                name = f"data/{resource.name}/{step}{_extension(resource)}"
+            stem, suffix = os.path.splitext(name)
+            counter = 1
+            while name in taken:
+                counter += 1
+                name = f"{stem} ({counter}){suffix}"
+            taken.add(name)
+            entries.append((name, storage.absolute_path(resource)))
+    return entries
+
+
+def _md5(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_package(package):
+    """Write ``package``'s zip and mark it finished, or failed with the reason."""
+    ResultsPackage.objects.filter(pk=package.pk).update(status=RunJobStatus.PROCESSING)
+    if package.packaging_mode not in (0, 1):
+        _finish(package, RunJobStatus.FAILED, "Packaging mode 2 is not implemented.")
+        return
+    entries = _entries(package)
+    target = package_path(package)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_path = tempfile.mkstemp(dir=target.parent, suffix=".partial")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temp_path, "w", zipfile.ZIP_DEFLATED) as bag:
+            bag.writestr("bagit.txt", BAGIT)
+            for name, path in entries:
+                bag.write(path, name)
+            bag.writestr("manifest-md5.txt", "".join(f"{_md5(path)}  {name}\n" for name, path in entries))
+        os.replace(temp_path, target)
+    except BaseException:
+        Path(temp_path).unlink(missing_ok=True)
+        raise
+    _finish(package, RunJobStatus.FINISHED)
+
+
+def _finish(package, status, error=""):
+    ResultsPackage.objects.filter(pk=package.pk).update(
+        status=status, percent_completed=100 if status == RunJobStatus.FINISHED else 0, error_summary=error
+    )
+    package.refresh_from_db()

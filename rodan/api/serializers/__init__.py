@@ -1,0 +1,1 @@
+"""Representations of rodan-compat.md §2, one module per area."""

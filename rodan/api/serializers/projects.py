@@ -1,0 +1,65 @@
+"""Projects (§2.3): a list representation with counts, a detail one with members' objects."""
+
+from rest_framework import serializers
+
+from rodan.api.fields import username_list
+from rodan.models import Project
+
+
+class ProjectListSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="project-detail")
+    creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    admins = username_list()
+    workers = username_list()
+    workflow_count = serializers.IntegerField(source="workflows.count", read_only=True)
+    resource_count = serializers.IntegerField(source="resources.count", read_only=True)
+    resourcelist_count = serializers.IntegerField(source="resourcelists.count", read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "url", "uuid", "name", "description", "creator", "admins", "workers", "created", "updated",
+            "workflow_count", "resource_count", "resourcelist_count",
+        ]
+
+
+class _NamedLink(serializers.Serializer):
+    url = serializers.SerializerMethodField()
+    name = serializers.CharField()
+
+    def get_url(self, obj):
+        view = self.context["view_name"]
+        return self.context["request"].build_absolute_uri(f"/api/{view}/{obj.pk}/")
+
+
+class ProjectDetailSerializer(ProjectListSerializer):
+    workflows = serializers.SerializerMethodField()
+    resources = serializers.SerializerMethodField()
+    resourcelists = serializers.SerializerMethodField()
+    admins_url = serializers.SerializerMethodField()
+    workers_url = serializers.SerializerMethodField()
+
+    class Meta(ProjectListSerializer.Meta):
+        fields = [
+            "url", "uuid", "name", "description", "creator", "created", "updated", "admins", "workers",
+            "workflows", "resources", "resourcelists", "admins_url", "workers_url",
+        ]
+
+    def _named(self, queryset, view_name):
+        context = {**self.context, "view_name": view_name}
+        return _NamedLink(queryset.only("pk", "name"), many=True, context=context).data
+
+    def get_workflows(self, project):
+        return self._named(project.workflows.all(), "workflow")
+
+    def get_resources(self, project):
+        return self._named(project.resources.all(), "resource")
+
+    def get_resourcelists(self, project):
+        return self._named(project.resourcelists.all(), "resourcelist")
+
+    def get_admins_url(self, project):
+        return self.context["request"].build_absolute_uri(f"/api/project/{project.pk}/admins/")
+
+    def get_workers_url(self, project):
+        return self.context["request"].build_absolute_uri(f"/api/project/{project.pk}/workers/")

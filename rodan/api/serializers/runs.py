@@ -1,0 +1,145 @@
+"""Workflow runs, run jobs, their inputs and outputs, results packages (§2.9-2.10)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from rodan.api.fields import Link, media_url
+from rodan.models import Input, Output, ResultsPackage, RunJob, Workflow, WorkflowRun
+from rodan.models.status import RunJobStatus, RunStatus
+
+MAX_PACKAGE_LIFETIME = timedelta(days=30)
+
+
+class WorkflowRunSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="workflowrun-detail")
+    project = serializers.HyperlinkedRelatedField(view_name="project-detail", read_only=True)
+    workflow = Link("workflow-detail", project_path="project", queryset=Workflow.objects)
+    creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    last_redone_runjob_tree = serializers.HyperlinkedRelatedField(view_name="runjob-detail", read_only=True)
+    resource_assignments = serializers.JSONField(write_only=True, required=False)
+
+    class Meta:
+        model = WorkflowRun
+        fields = [
+            "url", "uuid", "created", "updated", "project", "workflow", "creator", "status", "name",
+            "description", "last_redone_runjob_tree", "origin_resources", "resource_assignments",
+        ]
+        read_only_fields = ["origin_resources"]
+        extra_kwargs = {"status": {"required": False}}
+
+    def validate_status(self, status):
+        if self.instance is None and status != RunStatus.REQUEST_PROCESSING:
+            raise serializers.ValidationError("Can only create a WorkflowRun that requests processing.")
+        return status
+
+    def validate_workflow(self, workflow):
+        if self.instance is None and not workflow.valid:
+            raise serializers.ValidationError("Workflow must be valid before you can run it.")
+        return workflow
+
+    def validate(self, attrs):
+        if self.instance is None and "resource_assignments" not in attrs:
+            raise serializers.ValidationError({"resource_assignments": ["This field is required"]})
+        return attrs
+
+
+class RunJobSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="runjob-detail")
+    job = serializers.HyperlinkedRelatedField(view_name="job-detail", read_only=True)
+    workflow_run = serializers.HyperlinkedRelatedField(view_name="workflowrun-detail", read_only=True)
+    project = serializers.HyperlinkedRelatedField(
+        source="workflow_run.project", view_name="project-detail", read_only=True
+    )
+    inputs = serializers.HyperlinkedRelatedField(view_name="input-detail", many=True, read_only=True)
+    outputs = serializers.HyperlinkedRelatedField(view_name="output-detail", many=True, read_only=True)
+    working_user = serializers.HyperlinkedRelatedField(view_name="user-detail", read_only=True)
+    interactive_acquire = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RunJob
+        fields = [
+            "url", "uuid", "job", "job_name", "workflow_run", "project", "workflow_job_uuid", "resource_uuid",
+            "inputs", "outputs", "job_settings", "status", "created", "updated", "error_summary",
+            "error_details", "working_user", "working_user_expiry", "interactive_acquire",
+        ]
+        read_only_fields = fields
+
+    def get_interactive_acquire(self, run_job):
+        if run_job.status != RunJobStatus.WAITING_FOR_INPUT:
+            return None
+        return self.context["request"].build_absolute_uri(f"/api/interactive/{run_job.pk}/acquire/")
+
+
+class InputSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="input-detail")
+    input_port_type = serializers.HyperlinkedRelatedField(view_name="inputporttype-detail", read_only=True)
+    run_job = serializers.HyperlinkedRelatedField(view_name="runjob-detail", read_only=True)
+    resource = serializers.HyperlinkedRelatedField(view_name="resource-detail", read_only=True)
+
+    class Meta:
+        model = Input
+        fields = ["url", "uuid", "input_port_type_name", "input_port_type", "run_job", "resource"]
+        read_only_fields = fields
+
+
+class OutputSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="output-detail")
+    output_port_type = serializers.HyperlinkedRelatedField(view_name="outputporttype-detail", read_only=True)
+    run_job = serializers.HyperlinkedRelatedField(view_name="runjob-detail", read_only=True)
+    resource = serializers.HyperlinkedRelatedField(view_name="resource-detail", read_only=True)
+
+    class Meta:
+        model = Output
+        fields = ["url", "uuid", "output_port_type_name", "output_port_type", "run_job", "resource"]
+        read_only_fields = fields
+
+
+class ResultsPackageSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="resultspackage-detail")
+    workflow_run = Link("workflowrun-detail", project_path="project", queryset=WorkflowRun.objects)
+    creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    package_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ResultsPackage
+        fields = [
+            "url", "uuid", "created", "status", "percent_completed", "workflow_run", "packaging_mode", "creator",
+            "error_summary", "error_details", "expiry_time", "package_url",
+        ]
+        read_only_fields = ["percent_completed", "error_summary", "error_details"]
+        extra_kwargs = {"status": {"required": False}, "packaging_mode": {"required": True}}
+
+    def get_package_url(self, package):
+        from rodan.api.packages import package_relative_path
+
+        if package.status != RunJobStatus.FINISHED:
+            return None
+        # Rodan's URL has a double slash after /uploads/; clients may rely on it.
+        return media_url(self.context["request"], "/" + package_relative_path(package))
+
+    def validate_status(self, status):
+        if self.instance is None and status != RunJobStatus.PROCESSING:
+            raise serializers.ValidationError("Invalid status on creation")
+        if self.instance is not None and (
+            status != RunJobStatus.CANCELLED
+            or self.instance.status not in (RunJobStatus.SCHEDULED, RunJobStatus.PROCESSING)
+        ):
+            raise serializers.ValidationError("Invalid status update")
+        return status
+
+    def validate_packaging_mode(self, mode):
+        if mode not in (0, 1, 2):
+            raise serializers.ValidationError("Packaging mode must be 0, 1 or 2.")
+        return mode
+
+    def validate_expiry_time(self, expiry):
+        if expiry is not None and expiry > timezone.now() + MAX_PACKAGE_LIFETIME:
+            raise serializers.ValidationError("The expiry time must be at most 30 days away.")
+        return expiry
+
+    def validate(self, attrs):
+        if self.instance is not None and set(attrs) - {"status", "expiry_time"}:
+            raise serializers.ValidationError("Only the status and the expiry time of a package can change.")
+        return attrs

@@ -1,0 +1,290 @@
+"""Workflows and their parts (§2.7-2.8): jobs, groups, ports, connections.
+
+Structural changes (a job, port or connection added, removed or re-pointed,
+a job's settings changed) invalidate the workflow, as in Rodan; names,
+labels and appearance do not.
+"""
+
+from rest_framework import serializers
+
+from rodan.api.fields import Link
+from rodan.engine.validation import settings_errors
+from rodan.models import (
+    Connection,
+    InputPort,
+    InputPortType,
+    Job,
+    OutputPort,
+    OutputPortType,
+    Project,
+    Workflow,
+    WorkflowJob,
+    WorkflowJobGroup,
+)
+from rodan.models.workflow import default_appearance
+
+GROUPED = "A WorkflowJob in a WorkflowJobGroup can only have its job_settings changed."
+
+
+def invalidate(*workflows):
+    for workflow in {w.pk: w for w in workflows if w is not None}.values():
+        Workflow.objects.filter(pk=workflow.pk, valid=True).update(valid=False)
+
+
+def _refuse_if_grouped(workflow_job):
+    if workflow_job is not None and workflow_job.group_id:
+        raise serializers.ValidationError({"workflow_job": [GROUPED]})
+
+
+class InputPortSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="inputport-detail")
+    input_port_type = serializers.HyperlinkedRelatedField(
+        view_name="inputporttype-detail", queryset=InputPortType.objects.all()
+    )
+    workflow_job = Link("workflowjob-detail", project_path="workflow__project", queryset=WorkflowJob.objects)
+    connections = serializers.HyperlinkedRelatedField(view_name="connection-detail", many=True, read_only=True)
+    type_field = "input_port_type"
+
+    class Meta:
+        model = InputPort
+        fields = ["url", "uuid", "input_port_type", "label", "extern", "workflow_job", "connections"]
+        read_only_fields = ["extern"]
+        extra_kwargs = {"label": {"required": False}}
+
+    def validate(self, attrs):
+        _refuse_if_grouped(getattr(self.instance, "workflow_job", None))
+        _refuse_if_grouped(attrs.get("workflow_job"))
+        return attrs
+
+    def create(self, validated_data):
+        if not validated_data.get("label"):
+            validated_data["label"] = validated_data[self.type_field].name
+        port = super().create(validated_data)
+        invalidate(port.workflow_job.workflow)
+        return port
+
+    def update(self, instance, validated_data):
+        before = instance.workflow_job.workflow
+        structural = any(
+            key in validated_data and validated_data[key] != getattr(instance, key)
+            for key in ("workflow_job", self.type_field)
+        )
+        port = super().update(instance, validated_data)
+        if structural:
+            invalidate(before, port.workflow_job.workflow)
+        return port
+
+
+class OutputPortSerializer(InputPortSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="outputport-detail")
+    output_port_type = serializers.HyperlinkedRelatedField(
+        view_name="outputporttype-detail", queryset=OutputPortType.objects.all()
+    )
+    input_port_type = None
+    type_field = "output_port_type"
+
+    class Meta:
+        model = OutputPort
+        fields = ["url", "uuid", "output_port_type", "label", "extern", "workflow_job", "connections"]
+        read_only_fields = ["extern"]
+        extra_kwargs = {"label": {"required": False}}
+
+
+class ConnectionSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="connection-detail")
+    input_port = Link(
+        "inputport-detail", project_path="workflow_job__workflow__project", queryset=InputPort.objects
+    )
+    output_port = Link(
+        "outputport-detail", project_path="workflow_job__workflow__project", queryset=OutputPort.objects
+    )
+
+    class Meta:
+        model = Connection
+        fields = ["url", "uuid", "input_port", "output_port", "offset_x", "offset_y"]
+
+    def validate(self, attrs):
+        input_port = attrs.get("input_port") or self.instance.input_port
+        output_port = attrs.get("output_port") or self.instance.output_port
+        if input_port.workflow_job.workflow_id != output_port.workflow_job.workflow_id:
+            raise serializers.ValidationError("The InputPort is not in the same workflow as the OutputPort.")
+        return attrs
+
+    def create(self, validated_data):
+        connection = super().create(validated_data)
+        invalidate(connection.input_port.workflow_job.workflow)
+        return connection
+
+    def update(self, instance, validated_data):
+        before = instance.input_port.workflow_job.workflow
+        structural = any(
+            key in validated_data and validated_data[key] != getattr(instance, key)
+            for key in ("input_port", "output_port")
+        )
+        connection = super().update(instance, validated_data)
+        if structural:
+            invalidate(before, connection.input_port.workflow_job.workflow)
+        return connection
+
+
+def schema_defaults(schema):
+    """``{property: default}`` for every property of a job's settings schema that has one."""
+    properties = (schema or {}).get("properties") or {}
+    return {name: spec["default"] for name, spec in properties.items() if isinstance(spec, dict) and "default" in spec}
+
+
+class WorkflowJobSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="workflowjob-detail")
+    workflow = Link("workflow-detail", project_path="project", queryset=Workflow.objects)
+    job = serializers.HyperlinkedRelatedField(view_name="job-detail", queryset=Job.objects.all())
+    job_name = serializers.CharField(source="job.name", read_only=True)
+    job_description = serializers.CharField(source="job.description", read_only=True)
+    group = serializers.HyperlinkedRelatedField(view_name="workflowjobgroup-detail", read_only=True)
+    input_ports = InputPortSerializer(many=True, read_only=True)
+    output_ports = OutputPortSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WorkflowJob
+        fields = [
+            "url", "uuid", "created", "updated", "workflow", "job", "job_name", "job_description",
+            "job_settings", "name", "group", "input_ports", "output_ports", "appearance",
+        ]
+        extra_kwargs = {"name": {"required": False}, "job_settings": {"required": False}}
+
+    def validate(self, attrs):
+        if self.instance is not None and self.instance.group_id and set(attrs) - {"job_settings"}:
+            raise serializers.ValidationError(GROUPED)
+        job = attrs.get("job") or self.instance.job
+        if "job_settings" in attrs or self.instance is None:
+            settings = attrs.get("job_settings")
+            if settings is None and self.instance is None:
+                settings = schema_defaults(job.settings)
+            elif settings is None:
+                settings = self.instance.job_settings
+            errors = settings_errors(job.settings, settings)
+            if errors:
+                raise serializers.ValidationError({"job_settings": errors})
+            attrs["job_settings"] = settings
+        return attrs
+
+    def create(self, validated_data):
+        validated_data.setdefault("name", validated_data["job"].name.rsplit(".", 1)[-1])
+        validated_data.setdefault("appearance", default_appearance())
+        workflow_job = super().create(validated_data)
+        invalidate(workflow_job.workflow)
+        return workflow_job
+
+    def update(self, instance, validated_data):
+        before = instance.workflow
+        structural = any(
+            key in validated_data and validated_data[key] != getattr(instance, key)
+            for key in ("workflow", "job", "job_settings")
+        )
+        workflow_job = super().update(instance, validated_data)
+        if structural:
+            invalidate(before, workflow_job.workflow)
+        return workflow_job
+
+
+class WorkflowJobGroupSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="workflowjobgroup-detail")
+    workflow = serializers.HyperlinkedRelatedField(view_name="workflow-detail", read_only=True)
+    origin = serializers.HyperlinkedRelatedField(view_name="workflow-detail", read_only=True)
+    workflow_jobs = Link(
+        "workflowjob-detail", project_path="workflow__project", queryset=WorkflowJob.objects, many=True
+    )
+
+    class Meta:
+        model = WorkflowJobGroup
+        fields = [
+            "url", "uuid", "name", "description", "created", "updated", "appearance", "workflow", "origin",
+            "workflow_jobs",
+        ]
+
+    def validate_workflow_jobs(self, workflow_jobs):
+        if not workflow_jobs:
+            raise serializers.ValidationError("A group needs at least one WorkflowJob.")
+        if len({wfj.workflow_id for wfj in workflow_jobs}) > 1:
+            raise serializers.ValidationError("All WorkflowJobs must belong to the same workflow.")
+        return workflow_jobs
+
+    def create(self, validated_data):
+        workflow_jobs = validated_data.pop("workflow_jobs")
+        group = WorkflowJobGroup.objects.create(workflow=workflow_jobs[0].workflow, **validated_data)
+        WorkflowJob.objects.filter(pk__in=[w.pk for w in workflow_jobs]).update(group=group)
+        return group
+
+    def update(self, instance, validated_data):
+        workflow_jobs = validated_data.pop("workflow_jobs", None)
+        if workflow_jobs is not None and workflow_jobs[0].workflow_id != instance.workflow_id:
+            raise serializers.ValidationError({"workflow_jobs": ["The group cannot move to another workflow."]})
+        instance = super().update(instance, validated_data)
+        if workflow_jobs is not None:
+            instance.workflow_jobs.update(group=None)
+            WorkflowJob.objects.filter(pk__in=[w.pk for w in workflow_jobs]).update(group=instance)
+        return instance
+
+
+class WorkflowSerializer(serializers.HyperlinkedModelSerializer):
+    """The list representation, also used to create (``serialized`` imports a document)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="workflow-detail")
+    project = Link("project-detail", project_path="", queryset=Project.objects)
+    creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    serialized = serializers.JSONField(write_only=True, required=False)
+
+    class Meta:
+        model = Workflow
+        fields = ["url", "uuid", "name", "project", "description", "creator", "valid", "created", "updated", "serialized"]
+        extra_kwargs = {"name": {"required": False}}
+
+    def validate(self, attrs):
+        if self.instance is None:
+            if attrs.get("valid"):
+                raise serializers.ValidationError(
+                    {"valid": ["You can't create a valid workflow - it must be validated through a PATCH request."]}
+                )
+            if "serialized" not in attrs and not attrs.get("name"):
+                raise serializers.ValidationError({"name": ["This field is required."]})
+        return attrs
+
+    def create(self, validated_data):
+        from rodan.engine.serialization import SerializationError, import_workflow
+
+        if "serialized" in validated_data:
+            try:
+                return import_workflow(
+                    validated_data["project"],
+                    validated_data["serialized"],
+                    creator=validated_data.get("creator"),
+                    name=validated_data.get("name"),
+                )
+            except SerializationError as exc:
+                raise serializers.ValidationError({"serialized": exc.detail}) from None
+        validated_data.pop("valid", None)
+        return super().create(validated_data)
+
+
+class WorkflowDetailSerializer(WorkflowSerializer):
+    workflow_jobs = WorkflowJobSerializer(many=True, read_only=True)
+    workflow_runs = serializers.HyperlinkedRelatedField(view_name="workflowrun-detail", many=True, read_only=True)
+    workflow_input_ports = serializers.SerializerMethodField()
+    workflow_output_ports = serializers.SerializerMethodField()
+    workflow_connections = serializers.SerializerMethodField()
+
+    class Meta(WorkflowSerializer.Meta):
+        fields = WorkflowSerializer.Meta.fields + [
+            "workflow_jobs", "workflow_runs", "workflow_input_ports", "workflow_output_ports", "workflow_connections",
+        ]
+
+    def get_workflow_input_ports(self, workflow):
+        ports = InputPort.objects.filter(workflow_job__workflow=workflow, extern=True)
+        return InputPortSerializer(ports, many=True, context=self.context).data
+
+    def get_workflow_output_ports(self, workflow):
+        ports = OutputPort.objects.filter(workflow_job__workflow=workflow, extern=True)
+        return OutputPortSerializer(ports, many=True, context=self.context).data
+
+    def get_workflow_connections(self, workflow):
+        connections = Connection.objects.filter(input_port__workflow_job__workflow=workflow)
+        return ConnectionSerializer(connections, many=True, context=self.context).data

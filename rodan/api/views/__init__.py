@@ -1,0 +1,1 @@
+"""Thin DRF views over the serializers, permissions and the engine."""

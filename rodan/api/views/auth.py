@@ -1,0 +1,160 @@
+"""Login by email with a permanent token, the current user, and the account flows (§1 Auth, §2.2).
+
+Activation and password-reset mails carry Django's one-time tokens in the
+client's ``#activate/{uid}/{token}`` and ``#password-reset/{uid}/{token}``
+fragments; they go through Django's email backend (console by default).
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework import permissions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from rodan.api.serializers.users import NewUserSerializer, UserSerializer
+
+User = get_user_model()
+
+
+def _login_error(detail):
+    return Response({"is_logged_in": False, "detail": detail}, status=401)
+
+
+class TokenLogin(APIView):
+    """``POST auth/token/ {email, password}``: the user and their token."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    def post(self, request, format=None):
+        email, password = request.data.get("email"), request.data.get("password")
+        if not email:
+            return _login_error("You must supply an email.")
+        if not password:
+            return _login_error("You must supply a password.")
+        user = User.objects.filter(email__iexact=email).order_by("pk").first()
+        if user is None or not user.check_password(password):
+            return _login_error("Invalid email or password.")
+        if not user.is_active:
+            return Response({"is_logged_in": False, "detail": "Account is not activated."}, status=403)
+        token, _ = Token.objects.get_or_create(user=user)
+        body = UserSerializer(user, context={"request": request}).data
+        return Response({**body, "token": token.key})
+
+
+class ResetToken(APIView):
+    """``POST auth/reset-token/``: forget the token (logout); the next login makes a new one."""
+
+    def post(self, request, format=None):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class Me(APIView):
+    def get(self, request, format=None):
+        return Response(UserSerializer(request.user, context={"request": request}).data)
+
+    def put(self, request, format=None, partial=False):
+        serializer = UserSerializer(request.user, data=request.data, partial=partial, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+    def patch(self, request, format=None):
+        return self.put(request, format, partial=True)
+
+
+def _mail_link(user, fragment, subject):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    send_mail(subject, f"#{fragment}/{uid}/{token}", settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
+def _user_from_uid(data):
+    """The user a mailed ``{uid, token}`` pair names; ValidationError when it is wrong or used."""
+    try:
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(str(data.get("uid", "")))))
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        raise serializers.ValidationError({"uid": ["Invalid user id or user doesn't exist."]}) from None
+    if not default_token_generator.check_token(user, str(data.get("token", ""))):
+        raise serializers.ValidationError({"token": ["Invalid token for given user."]})
+    return user
+
+
+class Register(APIView):
+    """``POST auth/register/``: an inactive account and an activation mail."""
+
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request, format=None):
+        serializer = NewUserSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.save(is_active=False)
+        _mail_link(user, "activate", "Activate your account")
+        return Response({"username": user.username, "email": user.email, "id": user.pk}, status=201)
+
+
+class Activate(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request, format=None):
+        user = _user_from_uid(request.data)
+        if user.is_active:
+            return Response({"detail": "Stale token for given user."}, status=403)
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResendActivation(APIView):
+    """Always 204, so the route does not tell which emails have accounts."""
+
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request, format=None):
+        user = User.objects.filter(email__iexact=str(request.data.get("email", "")), is_active=False).first()
+        if user:
+            _mail_link(user, "activate", "Activate your account")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChangePassword(APIView):
+    def post(self, request, format=None):
+        new, current = request.data.get("new_password"), request.data.get("current_password")
+        if not current or not request.user.check_password(str(current)):
+            return Response({"current_password": ["Invalid password."]}, status=400)
+        if not new:
+            return Response({"new_password": ["This field is required."]}, status=400)
+        request.user.set_password(str(new))
+        request.user.save(update_fields=["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResetPassword(APIView):
+    """Always 204, so the route does not tell which emails have accounts."""
+
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request, format=None):
+        user = User.objects.filter(email__iexact=str(request.data.get("email", "")), is_active=True).first()
+        if user:
+            _mail_link(user, "password-reset", "Reset your password")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResetPasswordConfirm(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request, format=None):
+        user = _user_from_uid(request.data)
+        new = request.data.get("new_password")
+        if not new:
+            return Response({"new_password": ["This field is required."]}, status=400)
+        user.set_password(str(new))
+        user.save(update_fields=["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,29 @@
+"""What every project-scoped viewset shares: its queryset narrowed to the user's projects."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import viewsets
+from rest_framework.filters import OrderingFilter
+
+from rodan.api.permissions import scope
+
+FILTERS = [DjangoFilterBackend, OrderingFilter]
+
+
+class ScopedViewSet(viewsets.ModelViewSet):
+    """CRUD on objects of the user's projects; others are 404, as if they did not exist.
+
+    ``project_path`` is the ORM path from the model to its Project.
+    """
+
+    project_path = "project"
+    #: Set when ``project_path`` crosses a many-valued relation, which repeats rows.
+    distinct = False
+    filter_backends = FILTERS
+
+    def get_queryset(self):
+        queryset = scope(self.queryset.all(), self.project_path, self.request.user)
+        return queryset.distinct() if self.distinct else queryset
+
+
+class ScopedReadOnlyViewSet(ScopedViewSet, viewsets.ReadOnlyModelViewSet):
+    http_method_names = ["get", "head", "options"]

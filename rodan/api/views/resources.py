@@ -1,0 +1,118 @@
+"""Resources (upload, labels, archive), resource lists and labels (§2.5-2.6)."""
+
+import io
+import uuid
+import zipfile
+
+from django.db.models import ProtectedError
+from django.http import HttpResponse
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from rodan import storage
+from rodan.api import filters
+from rodan.api.serializers.resources import (
+    LabelSerializer,
+    ResourceListSerializer,
+    ResourceSerializer,
+    UploadSerializer,
+    apply_label_names,
+)
+from rodan.api.views.base import ScopedViewSet
+from rodan.models import Label, Resource, ResourceList, RunJob
+from rodan.uploads import UploadError, create_resource
+
+
+def file_name(resource):
+    extension = resource.resource_type.extension
+    return f"{resource.name}.{extension}" if extension else resource.name
+
+
+class ResourceViewSet(ScopedViewSet):
+    queryset = Resource.objects.select_related("resource_type", "creator", "project").prefetch_related("labels")
+    serializer_class = ResourceSerializer
+    filterset_class = filters.ResourceFilter
+    ordering_fields = ["name", "created", "updated", "resource_type", "processing_status", "creator"]
+    unpaginated_param = "no_page"
+
+    def create(self, request, *args, **kwargs):
+        """Multipart upload of one or more files; the reply is a JSON array of new Resources."""
+        data = {key: request.data.get(key) for key in ("project", "type", "label_names") if key in request.data}
+        data["files"] = request.FILES.getlist("files")
+        upload = UploadSerializer(data=data, context=self.get_serializer_context())
+        upload.is_valid(raise_exception=True)
+        created = []
+        for uploaded in upload.validated_data["files"]:
+            try:
+                resource = create_resource(
+                    upload.validated_data["project"],
+                    uploaded.name,
+                    uploaded.chunks(),
+                    creator=request.user,
+                    claimed_type=upload.validated_data.get("type"),
+                )
+            except UploadError as exc:
+                return Response({"files": [str(exc)]}, status=400)
+            apply_label_names(resource, upload.validated_data.get("label_names"))
+            created.append(resource)
+        return Response(self.get_serializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        resource = self.get_object()
+        in_use = RunJob.objects.filter(inputs__resource=resource).exists()
+        if in_use:
+            return Response({"Error": "The resource is used by a RunJob and cannot be deleted."}, status=409)
+        try:
+            resource.delete()
+        except ProtectedError:
+            return Response({"Error": "The resource is used by a RunJob and cannot be deleted."}, status=409)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=False, methods=["get"], url_path="archive")
+    def archive(self, request, format=None):
+        """``resources/archive/?resource_uuid=<u>&...``: the ready files as ``Archive.zip``."""
+        wanted = []
+        for value in request.query_params.getlist("resource_uuid"):
+            try:
+                wanted.append(uuid.UUID(value))
+            except ValueError:
+                continue  # a malformed id names no resource
+        resources = [r for r in self.get_queryset().filter(pk__in=wanted) if r.is_ready]
+        if not resources:
+            return Response({"detail": "No ready resources were found."}, status=400)
+        buffer = io.BytesIO()
+        names = set()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for resource in resources:
+                name = file_name(resource)
+                while name in names:
+                    name = f"{resource.uuid.hex[:8]}-{name}"
+                names.add(name)
+                archive.write(storage.absolute_path(resource), name)
+        response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="Archive.zip"'
+        return response
+
+
+class ResourceListViewSet(ScopedViewSet):
+    queryset = ResourceList.objects.select_related("project", "creator")
+    serializer_class = ResourceListSerializer
+    filterset_class = filters.ResourceListFilter
+    ordering_fields = ["name", "created", "updated"]
+
+    def perform_create(self, serializer):
+        serializer.save(creator=self.request.user)
+
+
+class LabelViewSet(ScopedViewSet):
+    """Labels on resources of the user's projects; they are created through ``label_names``."""
+
+    queryset = Label.objects.all()
+    serializer_class = LabelSerializer
+    project_path = "resources__project"
+    distinct = True
+    filterset_class = filters.LabelFilter
+    ordering_fields = ["name"]
+    unpaginated_param = "disable_pagination"
+    http_method_names = ["get", "put", "patch", "delete", "head", "options"]

@@ -1,0 +1,196 @@
+"""Workflow runs (create with resource assignments, cancel, retry, redo), run jobs,
+inputs, outputs and results packages (§2.9-2.10, §5.2)."""
+
+from urllib.parse import urlparse
+
+from django.db import transaction
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from rodan.api import filters
+from rodan.api.packages import build_package, package_path
+from rodan.api.permissions import scope
+from rodan.api.serializers import runs as s
+from rodan.api.views.base import ScopedReadOnlyViewSet, ScopedViewSet
+from rodan.engine import control
+from rodan.engine.expansion import AssignmentError, create_run
+from rodan.models import Input, InputPort, Output, Resource, ResourceList, ResultsPackage, RunJob, WorkflowRun
+from rodan.models.status import RunJobStatus, RunStatus
+
+#: The objects a resource assignment may name, by the URL name of their detail route.
+ASSIGNABLE = {
+    "inputport-detail": (InputPort, "workflow_job__workflow__project"),
+    "resource-detail": (Resource, "project"),
+    "resourcelist-detail": (ResourceList, "project"),
+}
+
+
+def _lookup(url, user, kinds):
+    """The object a hyperlink names, among the user's projects; ValueError with DRF's message."""
+    try:
+        match = resolve(urlparse(str(url)).path)
+    except Resolver404:
+        raise ValueError("Invalid hyperlink - No URL match.") from None
+    if match.url_name not in kinds:
+        raise ValueError("Invalid hyperlink - Incorrect URL match.")
+    model, project_path = ASSIGNABLE[match.url_name]
+    found = scope(model.objects.filter(pk=match.kwargs.get("pk")), project_path, user).first()
+    if found is None:
+        raise ValueError("Invalid hyperlink - Object does not exist.")
+    return found
+
+
+def resolve_assignments(value, user):
+    """``{port URL: [resource or list URL]}`` as ``{InputPort: [objects]}``; AssignmentError otherwise."""
+    if not isinstance(value, dict):
+        raise AssignmentError(["This field must be a JSON object"])
+    assignments = {}
+    for port_url, items in value.items():
+        try:
+            port = _lookup(port_url, user, {"inputport-detail"})
+        except ValueError as exc:
+            raise AssignmentError({port_url: [str(exc)]}) from None
+        if port in assignments:
+            raise AssignmentError({port_url: ["Assigned InputPort must be unsatisfied"]})
+        if not isinstance(items, list):
+            assignments[port] = items  # the engine reports the shape error
+            continue
+        resolved = []
+        for index, item in enumerate(items):
+            try:
+                resolved.append(_lookup(item, user, {"resource-detail", "resourcelist-detail"}))
+            except ValueError as exc:
+                raise AssignmentError({port_url: {index: [str(exc)]}}) from None
+        assignments[port] = resolved
+    return assignments
+
+
+class WorkflowRunViewSet(ScopedViewSet):
+    queryset = WorkflowRun.objects.select_related("creator", "project", "workflow")
+    serializer_class = s.WorkflowRunSerializer
+    filterset_class = filters.WorkflowRunFilter
+    ordering_fields = ["name", "created", "updated", "status", "creator"]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        url = lambda port: request.build_absolute_uri(f"/api/inputport/{port.pk}/")  # noqa: E731
+        try:
+            assignments = resolve_assignments(data["resource_assignments"], request.user)
+            run = create_run(
+                data["workflow"], assignments, creator=request.user, name=data.get("name", ""),
+                description=data.get("description"), key=url,
+            )
+        except AssignmentError as exc:
+            return Response({"resource_assignments": exc.detail}, status=400)
+        body = self.get_serializer(run).data
+        if data.get("status") == RunStatus.REQUEST_PROCESSING:
+            body["status"] = RunStatus.REQUEST_PROCESSING  # Rodan echoes the requested status
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        """``status`` 29 cancels, 31 retries; ``last_redone_runjob_tree`` redoes from a RunJob."""
+        run = self.get_object()
+        if not isinstance(request.data, dict):
+            return Response({"non_field_errors": ["Invalid data. Expected a dictionary."]}, status=400)
+        data = {key: request.data[key] for key in request.data}
+        requested = data.pop("status", None)
+        redo = data.pop("last_redone_runjob_tree", None)
+        changes = {key: data[key] for key in ("name", "description") if key in data}
+        serializer = self.get_serializer(run, data=changes, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if changes:  # saved before the engine rewrites the run, so the stale copy cannot undo it
+            serializer.save()
+        if requested is not None:
+            operations = {str(RunStatus.REQUEST_CANCELLING): control.cancel_run, str(RunStatus.REQUEST_RETRYING): control.retry_run}
+            operation = operations.get(str(requested))
+            if operation is None:
+                return Response({"status": ["Invalid status update"]}, status=400)
+            try:
+                operation(run)
+            except control.InvalidTransition:
+                return Response({"status": ["Invalid status update"]}, status=400)
+        if redo is not None:
+            error = self._redo(run, redo)
+            if error:
+                return Response({"last_redone_runjob_tree": [error]}, status=400)
+        run.refresh_from_db()
+        body = self.get_serializer(run).data
+        if requested is not None:
+            body["status"] = int(requested)  # Rodan echoes the requested status
+        return Response(body)
+
+    def _redo(self, run, url):
+        try:
+            match = resolve(urlparse(str(url)).path)
+        except Resolver404:
+            return "Invalid hyperlink - No URL match."
+        run_job = RunJob.objects.filter(pk=match.kwargs.get("pk"), workflow_run=run).first()
+        if match.url_name != "runjob-detail" or run_job is None:
+            return "Requested RunJob is not in this WorkflowRun."
+        try:
+            control.redo_from(run_job)
+        except control.InvalidTransition as exc:
+            return str(exc)
+        return None
+
+    def perform_destroy(self, run):
+        """Stop whatever still runs (workers notice through their heartbeat), then delete."""
+        with transaction.atomic():
+            RunJob.objects.filter(
+                workflow_run=run,
+                status__in=(RunJobStatus.SCHEDULED, RunJobStatus.PROCESSING, RunJobStatus.WAITING_FOR_INPUT),
+            ).update(status=RunJobStatus.CANCELLED, dispatch_token="", claimed_by="")
+            run.delete()
+
+
+class RunJobViewSet(ScopedReadOnlyViewSet):
+    queryset = RunJob.objects.select_related("workflow_run", "job", "working_user").prefetch_related("inputs", "outputs")
+    serializer_class = s.RunJobSerializer
+    project_path = "workflow_run__project"
+    filterset_class = filters.RunJobFilter
+    ordering_fields = ["created", "updated", "status", "job_name"]
+
+
+class InputViewSet(ScopedReadOnlyViewSet):
+    queryset = Input.objects.select_related("run_job", "input_port_type", "resource")
+    serializer_class = s.InputSerializer
+    project_path = "run_job__workflow_run__project"
+    filterset_class = filters.InputFilter
+    ordering_fields = ["created", "input_port_type_name"]
+
+
+class OutputViewSet(ScopedReadOnlyViewSet):
+    queryset = Output.objects.select_related("run_job", "output_port_type", "resource")
+    serializer_class = s.OutputSerializer
+    project_path = "run_job__workflow_run__project"
+    filterset_class = filters.OutputFilter
+    ordering_fields = ["created", "output_port_type_name"]
+
+
+class ResultsPackageViewSet(ScopedViewSet):
+    """Packages are built as soon as they are created; only a pending one may be cancelled."""
+
+    queryset = ResultsPackage.objects.select_related("workflow_run", "creator")
+    serializer_class = s.ResultsPackageSerializer
+    project_path = "workflow_run__project"
+    filterset_class = filters.ResultsPackageFilter
+    ordering_fields = ["created", "status"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        expiry = serializer.validated_data.get("expiry_time")
+        if expiry is None and not self.request.user.is_staff:
+            serializer.validated_data["expiry_time"] = timezone.now() + s.MAX_PACKAGE_LIFETIME
+        package = serializer.save(creator=self.request.user, status=RunJobStatus.SCHEDULED)
+        build_package(package)
+
+    def perform_destroy(self, package):
+        if package.status in (RunJobStatus.SCHEDULED, RunJobStatus.PROCESSING):
+            raise ValidationError({"status": ["A package cannot be deleted while it is being built."]})
+        package_path(package).unlink(missing_ok=True)
+        package.delete()

@@ -1,0 +1,49 @@
+"""Users (an unpaginated list) and user preferences (§2.2)."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import permissions, viewsets
+from rest_framework.response import Response
+
+from rodan.api import filters
+from rodan.api.permissions import IsSelfOrSuperuser
+from rodan.api.serializers.users import (
+    NewUserSerializer,
+    UserListSerializer,
+    UserPreferenceSerializer,
+    UserSerializer,
+)
+from rodan.api.views.base import FILTERS
+from rodan.models import UserPreference
+
+
+class UserViewSet(viewsets.ModelViewSet):
+    """Anyone logged in lists users (names only); a record in full is for its owner or a superuser."""
+
+    queryset = get_user_model().objects.order_by("pk")
+    permission_classes = [permissions.IsAuthenticated, IsSelfOrSuperuser]
+    filter_backends = FILTERS
+    filterset_class = filters.UserFilter
+    ordering_fields = ["username", "first_name", "last_name"]
+    pagination_class = None
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return UserListSerializer
+        return NewUserSerializer if self.action == "create" else UserSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = NewUserSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.save()
+        return Response({"username": user.username}, status=201)
+
+
+class UserPreferenceViewSet(viewsets.ModelViewSet):
+    serializer_class = UserPreferenceSerializer
+    permission_classes = [permissions.IsAuthenticated, IsSelfOrSuperuser]
+    filter_backends = FILTERS
+    ordering_fields = ["send_email"]
+
+    def get_queryset(self):
+        preferences = UserPreference.objects.order_by("uuid")
+        return preferences if self.request.user.is_superuser else preferences.filter(user=self.request.user)

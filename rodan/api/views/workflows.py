@@ -1,0 +1,139 @@
+"""Workflows (create, import, export, validate) and their jobs, groups, ports and connections."""
+
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from rodan.api import filters
+from rodan.api.serializers import workflows as s
+from rodan.api.views.base import ScopedViewSet
+from rodan.engine.serialization import export_workflow
+from rodan.engine.validation import WorkflowInvalid, validate_workflow
+from rodan.models import Connection, InputPort, OutputPort, Workflow, WorkflowJob, WorkflowJobGroup
+
+#: Where each kind of object named by a failed validation lives in the API.
+ASSOCIATED_VIEWS = {
+    "workflowjobs": "workflowjob",
+    "inputports": "inputport",
+    "outputports": "outputport",
+    "inputporttypes": "inputporttype",
+    "outputporttypes": "outputporttype",
+    "connections": "connection",
+}
+
+
+def _truthy(value):
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+class WorkflowViewSet(ScopedViewSet):
+    queryset = Workflow.objects.select_related("creator", "project")
+    filterset_class = filters.WorkflowFilter
+    ordering_fields = ["name", "created", "updated", "valid", "creator"]
+
+    def get_serializer_class(self):
+        return s.WorkflowSerializer if self.action in ("list", "create") else s.WorkflowDetailSerializer
+
+    def perform_create(self, serializer):
+        serializer.save(creator=self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        """``?export`` (any value) returns the workflow as a serialized document (§5.1)."""
+        if "export" in request.query_params:
+            return Response(export_workflow(self.get_object()))
+        return super().retrieve(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        """Fields change as usual; ``valid: true`` runs validation, which answers 409 on failure."""
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["Invalid data. Expected a dictionary."]})
+        data = {key: request.data[key] for key in request.data}  # a form's last value per key, like DRF
+        wants_valid = data.pop("valid", None)
+        if wants_valid is not None and not _truthy(wants_valid):
+            return Response({"valid": "Cannot invalidate a Workflow."}, status=400)
+        workflow = self.get_object()
+        serializer = self.get_serializer(workflow, data=data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        if wants_valid is not None:
+            try:
+                validate_workflow(workflow)
+            except WorkflowInvalid as exc:
+                return Response(self._invalid(exc), status=status.HTTP_409_CONFLICT)
+        workflow.refresh_from_db()
+        return Response(self.get_serializer(workflow).data)
+
+    def _invalid(self, exc):
+        build = self.request.build_absolute_uri
+        return {
+            "error_code": exc.error_code,
+            "details": exc.details,
+            "associated_objects": {
+                kind: [build(f"/api/{ASSOCIATED_VIEWS[kind]}/{obj.pk}/") for obj in objects]
+                for kind, objects in exc.associated_objects.items()
+            },
+        }
+
+
+class WorkflowJobViewSet(ScopedViewSet):
+    queryset = WorkflowJob.objects.select_related("job", "workflow").prefetch_related("input_ports", "output_ports")
+    serializer_class = s.WorkflowJobSerializer
+    project_path = "workflow__project"
+    filterset_class = filters.WorkflowJobFilter
+    ordering_fields = ["name", "created", "updated"]
+
+    def destroy(self, request, *args, **kwargs):
+        workflow_job = self.get_object()
+        if workflow_job.group_id:
+            return Response({"detail": s.GROUPED}, status=400)
+        s.invalidate(workflow_job.workflow)
+        workflow_job.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorkflowJobGroupViewSet(ScopedViewSet):
+    """Groups of jobs; deleting one only ungroups its jobs."""
+
+    queryset = WorkflowJobGroup.objects.select_related("workflow")
+    serializer_class = s.WorkflowJobGroupSerializer
+    project_path = "workflow__project"
+    filterset_class = filters.WorkflowJobGroupFilter
+    ordering_fields = ["name", "created", "updated"]
+
+
+class _PortViewSet(ScopedViewSet):
+    project_path = "workflow_job__workflow__project"
+
+    def destroy(self, request, *args, **kwargs):
+        port = self.get_object()
+        if port.workflow_job.group_id:
+            return Response({"detail": s.GROUPED}, status=400)
+        s.invalidate(port.workflow_job.workflow)
+        port.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InputPortViewSet(_PortViewSet):
+    queryset = InputPort.objects.select_related("workflow_job__workflow", "input_port_type")
+    serializer_class = s.InputPortSerializer
+    filterset_class = filters.InputPortFilter
+    ordering_fields = ["label"]
+
+
+class OutputPortViewSet(_PortViewSet):
+    queryset = OutputPort.objects.select_related("workflow_job__workflow", "output_port_type")
+    serializer_class = s.OutputPortSerializer
+    filterset_class = filters.OutputPortFilter
+    ordering_fields = ["label"]
+
+
+class ConnectionViewSet(ScopedViewSet):
+    queryset = Connection.objects.select_related("input_port__workflow_job", "output_port__workflow_job")
+    serializer_class = s.ConnectionSerializer
+    project_path = "input_port__workflow_job__workflow__project"
+    filterset_class = filters.ConnectionFilter
+    ordering_fields = ["uuid"]
+
+    def perform_destroy(self, connection):
+        s.invalidate(connection.input_port.workflow_job.workflow)
+        connection.delete()
