@@ -1,0 +1,1 @@
+"""Staff-removal ground truth and benchmark: ``python -m bench.staves``."""

@@ -1,0 +1,191 @@
+"""Staff finders: projection, Miyao, Dalitz. Each returns a list of ``Staff`` (top to bottom).
+
+All take a one-bit image (see ``runs.as_ink``), ``num_lines`` (lines per
+staff, 0 = the most frequent count found) and optionally the staff-line and
+staff-space heights (estimated from the image when not given).
+"""
+
+import numpy as np
+from scipy import ndimage
+
+from .runs import as_ink, run_length_map, run_mask, staffline_height, staffspace_height, vertical_runs
+from .staves import assemble, refine
+
+EIGHT = np.ones((3, 3), dtype=bool)
+
+
+def _heights(ink, lh, ss):
+    return lh or staffline_height(ink), ss or staffspace_height(ink)
+
+
+def thin_ink(ink, lh):
+    """Black pixels whose vertical run is at most twice the staff-line height ("quasi-black" for lines)."""
+    lengths = run_length_map(ink)
+    return (lengths > 0) & (lengths <= 2 * lh)
+
+
+def _column_centres(mask, labels, count):
+    """Per component and column the mean row of its pixels: (label, column, y) arrays."""
+    rows, cols = np.nonzero(mask)
+    keys = labels[rows, cols].astype(np.int64) * mask.shape[1] + cols
+    unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=rows)
+    return unique // mask.shape[1], unique % mask.shape[1], sums / counts
+
+
+def fragments_from_mask(mask, min_width):
+    """Fragments (columns, centre rows) of the 8-connected components of ``mask`` at least ``min_width`` wide."""
+    labels, count = ndimage.label(mask, structure=EIGHT)
+    if count == 0:
+        return []
+    label, cols, ys = _column_centres(mask, labels, count)
+    bounds = np.searchsorted(label, np.arange(1, count + 2))
+    fragments = []
+    for k in range(count):
+        xs = cols[bounds[k] : bounds[k + 1]]
+        if len(xs) and xs[-1] - xs[0] + 1 >= min_width:
+            fragments.append((xs, ys[bounds[k] : bounds[k + 1]]))
+    return fragments
+
+
+def long_quasi_black_runs(ink, lh, ss):
+    """Pixels of thin ink on horizontal runs at least two staff spaces long (Dalitz et al. 2008, §3.1)."""
+    thin = thin_ink(ink, lh)
+    row, left, right = vertical_runs(thin.T)  # horizontal runs: (row, first column, end column)
+    return run_mask(thin.T, right - left >= 2 * ss, row, left, right).T
+
+
+def extend(staves, ink, lh):
+    """Prolong each staff left and right while most of its lines go on as thin ink."""
+    height, width = ink.shape
+    reach = max(1, int(lh))
+    for staff in staves:
+        for direction in (-1, 1):
+            ys = np.array([line.ys[0 if direction < 0 else -1] for line in staff.lines])
+            x = (staff.x0 if direction < 0 else staff.x1) + direction
+            added = []
+            while 0 <= x < width:
+                rows = np.clip(np.rint(ys).astype(int)[:, None] + np.arange(-reach, reach + 1)[None, :], 0, height - 1)
+                hits = ink[rows, x]
+                if hits.any(axis=1).sum() * 2 <= len(ys):
+                    break
+                offsets = np.arange(-reach, reach + 1)
+                centre = np.where(hits.any(axis=1), (hits * offsets).sum(axis=1) / np.maximum(hits.sum(axis=1), 1), 0)
+                ys = ys + centre
+                added.append(ys)
+                x += direction
+            if added:
+                extra = np.array(added).T  # lines × new columns, outward order
+                for line, new in zip(staff.lines, extra):
+                    if direction < 0:
+                        line.ys = np.concatenate([new[::-1], line.ys])
+                        line.x0 -= len(new)
+                    else:
+                        line.ys = np.concatenate([line.ys, new])
+    return staves
+
+
+def find_dalitz(ink, num_lines=0, staffline_height=None, staffspace_height=None):
+    """Dalitz's finder: long quasi-black runs, their skeletons as fragments, linked into lines and staves.
+
+    Dalitz, Droettboom, Pranzas, Fujinaga, "A comparative study of staff
+    removal algorithms", IEEE TPAMI 30(5):753-766, 2008, §3.1.
+    """
+    ink = as_ink(ink)
+    lh, ss = _heights(ink, staffline_height, staffspace_height)
+    fragments = fragments_from_mask(long_quasi_black_runs(ink, lh, ss), 2 * ss)
+    staves = assemble(fragments, lh, ss, num_lines)
+    return extend(refine(staves, ink, lh), ink, lh)
+
+
+def find_projection(ink, num_lines=0, staffline_height=None, staffspace_height=None):
+    """Projection finder: peaks of the horizontal projection of thin ink in vertical strips.
+
+    The classic method (Fujinaga 2004, "Staff detection and removal"),
+    made robust to rotation and curvature by projecting strips of four staff
+    distances, linking the strips' peaks and tracking each line column by column.
+    """
+    ink = as_ink(ink)
+    lh, ss = _heights(ink, staffline_height, staffspace_height)
+    thin = thin_ink(ink, lh)
+    width = 4 * (lh + ss)
+    starts = np.arange(0, max(1, ink.shape[1] - width + 1), width)
+    sums = np.zeros((ink.shape[0], ink.shape[1] + 1), dtype=np.int32)
+    np.cumsum(thin, axis=1, out=sums[:, 1:])
+    stops = np.minimum(starts + width, ink.shape[1])
+    projection = sums[:, stops] - sums[:, starts]  # rows × strips
+    peak = projection >= 0.25 * (stops - starts)
+    fragments = []
+    for k in range(len(starts)):
+        column, top, bottom = vertical_runs(peak[:, k : k + 1])
+        weights = projection[:, k]
+        for t, b in zip(top, bottom):
+            rows = np.arange(t, b)
+            y = float((rows * weights[t:b]).sum() / weights[t:b].sum())
+            fragments.append((np.array([(starts[k] + stops[k] - 1) // 2]), np.array([y])))
+    staves = assemble(fragments, lh, ss, num_lines)
+    return extend(refine(staves, ink, lh), ink, lh)
+
+
+def find_miyao(ink, num_lines=0, scanlines=20, blackness=0.8, tolerance=-1, staffline_height=None, staffspace_height=None):
+    """Miyao's finder: staff-line candidates on equidistant scan columns, linked by blackness.
+
+    Miyao and Okamoto, "Stave extraction for printed music scores using DP
+    matching", JACIII 8(2), 2004. On every ``scanlines``-th column the
+    candidates are black runs of about the staff-line height (± ``tolerance``,
+    -1 = half that height) that have another candidate one staff distance
+    above or below. Candidates of neighbouring scan columns are matched one to
+    one, preferring small vertical shifts, when at least ``blackness`` of the
+    straight segment between them is black.
+    """
+    ink = as_ink(ink)
+    lh, ss = _heights(ink, staffline_height, staffspace_height)
+    tol = max(1, (lh + 1) // 2) if tolerance < 0 else tolerance
+    distance = lh + ss
+    scan = np.arange(scanlines // 2, ink.shape[1], max(1, scanlines))
+    column, top, bottom = vertical_runs(ink[:, scan])
+    good = np.abs(bottom - top - lh) <= tol
+    column, centre = column[good], (top[good] + bottom[good] - 1) / 2.0
+    points = []
+    for k in range(len(scan)):
+        ys = centre[column == k]
+        gaps = np.abs(ys[None, :] - ys[:, None] - distance)
+        points.append(ys[(gaps <= tol + 1).any(axis=0) | (gaps <= tol + 1).any(axis=1)])
+    successor = []
+    dilated = ndimage.binary_dilation(ink, structure=np.array([[1], [1], [1]], dtype=bool))
+    for k in range(len(scan) - 1):
+        a, b = points[k], points[k + 1]
+        pairs = np.argwhere(np.abs(b[None, :] - a[:, None]) <= 0.2 * (scan[k + 1] - scan[k]) + tol)
+        link = np.full(len(a), -1)
+        if len(pairs):
+            t = np.linspace(0.0, 1.0, scan[k + 1] - scan[k] + 1)
+            xs = scan[k] + np.arange(len(t))
+            rows = np.rint(a[pairs[:, 0], None] + t[None, :] * (b[pairs[:, 1], None] - a[pairs[:, 0], None])).astype(int)
+            black = dilated[rows, xs[None, :]].mean(axis=1)
+            ok = black >= blackness
+            cost = np.abs(b[pairs[:, 1]] - a[pairs[:, 0]]) - black
+            used = set()
+            for p in np.argsort(np.where(ok, cost, np.inf), kind="stable"):
+                if not ok[p]:
+                    break
+                i, j = pairs[p]
+                if link[i] < 0 and j not in used:
+                    link[i] = j
+                    used.add(j)
+        successor.append(link)
+    fragments = []
+    started = [np.ones(len(p), dtype=bool) for p in points]
+    for k, link in enumerate(successor):
+        started[k + 1][link[link >= 0]] = False
+    for k in range(len(scan)):
+        for i in np.flatnonzero(started[k]):
+            xs, ys, j, kk = [scan[k]], [points[k][i]], i, k
+            while kk < len(successor) and successor[kk][j] >= 0:
+                j = successor[kk][j]
+                kk += 1
+                xs.append(scan[kk])
+                ys.append(points[kk][j])
+            if len(xs) >= 2:
+                fragments.append((np.array(xs), np.array(ys)))
+    staves = assemble(fragments, lh, ss, num_lines)
+    return extend(refine(staves, ink, lh), ink, lh)

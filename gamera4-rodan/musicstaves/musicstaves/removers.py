@@ -1,0 +1,266 @@
+"""Staff-line removers. Each keeps the symbol pixels that cross a staff line.
+
+Every remover takes a one-bit image (``runs.as_ink``), optionally the staves
+already found and the staff-line / staff-space heights, and returns a
+``Removal``: the image without staff lines (True = black) and the staves
+used. The run-length symbol criterion shared by several of them (Dalitz et
+al. 2008, §3.2) is: a vertical black run through a staff line that is longer
+than twice the staff-line height belongs to a symbol crossing the line.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from . import runs
+from .finders import EIGHT, find_dalitz, find_projection, fragments_from_mask, thin_ink
+from .runs import as_ink, run_length_map, run_mask, runs_touching, vertical_runs
+from .staves import assemble, refine
+
+
+@dataclass
+class Removal:
+    image: np.ndarray  # ink without staff lines
+    staves: list
+    staffline_height: int
+    staffspace_height: int
+
+
+def _prepare(ink, staves, num_lines, lh, ss, finder=find_dalitz):
+    ink = as_ink(ink)
+    lh = lh or runs.staffline_height(ink)
+    ss = ss or runs.staffspace_height(ink)
+    if staves is None:
+        staves = finder(ink, num_lines, lh, ss)
+    return ink, staves, lh, ss
+
+
+def line_band(shape, staves, half):
+    """Pixels within ``half`` rows of a staff line's centre, column by column."""
+    band = np.zeros(shape, dtype=bool)
+    offsets = np.arange(-half, half + 1)
+    for staff in staves:
+        for line in staff.lines:
+            xs = np.arange(line.x0, line.x1 + 1)
+            keep = (xs >= 0) & (xs < shape[1])
+            rows = np.rint(line.ys[keep]).astype(int)[:, None] + offsets[None, :]
+            cols = np.broadcast_to(xs[keep][:, None], rows.shape)
+            inside = (rows >= 0) & (rows < shape[0])
+            band[rows[inside], cols[inside]] = True
+    return band
+
+
+def _remove_thin_runs_on_lines(ink, staves, lh, max_length, half=None):
+    """Remove every vertical run of at most ``max_length`` that touches a line's centre band."""
+    column, top, bottom = vertical_runs(ink)
+    centre = line_band(ink.shape, staves, max(0, lh // 2) if half is None else half)
+    selected = runs_touching(centre, column, top, bottom) & (bottom - top <= max_length)
+    return ink & ~run_mask(ink, selected, column, top, bottom)
+
+
+def remove_line_tracking(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
+    """Line tracking with the run-length symbol criterion (Dalitz et al. 2008, "LineTrackingHeight").
+
+    Staff lines are found with Dalitz's finder and tracked column by column
+    (each line's y snapped to the thin black run it passes through); at each
+    column the run through the line is removed unless it is longer than twice
+    the staff-line height.
+    """
+    ink, staves, lh, ss = _prepare(ink, staves, num_lines, staffline_height, staffspace_height)
+    return Removal(_remove_thin_runs_on_lines(ink, staves, lh, 2 * lh), staves, lh, ss)
+
+
+def remove_simple(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
+    """Simple run-length removal: runs no longer than the staff-line height + 1 near a found line.
+
+    The baseline of the MusicStaves toolkit ("simple"): staves from the
+    projection finder, and every vertical black run of at most ``lh + 1``
+    pixels within one staff-line height of a line is removed, with no look at
+    what the run belongs to.
+    """
+    ink, staves, lh, ss = _prepare(ink, staves, num_lines, staffline_height, staffspace_height, find_projection)
+    return Removal(_remove_thin_runs_on_lines(ink, staves, lh, lh + 1, half=lh), staves, lh, ss)
+
+
+def remove_fujinaga(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
+    """Fujinaga's removal: thin connected components lying on staff lines are removed.
+
+    Fujinaga, "Staff detection and removal", in George (ed.), Visual
+    Perception of Music Notation, 2004. Vertical runs longer than twice the
+    staff-line height are set aside as symbols; of the remaining ink, each
+    8-connected component is examined: one that lies mostly on the found staff
+    lines (projection finder) is removed where it is on a line, one that lies
+    mostly off them (a thin symbol) is kept whole.
+    """
+    ink, staves, lh, ss = _prepare(ink, staves, num_lines, staffline_height, staffspace_height, find_projection)
+    thin = thin_ink(ink, lh)
+    labels, count = ndimage.label(thin, structure=EIGHT)
+    band = line_band(ink.shape, staves, max(1, lh // 2 + 1))
+    on_line = np.bincount(labels[thin & band], minlength=count + 1)
+    total = np.bincount(labels[thin], minlength=count + 1)
+    staff_component = on_line >= 0.5 * np.maximum(total, 1)
+    staff_component[0] = False
+    return Removal(ink & ~(staff_component[labels] & band), staves, lh, ss)
+
+
+def remove_carter(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
+    """Carter's line-adjacency-graph removal.
+
+    Carter and Bacon, "Automatic recognition of printed music", in Structured
+    Document Image Analysis, 1992. Vertical runs are the nodes of a line
+    adjacency graph; runs joined one to one across neighbouring columns, of
+    similar length, form *sections*, and every junction (a run touching
+    several runs of a column, or a run of very different length, as where a
+    stem or notehead crosses the line) starts a new section. Thin sections
+    lying on a found staff line (Dalitz finder) are the staff; junction
+    sections are kept as symbol pixels.
+    """
+    ink, staves, lh, ss = _prepare(ink, staves, num_lines, staffline_height, staffspace_height)
+    column, top, bottom = vertical_runs(ink)
+    stride = ink.shape[0] + 2
+    start_keys, end_keys = column * stride + top, column * stride + bottom
+    length = bottom - top
+
+    def overlapping(shift):  # the runs of column + shift overlapping each run: index range [first, last)
+        first = np.searchsorted(end_keys, (column + shift) * stride + top, side="right")
+        last = np.searchsorted(start_keys, (column + shift) * stride + bottom, side="left")
+        return first, last
+
+    right_first, right_last = overlapping(1)
+    left_first, left_last = overlapping(-1)
+    one_to_one = (right_last - right_first == 1) & (np.abs(length - length[np.minimum(right_first, len(length) - 1)]) <= max(1, lh // 2))
+    successor = np.minimum(right_first, len(length) - 1)
+    one_to_one &= left_last[successor] - left_first[successor] == 1
+    head = np.arange(len(length))
+    head[successor[one_to_one]] = np.flatnonzero(one_to_one)
+    while True:  # pointer jumping: every run learns the first run of its section
+        jumped = head[head]
+        if np.array_equal(jumped, head):
+            break
+        head = jumped
+    centre = line_band(ink.shape, staves, max(0, lh // 2))
+    touching = runs_touching(centre, column, top, bottom)
+    members = np.bincount(head, minlength=len(length))
+    on_line = np.bincount(head, weights=touching, minlength=len(length))
+    pixels = np.bincount(head, weights=length, minlength=len(length))
+    staff_section = (on_line >= 0.5 * np.maximum(members, 1)) & (pixels <= (1.5 * lh + 1) * members)
+    return Removal(ink & ~run_mask(ink, staff_section[head] & touching & (length <= 2 * lh), column, top, bottom), staves, lh, ss)
+
+
+def _directional_run_lengths(ink):
+    """Run lengths through each black pixel along 0°, 90°, 45° and 135° (Roach and Tatem's vector field)."""
+    rows, cols = np.nonzero(ink)
+    height, width = ink.shape
+    vertical = run_length_map(ink)[rows, cols]
+    horizontal = run_length_map(np.ascontiguousarray(ink.T))[cols, rows]
+    diagonals = []
+    for sign in (1, -1):
+        sheared = np.zeros((height, width + height), dtype=bool)
+        shift = cols + (rows if sign > 0 else height - 1 - rows)
+        sheared[rows, shift] = True
+        diagonals.append(run_length_map(sheared)[rows, shift])
+    return rows, cols, horizontal, vertical, np.maximum(*diagonals)
+
+
+def remove_roach_tatem(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
+    """Roach and Tatem's pixel classification by local stroke direction and thickness.
+
+    Roach and Tatem, "Using domain knowledge in low-level visual processing to
+    interpret handwritten music: an experiment", Pattern Recognition 21(1),
+    1988. For every black pixel the longest black run through it among four
+    directions gives the stroke direction, and the vertical run its
+    thickness. Pixels of horizontal, thin strokes are line pixels; staff lines
+    are found among them (fragments linked into staves) and their pixels
+    removed, except where a steeper stroke (a diagonal run longer than
+    ``2·lh + 2``, a vertical run longer than ``2·lh``) crosses the line.
+    """
+    ink = as_ink(ink)
+    lh = staffline_height or runs.staffline_height(ink)
+    ss = staffspace_height or runs.staffspace_height(ink)
+    rows, cols, horizontal, vertical, diagonal = _directional_run_lengths(ink)
+    line_pixel = (horizontal >= np.maximum(vertical, diagonal)) & (vertical <= 2 * lh) & (diagonal <= 2 * lh + 2)
+    candidates = np.zeros(ink.shape, dtype=bool)
+    candidates[rows[line_pixel], cols[line_pixel]] = True
+    if staves is None:
+        staves = refine(assemble(fragments_from_mask(candidates, 2 * ss), lh, ss, num_lines), ink, lh)
+    band = line_band(ink.shape, staves, lh)
+    return Removal(ink & ~(candidates & band), staves, lh, ss)
+
+
+def _zhang_suen_tables():
+    """Deletion tables of Zhang-Suen thinning for both sub-iterations, indexed by the 8-neighbour code.
+
+    Bit k of the code is neighbour P(k+2) of Zhang and Suen, "A fast parallel
+    algorithm for thinning digital patterns", CACM 27(3), 1984: N, NE, E, SE,
+    S, SW, W, NW.
+    """
+    codes = np.arange(256)
+    p = [(codes >> k) & 1 for k in range(8)]  # p[0] = P2 (N) ... p[7] = P9 (NW)
+    black = sum(p)
+    transitions = sum((p[k] == 0) & (p[(k + 1) % 8] == 1) for k in range(8))
+    base = (black >= 2) & (black <= 6) & (transitions == 1)
+    n, e, s, w = p[0], p[2], p[4], p[6]
+    first = base & (n * e * s == 0) & (e * s * w == 0)
+    second = base & (n * e * w == 0) & (n * s * w == 0)
+    return first, second
+
+
+def skeletonize(ink):
+    """Zhang-Suen skeleton of the black pixels, computed on the shrinking border only."""
+    height, width = ink.shape
+    stride = width + 2
+    flat = np.zeros((height + 2) * stride, dtype=np.uint8)
+    flat.reshape(height + 2, stride)[1:-1, 1:-1] = ink
+    neighbours = np.array([-stride, -stride + 1, 1, stride + 1, stride, stride - 1, -1, -stride - 1])
+    weights = (1 << np.arange(8)).astype(np.int32)
+
+    def codes(pixels):
+        return (flat[pixels[:, None] + neighbours[None, :]].astype(np.int32) * weights).sum(axis=1)
+
+    pixels = np.flatnonzero(flat)
+    front = pixels[codes(pixels) != 255]
+    tables = _zhang_suen_tables()
+    while front.size:
+        deleted_any = []
+        for table in tables:
+            doomed = front[table[codes(front)]]
+            flat[doomed] = 0
+            deleted_any.append(doomed)
+            front = front[flat[front] == 1]
+        deleted = np.concatenate(deleted_any)
+        if deleted.size == 0:
+            break
+        touched = (deleted[:, None] + neighbours[None, :]).ravel()
+        front = np.unique(np.concatenate([front, touched[flat[touched] == 1]]))
+    return flat.reshape(height + 2, stride)[1:-1, 1:-1].astype(bool)
+
+
+def remove_skeleton(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
+    """Skeleton-based removal (Dalitz et al. 2008, "Skeleton").
+
+    The page is thinned (Zhang-Suen); the skeleton is cut at its branching
+    points into branches; long, nearly horizontal branches are staff-line
+    segments, linked into staves. A vertical run is removed when a staff
+    branch passes through it and it is no longer than twice the staff-line
+    height; at crossings the skeleton branches, so symbol pixels keep their
+    own (non-staff) branches and stay.
+    """
+    ink = as_ink(ink)
+    lh = staffline_height or runs.staffline_height(ink)
+    ss = staffspace_height or runs.staffspace_height(ink)
+    skeleton = skeletonize(ink)
+    degree = ndimage.convolve(skeleton.astype(np.uint8), np.ones((3, 3), dtype=np.uint8), mode="constant") - 1
+    branches = skeleton & (degree <= 2)
+    labels, count = ndimage.label(branches, structure=EIGHT)
+    boxes = ndimage.find_objects(labels)
+    flat = np.array([box is not None and (box[0].stop - box[0].start) <= max(2, lh) + 0.1 * (box[1].stop - box[1].start) for box in boxes])
+    wide = np.array([box is not None and (box[1].stop - box[1].start) >= max(2, lh) for box in boxes])
+    staff_branch = np.concatenate([[False], flat & wide])
+    candidates = staff_branch[labels]
+    if staves is None:
+        staves = refine(assemble(fragments_from_mask(candidates & (labels > 0), 2 * ss), lh, ss, num_lines), ink, lh)
+    candidates &= line_band(ink.shape, staves, max(1, lh // 2 + 1))
+    column, top, bottom = vertical_runs(ink)
+    selected = runs_touching(candidates, column, top, bottom) & (bottom - top <= 2 * lh)
+    return Removal(ink & ~run_mask(ink, selected, column, top, bottom), staves, lh, ss)
