@@ -10,10 +10,10 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e . -e gamera4-rodan/musicstaves
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' -e gamera4-rodan/musicstaves
 	scripts/install-test-deps
 
 ## Install, then start the web app, a worker and the scheduler on embedded defaults.
