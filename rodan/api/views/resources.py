@@ -108,7 +108,7 @@ class ResourceListViewSet(ScopedViewSet):
 class LabelViewSet(ScopedViewSet):
     """Labels on resources of the user's projects; they are created through ``label_names``."""
 
-    queryset = Label.objects.all()
+    queryset = Label.objects.order_by("name")
     serializer_class = LabelSerializer
     project_path = "resources__project"
     distinct = True

@@ -175,7 +175,7 @@ class OutputViewSet(ScopedReadOnlyViewSet):
 class ResultsPackageViewSet(ScopedViewSet):
     """Packages are built as soon as they are created; only a pending one may be cancelled."""
 
-    queryset = ResultsPackage.objects.select_related("workflow_run", "creator")
+    queryset = ResultsPackage.objects.select_related("workflow_run", "creator").order_by("-created")
     serializer_class = s.ResultsPackageSerializer
     project_path = "workflow_run__project"
     filterset_class = filters.ResultsPackageFilter

@@ -94,7 +94,7 @@ class WorkflowJobViewSet(ScopedViewSet):
 class WorkflowJobGroupViewSet(ScopedViewSet):
     """Groups of jobs; deleting one only ungroups its jobs."""
 
-    queryset = WorkflowJobGroup.objects.select_related("workflow")
+    queryset = WorkflowJobGroup.objects.select_related("workflow").order_by("created")
     serializer_class = s.WorkflowJobGroupSerializer
     project_path = "workflow__project"
     filterset_class = filters.WorkflowJobGroupFilter
@@ -128,7 +128,9 @@ class OutputPortViewSet(_PortViewSet):
 
 
 class ConnectionViewSet(ScopedViewSet):
-    queryset = Connection.objects.select_related("input_port__workflow_job", "output_port__workflow_job")
+    queryset = Connection.objects.select_related("input_port__workflow_job", "output_port__workflow_job").order_by(
+        "uuid"
+    )
     serializer_class = s.ConnectionSerializer
     project_path = "input_port__workflow_job__workflow__project"
     filterset_class = filters.ConnectionFilter
