@@ -41,11 +41,10 @@ def _entries(package):
     )
     if package.packaging_mode == 0:
         consumed = Input.objects.filter(run_job__workflow_run=run).exclude(run_job__job_name="Labeler")
-        consumed_resources = set(consumed.values_list("resource", flat=True))
-        consumed_lists = set(consumed.values_list("resource_list", flat=True))
-        outputs = [
-            o for o in outputs if o.resource_id not in consumed_resources and o.resource_list_id not in consumed_lists
-        ]
+        consumed_ids = set(consumed.values_list("resource", flat=True)) | set(
+            consumed.values_list("resource_list", flat=True)
+        )
+        outputs = [o for o in outputs if (o.resource_id or o.resource_list_id) not in consumed_ids]
     entries, taken = [], set()
     for output in outputs:
         step = f"{output.run_job.job_name} - {output.output_port_type_name}"

@@ -39,12 +39,14 @@ def _event(kind, payload):
 
 
 def _states(project, url):
-    """{(kind, uuid): payload} of every run and RunJob of ``project``."""
+    """{(kind, uuid): payload} of every RunJob and run of ``project``.
+
+    RunJobs come first, so a client that stops at its run's last status has
+    already heard of every RunJob that led to it.
+    """
+    # Runs are read first: a run read as finished had every RunJob finished before the RunJobs are read.
+    runs = list(WorkflowRun.objects.filter(project=project).values("uuid", "status"))
     states = {}
-    for run in WorkflowRun.objects.filter(project=project).values("uuid", "status"):
-        states[("workflowrun", run["uuid"])] = {
-            "url": url(f"/api/workflowrun/{run['uuid']}/"), "uuid": run["uuid"].hex, "status": run["status"]
-        }
     run_jobs = RunJob.objects.filter(workflow_run__project=project).values(
         "uuid", "status", "workflow_run", "job_name", "error_summary"
     )
@@ -56,6 +58,10 @@ def _states(project, url):
             "job_name": run_job["job_name"],
             "status": run_job["status"],
             "error_summary": run_job["error_summary"],
+        }
+    for run in runs:
+        states[("workflowrun", run["uuid"])] = {
+            "url": url(f"/api/workflowrun/{run['uuid']}/"), "uuid": run["uuid"].hex, "status": run["status"]
         }
     return states
 
