@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Gamera's wheel, compiled once by gamera4-rodan/build-wheels and reused.
+export RODAN_WHEEL_DIR ?= $(HOME)/.cache/rodan/wheels
 
 .PHONY: up test install install-test clean
 
@@ -13,7 +15,8 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e . -e gamera4-rodan/musicstaves
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]' -e gamera4-rodan/musicstaves
+	gamera4-rodan/build-wheels $(BIN)/python
+	$(BIN)/pip install --quiet --find-links $(RODAN_WHEEL_DIR) -e '.[test,gamera]' -e gamera4-rodan/musicstaves
 	scripts/install-test-deps
 
 ## Install, then start the web app, a worker and the scheduler on embedded defaults.
