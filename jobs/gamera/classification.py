@@ -1,0 +1,88 @@
+"""Gamera's classification jobs: CC Analysis to Gamera XML, and the non-interactive kNN classifier.
+
+Both write Gamera XML with Gamera's full feature set, which only Gamera
+computes, so both run on Gamera whatever the engine.
+"""
+
+import os
+import shutil
+
+from rodan.jobs.base import RodanTask
+
+from . import engine
+from .common import load, port, setting, settings_schema
+
+CATEGORY = "Classification"
+CCS = "GameraXML - Connected Components"
+TRAINING = "GameraXML - Training Data"
+FEATURES = "GameraXML - Feature Selection"
+CLASSIFIED = "GameraXML - Classified Glyphs"
+
+
+class CCAnalysis(RodanTask):
+    name = "CC Analysis"
+    author = "Rodan contributors"
+    description = (
+        "Find the 8-connected components of a one-bit image and write them, with Gamera's features, "
+        "as a Gamera XML glyph file."
+    )
+    category = CATEGORY
+    settings = settings_schema()
+    input_port_types = [port("1-Bit PNG Image", ["image/onebit+png"])]
+    output_port_types = [port(CCS, ["application/gamera+xml"])]
+
+    def run_my_task(self, inputs, settings, outputs):
+        image = engine.to_gamera(load(inputs, "1-Bit PNG Image", "onebit"))
+        from gamera import gamera_xml
+
+        writer = gamera_xml.WriteXMLFile(glyphs=image.cc_analysis(), with_features=True)
+        for entry in outputs[CCS]:
+            writer.write_filename(entry["resource_path"])
+        return True
+
+
+class NonInteractiveClassifier(RodanTask):
+    name = "Non-Interactive Classifier"
+    author = "Rodan contributors"
+    description = (
+        "Classify connected components with Gamera's kNN classifier trained on the given glyphs, "
+        "grouping parts whose bounding boxes are within the given distance."
+    )
+    category = CATEGORY
+    settings = settings_schema(
+        "Bounding box size", **{"Bounding box size": {"type": "integer", "minimum": 1, "default": 4}}
+    )
+    input_port_types = [
+        port(CCS, ["application/gamera+xml"]),
+        port(TRAINING, ["application/gamera+xml"]),
+        port(FEATURES, ["application/gamera+xml"], 0, 1),
+    ]
+    output_port_types = [port(CLASSIFIED, ["application/gamera+xml"], 1, 2)]
+
+    def run_my_task(self, inputs, settings, outputs):
+        engine.gamera_core()
+        from gamera import classify, gamera_xml, knn
+
+        with self.tempdir() as scratch:
+            # Gamera picks the training file's reader by its extension.
+            training = os.path.join(scratch, "training.xml")
+            shutil.copyfile(inputs[TRAINING][0]["resource_path"], training)
+            try:
+                classifier = knn.kNNNonInteractive(training)
+            except ValueError as exc:
+                raise ValueError(
+                    "the training data could not be read; were the training data and feature selection "
+                    "files connected to each other's ports?"
+                ) from exc
+        if FEATURES in inputs:
+            classifier.load_settings(inputs[FEATURES][0]["resource_path"])
+        grouping = classify.BoundingBoxGroupingFunction(int(setting(settings, self.settings, "Bounding box size")))
+        glyphs = gamera_xml.glyphs_from_xml(inputs[CCS][0]["resource_path"])
+        classified = classifier.group_and_update_list_automatic(
+            glyphs, grouping_function=grouping, max_parts_per_group=4, max_graph_size=16
+        )
+        classifier.generate_features_on_glyphs(classified)
+        writer = gamera_xml.WriteXMLFile(glyphs=classified, with_features=True)
+        for entry in outputs[CLASSIFIED]:
+            writer.write_filename(entry["resource_path"])
+        return True
