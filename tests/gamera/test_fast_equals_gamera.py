@@ -45,6 +45,15 @@ def test_sauvola(grey, settings):
     compare_or_refuse(settings[0], grey, lambda: fast.sauvola_threshold(grey, *settings), "sauvola_threshold", settings)
 
 
+@pytest.mark.parametrize("grey", [g for _, g in PAGES], ids=ids)
+def test_sauvola_and_niblack_on_float64_integrals(grey, monkeypatch):
+    """Pages summing to 2^31 or more (bright A4 scans) take the float64 integral: same pixels."""
+    monkeypatch.setattr(fast, "INT32_INTEGRAL_LIMIT", 0)
+    region = min(15, *grey.shape)
+    same(fast.sauvola_threshold(grey, region), run_gamera("sauvola_threshold", grey, args=(region, 0.5, 128, 20, 150)))
+    same(fast.niblack_threshold(grey, region, -0.2, 0, 255), run_gamera("niblack_threshold", grey, args=(region, -0.2, 0, 255)))
+
+
 NIBLACK = [(15, -0.2, 20, 150), (3, 0.0, 0, 255), (2, 0.7, 0, 255), (1, -0.2, 0, 255), (31, -1.5, 5, 250),
            (8, 0.3, 255, 255)]
 

@@ -1,0 +1,192 @@
+"""Gamera jobs: Gamera 4.1.0 against the fast engine and other libraries, on one A4 page, one core.
+
+    .venv/bin/python -m bench.gamera [--repeat 3]
+
+Prints two Markdown tables: the algorithm alone (arrays in memory) with
+Gamera's time, ours, the ratio, peers that implement the same method
+(OpenCV, scikit-image, doxapy; "-" where none does or it is not installed)
+and whether our pixels equal Gamera's; then the whole job as a worker runs
+it (PNG decode, the work, PNG encode to one output) on each engine. The page
+is the equality tests' generator at 2480 × 3508 (A4 at 300 dpi, 8.7 Mpx).
+A peer's pixels are not compared: peers implement the papers' formulas,
+not Gamera's.
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+from gamera_pages import _page  # noqa: E402
+
+from jobs.gamera import binarization, classification, conversion, engine, fast, masking, morphology, threshold  # noqa: E402
+from rodan.imaging import save_png  # noqa: E402
+
+A4 = (3508, 2480)
+
+
+def best_time(function, repeat):
+    """Best wall time of ``repeat`` calls in seconds, and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def peers():
+    """{algorithm: [(library, callable on the grey page)]} for the libraries installed here."""
+    found = {"otsu": [("OpenCV", lambda g: cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU))]}
+    try:
+        from skimage import filters, morphology as skmorphology
+
+        found.setdefault("sauvola", []).append(("scikit-image", lambda g: g > filters.threshold_sauvola(g, 15, k=0.5)))
+        found.setdefault("niblack", []).append(("scikit-image", lambda g: g > filters.threshold_niblack(g, 15, k=-0.2)))
+        found["otsu"].append(("scikit-image", lambda g: g > filters.threshold_otsu(g)))
+        found.setdefault("despeckle", []).append(
+            ("scikit-image", lambda g: skmorphology.remove_small_objects(g < 128, max_size=19))
+        )
+    except ImportError:
+        pass
+    try:
+        import doxapy
+
+        def doxa(algorithm, **params):
+            def run(g):
+                out = g.copy()  # doxapy 0.9.2 binarizes in place
+                doxapy.Binarization.update_to_binary(algorithm, out, params)
+                return out
+
+            return run
+
+        algorithms = doxapy.Binarization.Algorithms
+        for name, algorithm, params in [
+            ("sauvola", algorithms.SAUVOLA, {"window": 15, "k": 0.5}),
+            ("niblack", algorithms.NIBLACK, {"window": 15, "k": -0.2}),
+            ("bernsen", algorithms.BERNSEN, {"window": 11, "threshold": 80}),
+            ("gatos", algorithms.GATOS, {"glyph": 15}),
+            ("otsu", algorithms.OTSU, {}),
+        ]:
+            found.setdefault(name, []).append(("doxapy", doxa(algorithm, **params)))
+    except ImportError:
+        pass
+    return found
+
+
+def algorithm_rows(grey, repeat):
+    onebit = grey > 128
+    preliminary = fast.niblack_threshold(grey, 15)
+    background = fast.gatos_background(grey, preliminary, 15)
+    rows = [
+        ("Sauvola Threshold", "sauvola", lambda: fast.sauvola_threshold(grey), ("sauvola_threshold", (grey,), (15, 0.5, 128, 20, 150))),
+        ("Niblack Threshold", "niblack", lambda: fast.niblack_threshold(grey), ("niblack_threshold", (grey,), (15, -0.2, 20, 150))),
+        ("Bernsen threshold", "bernsen", lambda: fast.bernsen_threshold(grey), ("bernsen_threshold", (grey,), (0, 11, 80, False))),
+        ("Gatos Background", "gatos", lambda: fast.gatos_background(grey, preliminary, 15),
+         ("gatos_background", (grey, preliminary), (15,))),
+        ("Gatos Threshold", None, lambda: fast.gatos_threshold(grey, background, preliminary),
+         ("gatos_threshold", (grey, background, preliminary), (0.6, 0.5, 0.8))),
+        ("Otsu Threshold", "otsu", lambda: fast.otsu_threshold(grey), ("otsu_threshold", (grey,), (0,))),
+        ("Despeckle (size 1)", None, lambda: fast.despeckle(onebit, 1), ("despeckle", (onebit,), (1,))),
+        ("Despeckle (size 20)", "despeckle", lambda: fast.despeckle(onebit, 20), ("despeckle", (onebit,), (20,))),
+        ("Dilate", None, lambda: fast.dilate(onebit), ("dilate", (onebit,), ())),
+        ("Invert (greyscale)", None, lambda: ~grey, ("invert", (grey,), ())),
+        ("Mask (logical 'xor')", None, lambda: ~((~onebit) ^ (~preliminary)), ("xor_image", (onebit, preliminary), ())),
+    ]
+    found = peers()
+    print("| job | Gamera | ours | Gamera / ours | peers | same pixels as Gamera |")
+    print("|---|---:|---:|---:|---|---|")
+    for label, algorithm, ours, (method, arrays, args) in rows:
+        # Gamera's time is its plugin alone, on fresh images each run (despeckle and invert work in
+        # place); converting arrays in and out of Gamera is not counted.
+        slow = method.endswith("threshold") or method == "gatos_background"
+        gamera_time = float("inf")
+        for _ in range(1 if slow else repeat):
+            images = [engine.to_gamera(a) for a in arrays]
+            start = time.perf_counter()
+            result = getattr(images[0], method)(*images[1:], *args)
+            gamera_time = min(gamera_time, time.perf_counter() - start)
+        theirs = engine.from_gamera(images[0] if result is None else result)
+        our_time, mine = best_time(ours, repeat)
+        peer_text = ", ".join(f"{lib} {best_time(lambda f=f: f(grey), repeat)[0] * 1000:.0f} ms" for lib, f in found.get(algorithm, [])) or "-"
+        equal = "yes" if np.array_equal(mine, theirs) else f"NO ({int(np.count_nonzero(mine != theirs))} px differ)"
+        print(f"| {label} | {gamera_time * 1000:.0f} ms | {our_time * 1000:.1f} ms | {gamera_time / our_time:.0f}× | {peer_text} | {equal} |")
+
+
+def job_rows(grey):
+    """Whole jobs as a worker runs them, each engine, with PNG I/O, on the same page."""
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+
+        def write(array, mimetype, name):
+            path = scratch / name
+            save_png(array, str(path), mimetype)
+            return [{"resource_path": str(path), "resource_type": mimetype, "resource_name": name}]
+
+        grey_in = write(grey, "image/greyscale+png", "grey")
+        onebit_in = write(fast.sauvola_threshold(grey), "image/onebit+png", "onebit")
+        rgb_in = write(np.stack([grey] * 3, axis=2), "image/rgb+png", "rgb")
+        background_in = write(fast.gatos_background(grey, fast.sauvola_threshold(grey), 15), "image/greyscale+png", "bg")
+        jobs = [
+            (binarization.SauvolaThreshold, {"Greyscale PNG image": grey_in}),
+            (binarization.NiblackThreshold, {"Greyscale PNG image": grey_in}),
+            (threshold.BernsenThreshold, {"Greyscale PNG image": grey_in}),
+            (binarization.GatosBackground, {binarization.PRELIMINARY: onebit_in, binarization.SOURCE: grey_in}),
+            (binarization.GatosThreshold,
+             {binarization.PRELIMINARY: onebit_in, binarization.BACKGROUND: background_in, binarization.SOURCE: grey_in}),
+            (threshold.OtsuThreshold, {"Greyscale PNG image": grey_in}),
+            (morphology.Despeckle, {"Onebit PNG image": onebit_in}),
+            (morphology.Dilate, {"Onebit PNG image": onebit_in}),
+            (conversion.Invert, {"PNG image": grey_in}),
+            (masking.MaskXor, {"Source image": onebit_in, "Mask image": onebit_in}),
+            (binarization.BrinkThreshold, {"Greyscale PNG image": grey_in}),
+            (threshold.TsaiMomentPreservingThreshold, {"Greyscale PNG image": grey_in}),
+            (threshold.AbutalebThreshold, {"Greyscale PNG image": grey_in}),
+            (threshold.DjvuThreshold, {"RGB PNG image": rgb_in}),
+            (conversion.ConvertToGreyscale, {"PNG image": rgb_in}),
+            (conversion.ConvertToOnebit, {"PNG image": grey_in}),
+            (classification.CCAnalysis, {"1-Bit PNG Image": onebit_in}),
+        ]
+        print("\n| job (whole, with PNG I/O) | RODAN_GAMERA_ENGINE=gamera | fast (default) | ratio |")
+        print("|---|---:|---:|---:|")
+        for cls, inputs in jobs:
+            port = cls.output_port_types[0]
+            mimetype = next(iter(inputs.values()))[0]["resource_type"] if cls is conversion.Invert else port["resource_types"][0]
+            times = []
+            for chosen in ("gamera", "fast"):
+                os.environ[engine.ENGINE_ENV] = chosen
+                output = {port["name"]: [{"resource_path": str(scratch / f"out-{chosen}"), "resource_type": mimetype}]}
+                start = time.perf_counter()
+                cls().run_my_task(inputs, {}, output)
+                times.append(time.perf_counter() - start)
+            os.environ.pop(engine.ENGINE_ENV)
+            print(f"| {cls.name} | {times[0] * 1000:.0f} ms | {times[1] * 1000:.0f} ms | {times[0] / times[1]:.1f}× |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per fast measurement; the best counts")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    grey = _page(np.random.default_rng(2480), *A4)
+    print(f"`.venv/bin/python -m bench.gamera --repeat {args.repeat}` on {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs, one thread; page {A4[1]}×{A4[0]} = {grey.size / 1e6:.1f} Mpx\n")
+    algorithm_rows(grey, args.repeat)
+    job_rows(grey)
+
+
+if __name__ == "__main__":
+    main()
