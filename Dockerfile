@@ -24,6 +24,8 @@ RUN set -eu; \
     done
 
 # --- Gamera and the MusicStaves toolkit, compiled into wheels ---------------
+# PEP 517 builds fetch setuptools and wheel into an isolated environment, so
+# the legacy setup.py of Gamera builds with any base's pip.
 FROM ${PYTHON_IMAGE} AS wheels
 WORKDIR /src
 COPY pyproject.toml ./
@@ -31,7 +33,7 @@ COPY gamera4-rodan/ gamera4-rodan/
 RUN --mount=type=cache,target=/root/.cache/pip \
     set -eu; \
     python3 -m venv /opt/build && \
-    RODAN_WHEEL_DIR=/wheels gamera4-rodan/build-wheels /opt/build/bin/python && \
+    PIP_USE_PEP517=1 RODAN_WHEEL_DIR=/wheels gamera4-rodan/build-wheels /opt/build/bin/python && \
     /opt/build/bin/pip wheel --quiet --no-deps --wheel-dir /wheels ./gamera4-rodan/musicstaves
 
 # --- the worker ---------------------------------------------------------------
