@@ -182,6 +182,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Rodan-compatible API",
     "VERSION": "v3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Each route once: the ``.json``/``.html`` suffix variants would only double the schema.
+    "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
 }
 #: Seconds one Server-Sent Events stream stays open before the client reconnects.
 RODAN_EVENT_STREAM_SECONDS = _env_int("RODAN_EVENT_STREAM_SECONDS", 300)
