@@ -5,15 +5,40 @@ and a bad value gives 400 ``{field: [message]}``.
 """
 
 import uuid
+from datetime import timezone as dt_timezone
 
 import django_filters as df
+from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 
 from rodan import models as m
 
 D = ["lt", "gt"]
 N = ["exact", "icontains"]
+
+
+class UTCDateTimeField(forms.DateTimeField):
+    """A date filter's value in UTC: PostgreSQL refuses offsets beyond ±15:59, ISO-8601 allows ±23:59."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(dt_timezone.utc)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UTCDateTimeFilter(df.DateTimeFilter):
+    field_class = UTCDateTimeField
+
+
+class RodanFilterSet(df.FilterSet):
+    FILTER_DEFAULTS = {**df.FilterSet.FILTER_DEFAULTS, models.DateTimeField: {"filter_class": UTCDateTimeFilter}}
 
 
 def dates():
@@ -28,31 +53,31 @@ class CharInFilter(df.BaseInFilter, df.CharFilter):
     pass
 
 
-class ProjectFilter(df.FilterSet):
+class ProjectFilter(RodanFilterSet):
     class Meta:
         model = m.Project
         fields = {"name": N, "description": N, "creator": ["exact"], "uuid": ["exact"], **dates()}
 
 
-class JobFilter(df.FilterSet):
+class JobFilter(RodanFilterSet):
     class Meta:
         model = m.Job
         fields = {"category": ["exact"], "interactive": ["exact"], "enabled": ["exact"], "uuid": ["exact"], "name": N}
 
 
-class InputPortTypeFilter(df.FilterSet):
+class InputPortTypeFilter(RodanFilterSet):
     class Meta:
         model = m.InputPortType
         fields = {"job": ["exact"], "minimum": ["exact", *D], "maximum": ["exact", *D], "uuid": ["exact"], "name": N}
 
 
-class ResourceTypeFilter(df.FilterSet):
+class ResourceTypeFilter(RodanFilterSet):
     class Meta:
         model = m.ResourceType
         fields = {"mimetype": N, "uuid": ["exact"], "extension": ["exact"], "description": ["icontains"]}
 
 
-class ResourceFilter(df.FilterSet):
+class ResourceFilter(RodanFilterSet):
     resource_type__in = UUIDInFilter(field_name="resource_type")
     labels = df.ModelMultipleChoiceFilter(queryset=m.Label.objects.all(), conjoined=True)
     result_of_workflow_run = df.UUIDFilter(method="filter_result_of_workflow_run")
@@ -82,7 +107,7 @@ class ResourceFilter(df.FilterSet):
         return queryset.filter(pk__in=m.ResourceListMembership.objects.filter(resource_list=key).values("resource"))
 
 
-class ResourceListFilter(df.FilterSet):
+class ResourceListFilter(RodanFilterSet):
     resource_type__in = UUIDInFilter(method="filter_resource_type_in")
 
     class Meta:
@@ -98,13 +123,13 @@ class ResourceListFilter(df.FilterSet):
         ).distinct()
 
 
-class LabelFilter(df.FilterSet):
+class LabelFilter(RodanFilterSet):
     class Meta:
         model = m.Label
         fields = {"uuid": ["exact"], "name": N}
 
 
-class WorkflowFilter(df.FilterSet):
+class WorkflowFilter(RodanFilterSet):
     class Meta:
         model = m.Workflow
         fields = {
@@ -113,13 +138,13 @@ class WorkflowFilter(df.FilterSet):
         }
 
 
-class WorkflowJobFilter(df.FilterSet):
+class WorkflowJobFilter(RodanFilterSet):
     class Meta:
         model = m.WorkflowJob
         fields = {"workflow": ["exact"], "job": ["exact"], "group": ["exact"], "name": N, "uuid": ["exact"], **dates()}
 
 
-class WorkflowJobGroupFilter(df.FilterSet):
+class WorkflowJobGroupFilter(RodanFilterSet):
     project = df.UUIDFilter(field_name="workflow__project")
 
     class Meta:
@@ -127,7 +152,7 @@ class WorkflowJobGroupFilter(df.FilterSet):
         fields = {"workflow": ["exact"], "origin": ["exact"]}
 
 
-class InputPortFilter(df.FilterSet):
+class InputPortFilter(RodanFilterSet):
     workflow = df.UUIDFilter(field_name="workflow_job__workflow")
     type = df.CharFilter(field_name="input_port_type__name")
     has_connections = df.BooleanFilter(method="filter_has_connections")
@@ -140,7 +165,7 @@ class InputPortFilter(df.FilterSet):
         return queryset.filter(connections__isnull=not value).distinct()
 
 
-class OutputPortFilter(df.FilterSet):
+class OutputPortFilter(RodanFilterSet):
     workflow = df.UUIDFilter(field_name="workflow_job__workflow")
     type = df.CharFilter(field_name="output_port_type__name")
 
@@ -149,7 +174,7 @@ class OutputPortFilter(df.FilterSet):
         fields = {"workflow_job": ["exact"], "extern": ["exact"]}
 
 
-class ConnectionFilter(df.FilterSet):
+class ConnectionFilter(RodanFilterSet):
     workflow = df.UUIDFilter(field_name="input_port__workflow_job__workflow")
     input_workflow_job = df.UUIDFilter(field_name="input_port__workflow_job")
     output_workflow_job = df.UUIDFilter(field_name="output_port__workflow_job")
@@ -159,7 +184,7 @@ class ConnectionFilter(df.FilterSet):
         fields = {"input_port": ["exact"], "output_port": ["exact"]}
 
 
-class WorkflowRunFilter(df.FilterSet):
+class WorkflowRunFilter(RodanFilterSet):
     class Meta:
         model = m.WorkflowRun
         fields = {
@@ -168,7 +193,7 @@ class WorkflowRunFilter(df.FilterSet):
         }
 
 
-class RunJobFilter(df.FilterSet):
+class RunJobFilter(RodanFilterSet):
     project = df.UUIDFilter(field_name="workflow_run__project")
 
     class Meta:
@@ -179,19 +204,19 @@ class RunJobFilter(df.FilterSet):
         }
 
 
-class InputFilter(df.FilterSet):
+class InputFilter(RodanFilterSet):
     class Meta:
         model = m.Input
         fields = {"resource": ["exact"], "run_job": ["exact"], "input_port_type_name": ["exact"]}
 
 
-class OutputFilter(df.FilterSet):
+class OutputFilter(RodanFilterSet):
     class Meta:
         model = m.Output
         fields = {"resource": ["exact"], "run_job": ["exact"], "output_port_type_name": ["exact"]}
 
 
-class ResultsPackageFilter(df.FilterSet):
+class ResultsPackageFilter(RodanFilterSet):
     project = df.UUIDFilter(field_name="workflow_run__project")
 
     class Meta:
@@ -199,7 +224,7 @@ class ResultsPackageFilter(df.FilterSet):
         fields = {"status": ["exact"], "workflow_run": ["exact"], "packaging_mode": ["exact"]}
 
 
-class UserFilter(df.FilterSet):
+class UserFilter(RodanFilterSet):
     username__in = CharInFilter(field_name="username")
 
     class Meta:

@@ -9,7 +9,7 @@ from django.test import override_settings
 from api_clients import PASSWORD, client_for, make_user
 from PIL import Image
 
-from rodan.models import Label, Resource, RunJob, Workflow, WorkflowRun
+from rodan.models import Label, Resource, RunJob, WorkflowRun
 from rodan.models.status import RunStatus
 
 HELLO = "Hello World - Python3"
@@ -164,6 +164,9 @@ def test_registries_unpaginated_filters_and_options(client):
     assert output_type["resource_types"] == [text["url"]] and text["extension"] == "txt"
     options = client.options("/api/jobs/").json()
     assert options["filter_fields"]["name"] == ["exact", "icontains"] and "ordering_fields" in options
+    # Found by the fuzzer: offsets PostgreSQL refuses, and moments before year 1 in UTC.
+    assert client.get("/api/runjobs/?created=0117-02-14T13%3A14%3A51-22%3A37").status_code == 200
+    assert list(client.get("/api/runjobs/?updated__lt=0001-01-01T00:00%2B01:00").json()) == ["updated__lt"]
     bad_date = client.get("/api/projects/?created__lt=yesterday")
     assert bad_date.status_code == 400 and list(bad_date.json()) == ["created__lt"]
     paged = client.get("/api/jobs/?page_size=2").json()
@@ -331,6 +334,9 @@ def test_users_and_preferences(client, owner):
 
 def test_errors_are_json_without_tracebacks(client, monkeypatch):
     assert client.get("/api/no-such-route/").json() == {"detail": "Not found."}
+    for route in ("resources/", "auth/token/"):  # a JSON body that is not an object is a 400
+        response = client.post(f"/api/{route}", "null", content_type="application/json")
+        assert response.status_code == 400 and "non_field_errors" in response.json()
     assert client.delete("/api/jobs/").status_code == 405 and "detail" in client.delete("/api/jobs/").json()
     from rodan.api.views import registry
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rodan.api.serializers.users import NewUserSerializer, UserSerializer
+from rodan.api.views.base import fields_of
 
 User = get_user_model()
 
@@ -32,7 +33,8 @@ class TokenLogin(APIView):
     authentication_classes = []
 
     def post(self, request, format=None):
-        email, password = request.data.get("email"), request.data.get("password")
+        fields = fields_of(request)
+        email, password = fields.get("email"), fields.get("password")
         if not email:
             return _login_error("You must supply an email.")
         if not password:
@@ -103,7 +105,7 @@ class Activate(APIView):
     permission_classes = [permissions.AllowAny]
 
     def post(self, request, format=None):
-        user = _user_from_uid(request.data)
+        user = _user_from_uid(fields_of(request))
         if user.is_active:
             return Response({"detail": "Stale token for given user."}, status=403)
         user.is_active = True
@@ -117,7 +119,7 @@ class ResendActivation(APIView):
     permission_classes = [permissions.AllowAny]
 
     def post(self, request, format=None):
-        user = User.objects.filter(email__iexact=str(request.data.get("email", "")), is_active=False).first()
+        user = User.objects.filter(email__iexact=str(fields_of(request).get("email", "")), is_active=False).first()
         if user:
             _mail_link(user, "activate", "Activate your account")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -125,7 +127,8 @@ class ResendActivation(APIView):
 
 class ChangePassword(APIView):
     def post(self, request, format=None):
-        new, current = request.data.get("new_password"), request.data.get("current_password")
+        fields = fields_of(request)
+        new, current = fields.get("new_password"), fields.get("current_password")
         if not current or not request.user.check_password(str(current)):
             return Response({"current_password": ["Invalid password."]}, status=400)
         if not new:
@@ -141,7 +144,7 @@ class ResetPassword(APIView):
     permission_classes = [permissions.AllowAny]
 
     def post(self, request, format=None):
-        user = User.objects.filter(email__iexact=str(request.data.get("email", "")), is_active=True).first()
+        user = User.objects.filter(email__iexact=str(fields_of(request).get("email", "")), is_active=True).first()
         if user:
             _mail_link(user, "password-reset", "Reset your password")
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -151,8 +154,9 @@ class ResetPasswordConfirm(APIView):
     permission_classes = [permissions.AllowAny]
 
     def post(self, request, format=None):
-        user = _user_from_uid(request.data)
-        new = request.data.get("new_password")
+        fields = fields_of(request)
+        user = _user_from_uid(fields)
+        new = fields.get("new_password")
         if not new:
             return Response({"new_password": ["This field is required."]}, status=400)
         user.set_password(str(new))

@@ -2,6 +2,7 @@
 
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from rodan.api.permissions import scope
@@ -27,3 +28,11 @@ class ScopedViewSet(viewsets.ModelViewSet):
 
 class ScopedReadOnlyViewSet(ScopedViewSet, viewsets.ReadOnlyModelViewSet):
     http_method_names = ["get", "head", "options"]
+
+
+def fields_of(request):
+    """The request body as a mapping; a JSON array, string or null is a 400 as in DRF serializers."""
+    if not isinstance(request.data, dict):
+        kind = type(request.data).__name__
+        raise ValidationError({"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]})
+    return request.data

@@ -19,7 +19,7 @@ from rodan.api.serializers.resources import (
     UploadSerializer,
     apply_label_names,
 )
-from rodan.api.views.base import ScopedViewSet
+from rodan.api.views.base import ScopedViewSet, fields_of
 from rodan.models import Label, Resource, ResourceList, RunJob
 from rodan.uploads import UploadError, create_resource
 
@@ -38,7 +38,8 @@ class ResourceViewSet(ScopedViewSet):
 
     def create(self, request, *args, **kwargs):
         """Multipart upload of one or more files; the reply is a JSON array of new Resources."""
-        data = {key: request.data.get(key) for key in ("project", "type", "label_names") if key in request.data}
+        fields = fields_of(request)
+        data = {key: fields.get(key) for key in ("project", "type", "label_names") if key in fields}
         data["files"] = request.FILES.getlist("files")
         upload = UploadSerializer(data=data, context=self.get_serializer_context())
         upload.is_valid(raise_exception=True)

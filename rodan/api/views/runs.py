@@ -14,7 +14,7 @@ from rodan.api import filters
 from rodan.api.packages import build_package, package_path
 from rodan.api.permissions import scope
 from rodan.api.serializers import runs as s
-from rodan.api.views.base import ScopedReadOnlyViewSet, ScopedViewSet
+from rodan.api.views.base import ScopedReadOnlyViewSet, ScopedViewSet, fields_of
 from rodan.engine import control
 from rodan.engine.expansion import AssignmentError, create_run
 from rodan.models import Input, InputPort, Output, Resource, ResourceList, ResultsPackage, RunJob, WorkflowRun
@@ -95,9 +95,8 @@ class WorkflowRunViewSet(ScopedViewSet):
     def update(self, request, *args, **kwargs):
         """``status`` 29 cancels, 31 retries; ``last_redone_runjob_tree`` redoes from a RunJob."""
         run = self.get_object()
-        if not isinstance(request.data, dict):
-            return Response({"non_field_errors": ["Invalid data. Expected a dictionary."]}, status=400)
-        data = {key: request.data[key] for key in request.data}
+        fields = fields_of(request)
+        data = {key: fields[key] for key in fields}
         requested = data.pop("status", None)
         redo = data.pop("last_redone_runjob_tree", None)
         changes = {key: data[key] for key in ("name", "description") if key in data}

@@ -1,12 +1,11 @@
 """Workflows (create, import, export, validate) and their jobs, groups, ports and connections."""
 
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rodan.api import filters
 from rodan.api.serializers import workflows as s
-from rodan.api.views.base import ScopedViewSet
+from rodan.api.views.base import ScopedViewSet, fields_of
 from rodan.engine.serialization import export_workflow
 from rodan.engine.validation import WorkflowInvalid, validate_workflow
 from rodan.models import Connection, InputPort, OutputPort, Workflow, WorkflowJob, WorkflowJobGroup
@@ -45,9 +44,8 @@ class WorkflowViewSet(ScopedViewSet):
 
     def update(self, request, *args, **kwargs):
         """Fields change as usual; ``valid: true`` runs validation, which answers 409 on failure."""
-        if not isinstance(request.data, dict):
-            raise ValidationError({"non_field_errors": ["Invalid data. Expected a dictionary."]})
-        data = {key: request.data[key] for key in request.data}  # a form's last value per key, like DRF
+        fields = fields_of(request)
+        data = {key: fields[key] for key in fields}  # a form's last value per key, like DRF
         wants_valid = data.pop("valid", None)
         if wants_valid is not None and not _truthy(wants_valid):
             return Response({"valid": "Cannot invalidate a Workflow."}, status=400)
