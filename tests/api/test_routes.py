@@ -348,3 +348,35 @@ def test_errors_are_json_without_tracebacks(client, monkeypatch):
     assert response.status_code == 500
     body = json.dumps(response.json())
     assert "error id" in body and "secret internals" not in body and "Traceback" not in body
+
+
+BROWSABLE = [
+    "", "projects/", "jobs/", "inputporttypes/", "outputporttypes/", "resourcetypes/", "resources/", "resourcelists/",
+    "labels/", "workflows/", "workflowjobs/", "workflowjobgroups/", "inputports/", "outputports/", "connections/",
+    "workflowruns/", "runjobs/", "inputs/", "outputs/", "resultspackages/", "users/", "userpreferences/", "auth/me/",
+]
+
+
+def test_browsable_api_renders_every_list_and_its_first_item(owner):
+    """HTML is the default representation (no Accept header), so every page must render."""
+    from builders import chain_document, upload as store, valid_workflow
+
+    from rodan.engine.expansion import create_run
+    from rodan.models import InputPort, Project
+
+    project = Project.objects.create(name="browsed", creator=owner)
+    workflow = valid_workflow(project, chain_document([{}], job_name=HELLO))
+    create_run(workflow, {InputPort.objects.get(workflow_job__workflow=workflow, extern=True): [store(project, "x")]})
+    html = client_for(owner)
+    html.defaults["HTTP_ACCEPT"] = "text/html"
+    pages = [f"/api/{route}" for route in BROWSABLE] + [f"/api/project/{project.pk}/admins/", f"/api/user/{owner.pk}/"]
+    for route in BROWSABLE[1:]:
+        if route == "users/":
+            continue  # other users' records are not the owner's to see
+        body = client_for(owner).get(f"/api/{route}").json()
+        rows = body["results"] if isinstance(body, dict) and "results" in body else body
+        if isinstance(rows, list) and rows:
+            pages.append(rows[0]["url"])
+    for page in pages:
+        response = html.get(page)
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/html"), page
