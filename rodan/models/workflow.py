@@ -18,6 +18,9 @@ class Workflow(RodanModel):
     description = models.TextField(blank=True, null=True)
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     valid = models.BooleanField(default=False)
+    #: The builder's resource choices per input port, ``{port hex: [resource hex]}``:
+    #: UI state only (rodan-compat.md §2.7 ``resourceassignments``); runs never read it.
+    resource_assignments = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created"]
