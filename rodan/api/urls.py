@@ -39,6 +39,11 @@ urlpatterns = [
     *routes("resourcelists", "resourcelist", resources.ResourceListViewSet),
     *routes("labels", "label", resources.LabelViewSet, READ_LIST),
     *routes("workflows", "workflow", workflows.WorkflowViewSet),
+    path(
+        "workflow/<uuid:pk>/resourceassignments/",
+        workflows.ResourceAssignments.as_view(),
+        name="workflow-resourceassignments",
+    ),
     *routes("workflowjobs", "workflowjob", workflows.WorkflowJobViewSet),
     *routes("workflowjobgroups", "workflowjobgroup", workflows.WorkflowJobGroupViewSet),
     *routes("inputports", "inputport", workflows.InputPortViewSet),

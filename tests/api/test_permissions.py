@@ -218,6 +218,15 @@ def test_interactive_acquire_and_event_stream(world, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_resource_assignments(world, role):
+    _, objects = world
+    route = detail("workflow", objects["workflow"]) + "resourceassignments/"
+    client = client_as(world, role)
+    assert client.get(route).status_code == MEMBER[role]
+    assert client.put(route, {}, format="json").status_code == MEMBER[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_archive_holds_only_the_users_resources(world, role):
     response = client_as(world, role).get(f"/api/resources/archive/?resource_uuid={world[1]['resource'].pk}")
     assert response.status_code == {"anonymous": 401, "outsider": 400}.get(role, 200)

@@ -380,3 +380,22 @@ def test_browsable_api_renders_every_list_and_its_first_item(owner):
     for page in pages:
         response = html.get(page)
         assert response.status_code == 200 and response["Content-Type"].startswith("text/html"), page
+
+
+def test_resource_assignments_are_builder_state(client, project_url):
+    doc = hello_document()
+    doc["workflow_jobs"][0]["input_ports"] = [{"label": "Text input", "type": "Text input", "id": 2}]
+    workflow_url = client.post("/api/workflows/", {"project": project_url, "serialized": doc}, format="json").json()["url"]
+    route = workflow_url + "resourceassignments/"
+    port_url = client.get(f"/api/inputports/?workflow={workflow_url.rstrip('/').rsplit('/', 1)[1]}").json()["results"][0]["url"]
+    assert client.get(route).json() == {port_url: []}
+    first, second = upload(client, project_url, [named_file("a.txt", b"a"), named_file("b.txt", b"b")]).json()
+    chosen = client.patch(route, {port_url: [second["url"], first["url"]]}, format="json")
+    assert chosen.status_code == 200 and [r["name"] for r in chosen.json()[port_url]] == ["b", "a"]
+    assert [r["name"] for r in client.get(route).json()[port_url]] == ["b", "a"]
+    assert client.put(route, {}, format="json").json() == {port_url: []}
+    client.patch(route, {port_url: [first["url"]]}, format="json")
+    assert client.delete(route).json() == {port_url: []}
+    unknown = client.patch(route, {port_url: ["http://testserver/api/resource/00000000-0000-0000-0000-000000000000/"]}, format="json")
+    assert unknown.status_code == 404 and "detail" in unknown.json()
+    assert client_for(make_user()).get(route).status_code == 404

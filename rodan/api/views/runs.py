@@ -12,36 +12,13 @@ from rest_framework.response import Response
 
 from rodan.api import filters
 from rodan.api.packages import build_package, package_path
-from rodan.api.permissions import scope
+from rodan.api.links import resolve_link
 from rodan.api.serializers import runs as s
 from rodan.api.views.base import ScopedReadOnlyViewSet, ScopedViewSet, fields_of
 from rodan.engine import control
 from rodan.engine.expansion import AssignmentError, create_run
-from rodan.models import Input, InputPort, Output, Resource, ResourceList, ResultsPackage, RunJob, WorkflowRun
+from rodan.models import Input, Output, ResultsPackage, RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus, RunStatus
-
-#: The objects a resource assignment may name, by the URL name of their detail route.
-ASSIGNABLE = {
-    "inputport-detail": (InputPort, "workflow_job__workflow__project"),
-    "resource-detail": (Resource, "project"),
-    "resourcelist-detail": (ResourceList, "project"),
-}
-
-
-def _lookup(url, user, kinds):
-    """The object a hyperlink names, among the user's projects; ValueError with DRF's message."""
-    try:
-        match = resolve(urlparse(str(url)).path)
-    except Resolver404:
-        raise ValueError("Invalid hyperlink - No URL match.") from None
-    if match.url_name not in kinds:
-        raise ValueError("Invalid hyperlink - Incorrect URL match.")
-    model, project_path = ASSIGNABLE[match.url_name]
-    found = scope(model.objects.filter(pk=match.kwargs.get("pk")), project_path, user).first()
-    if found is None:
-        raise ValueError("Invalid hyperlink - Object does not exist.")
-    return found
-
 
 def resolve_assignments(value, user):
     """``{port URL: [resource or list URL]}`` as ``{InputPort: [objects]}``; AssignmentError otherwise."""
@@ -50,7 +27,7 @@ def resolve_assignments(value, user):
     assignments = {}
     for port_url, items in value.items():
         try:
-            port = _lookup(port_url, user, {"inputport-detail"})
+            port = resolve_link(port_url, user, {"inputport-detail"})
         except ValueError as exc:
             raise AssignmentError({port_url: [str(exc)]}) from None
         if port in assignments:
@@ -61,7 +38,7 @@ def resolve_assignments(value, user):
         resolved = []
         for index, item in enumerate(items):
             try:
-                resolved.append(_lookup(item, user, {"resource-detail", "resourcelist-detail"}))
+                resolved.append(resolve_link(item, user, {"resource-detail", "resourcelist-detail"}))
             except ValueError as exc:
                 raise AssignmentError({port_url: {index: [str(exc)]}}) from None
         assignments[port] = resolved

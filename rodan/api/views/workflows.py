@@ -1,14 +1,20 @@
 """Workflows (create, import, export, validate) and their jobs, groups, ports and connections."""
 
+from django.shortcuts import get_object_or_404
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from rodan.api import filters
+from rodan.api.links import resolve_link
+from rodan.api.permissions import scope
+from rodan.api.serializers.resources import ResourceSerializer
 from rodan.api.serializers import workflows as s
 from rodan.api.views.base import ScopedViewSet, fields_of
 from rodan.engine.serialization import export_workflow
 from rodan.engine.validation import WorkflowInvalid, validate_workflow
-from rodan.models import Connection, InputPort, OutputPort, Workflow, WorkflowJob, WorkflowJobGroup
+from rodan.models import Connection, InputPort, OutputPort, Resource, Workflow, WorkflowJob, WorkflowJobGroup
 
 #: Where each kind of object named by a failed validation lives in the API.
 ASSOCIATED_VIEWS = {
@@ -137,3 +143,59 @@ class ConnectionViewSet(ScopedViewSet):
     def perform_destroy(self, connection):
         s.invalidate(connection.input_port.workflow_job.workflow)
         connection.delete()
+
+
+class ResourceAssignments(APIView):
+    """``workflow/<u>/resourceassignments/``: the builder's chosen resources per input port.
+
+    UI state only; a run takes its own ``resource_assignments``. GET lists every
+    input port of the workflow; PATCH replaces the named ports' lists, PUT
+    first clears all, DELETE clears all; each replies in the GET shape.
+    Ports or resources the user cannot see, or of another workflow, are 404.
+    """
+
+    def get_workflow(self, pk):
+        return get_object_or_404(scope(Workflow.objects.all(), "project", self.request.user), pk=pk)
+
+    def get(self, request, pk, format=None):
+        return Response(self._shape(self.get_workflow(pk)))
+
+    def patch(self, request, pk, format=None, clear=False):
+        workflow = self.get_workflow(pk)
+        assignments = {} if clear else dict(workflow.resource_assignments)
+        for port_url, resource_urls in fields_of(request).items():
+            try:
+                port = resolve_link(port_url, request.user, {"inputport-detail"})
+                if not isinstance(resource_urls, list):
+                    resource_urls = [resource_urls]
+                resources = [resolve_link(url, request.user, {"resource-detail"}) for url in resource_urls]
+            except ValueError as exc:
+                raise NotFound(str(exc)) from None
+            if port.workflow_job.workflow_id != workflow.pk:
+                raise NotFound("The InputPort is not in this workflow.")
+            assignments[port.pk.hex] = [resource.pk.hex for resource in resources]
+        workflow.resource_assignments = assignments
+        workflow.save(update_fields=["resource_assignments", "updated"])
+        return Response(self._shape(workflow))
+
+    def put(self, request, pk, format=None):
+        return self.patch(request, pk, format, clear=True)
+
+    def delete(self, request, pk, format=None):
+        workflow = self.get_workflow(pk)
+        workflow.resource_assignments = {}
+        workflow.save(update_fields=["resource_assignments", "updated"])
+        return Response(self._shape(workflow))
+
+    def _shape(self, workflow):
+        """{port URL: [Resource representations]} for every input port; vanished resources are left out."""
+        chosen = workflow.resource_assignments or {}
+        wanted = {hex_id for ids in chosen.values() for hex_id in ids}
+        resources = {r.pk.hex: r for r in Resource.objects.filter(pk__in=wanted, project=workflow.project_id)}
+        context = {"request": self.request}
+        shape = {}
+        for port in InputPort.objects.filter(workflow_job__workflow=workflow).order_by("uuid"):
+            picked = [resources[hex_id] for hex_id in chosen.get(port.pk.hex, []) if hex_id in resources]
+            url = self.request.build_absolute_uri(f"/api/inputport/{port.pk}/")
+            shape[url] = ResourceSerializer(picked, many=True, context=context).data
+        return shape
