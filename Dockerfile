@@ -6,6 +6,8 @@
 # locally made bases (scripts/build-base-images, scripts/build-image).
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# The image that compiles Gamera: Python headers and a compiler come on top.
+ARG PYTHON_BUILD_IMAGE=python:3.11-slim-bookworm
 
 # --- Pixel and Neon browser front-ends -------------------------------------
 FROM ${NODE_IMAGE} AS frontends
@@ -25,15 +27,19 @@ RUN set -eu; \
 
 # --- Gamera and the MusicStaves toolkit, compiled into wheels ---------------
 # PEP 517 builds fetch setuptools and wheel into an isolated environment, so
-# the legacy setup.py of Gamera builds with any base's pip.
-FROM ${PYTHON_IMAGE} AS wheels
+# the legacy setup.py of Gamera builds with any base's pip. The compiled Gamera
+# wheel is kept in a build cache: it is rebuilt only when its pin changes.
+FROM ${PYTHON_BUILD_IMAGE} AS wheels
 WORKDIR /src
 COPY pyproject.toml ./
-COPY gamera4-rodan/ gamera4-rodan/
-RUN --mount=type=cache,target=/root/.cache/pip \
+COPY gamera4-rodan/build-wheels gamera4-rodan/
+RUN --mount=type=cache,target=/root/.cache \
     set -eu; \
     python3 -m venv /opt/build && \
-    PIP_USE_PEP517=1 RODAN_WHEEL_DIR=/wheels gamera4-rodan/build-wheels /opt/build/bin/python && \
+    PIP_USE_PEP517=1 RODAN_WHEEL_DIR=/root/.cache/rodan/wheels gamera4-rodan/build-wheels /opt/build/bin/python && \
+    mkdir -p /wheels && cp /root/.cache/rodan/wheels/gamera-*.whl /wheels/
+COPY gamera4-rodan/musicstaves/ gamera4-rodan/musicstaves/
+RUN --mount=type=cache,target=/root/.cache \
     /opt/build/bin/pip wheel --quiet --no-deps --wheel-dir /wheels ./gamera4-rodan/musicstaves
 
 # --- the worker ---------------------------------------------------------------
@@ -61,8 +67,8 @@ COPY --from=frontends /out/neon/ jobs/neon/static/build/
 RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
     pip install --quiet --no-cache-dir --find-links /wheels ".[gamera]" /wheels/musicstaves-*.whl
 COPY scripts/start-celery scripts/wait-for-app scripts/start /usr/local/bin/
+# Resources live in /data: mount a volume there (docker-compose.yml does).
 USER 1000:1000
-VOLUME ["/data"]
 HEALTHCHECK --interval=60s --timeout=20s --start-period=60s --retries=3 \
     CMD ["sh", "-c", "rodan worker-ping --queue \"$CELERY_JOB_QUEUE\" --timeout 10"]
 ENTRYPOINT ["/usr/local/bin/start-celery"]
