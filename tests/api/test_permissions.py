@@ -237,6 +237,13 @@ def test_task_queue_is_for_staff(world, role, expected):
     assert client_as(world, role).get("/api/taskqueue/active/").status_code == expected
 
 
+def test_staff_read_the_task_queue():
+    staff = client_for(make_user(is_staff=True))
+    for view in ("active", "scheduled", "status"):
+        response = staff.get(f"/api/taskqueue/{view}/")
+        assert response.status_code == 200 and isinstance(response.json(), dict)
+
+
 def test_registries_are_open_to_anyone():
     anonymous = client_for()
     for route in ("jobs", "inputporttypes", "outputporttypes", "resourcetypes"):

@@ -399,3 +399,27 @@ def test_resource_assignments_are_builder_state(client, project_url):
     unknown = client.patch(route, {port_url: ["http://testserver/api/resource/00000000-0000-0000-0000-000000000000/"]}, format="json")
     assert unknown.status_code == 404 and "detail" in unknown.json()
     assert client_for(make_user()).get(route).status_code == 404
+
+
+def test_groups_import_a_workflow_and_seed_a_new_one(client, project_url):
+    doc = hello_document()
+    doc["workflow_jobs"][0]["input_ports"] = [{"label": "Text input", "type": "Text input", "id": 2}]
+    origin = client.post("/api/workflows/", {"project": project_url, "serialized": doc}, format="json").json()
+    target = client.post("/api/workflows/", {"project": project_url, "name": "target"}, format="json").json()
+    body = {"workflow": target["url"], "origin": origin["url"]}
+    assert client.post("/api/workflowjobgroups/", body, format="json").json() == {
+        "origin": ["Origin workflow must be valid."]
+    }
+    client.patch(origin["url"], {"valid": True}, format="json")
+    group = client.post("/api/workflowjobgroups/", body, format="json")
+    assert group.status_code == 201, group.content
+    assert group.json()["name"] == "From Workflow hello"
+    jobs = client.get(target["url"]).json()["workflow_jobs"]
+    assert len(jobs) == 1 and jobs[0]["group"] == group.json()["url"] and len(jobs[0]["input_ports"]) == 1
+    assert client.patch(jobs[0]["url"], {"name": "renamed"}, format="json").status_code == 400  # grouped
+    assert client.delete(jobs[0]["url"]).status_code == 400
+    seeded = client.post("/api/workflows/", {"project": project_url, "workflow_job_group": group.json()["url"]}, format="json")
+    assert seeded.status_code == 201 and seeded.json()["name"] == "From Workflow hello"
+    assert len(client.get(seeded.json()["url"]).json()["workflow_jobs"]) == 1
+    assert client.delete(group.json()["url"]).status_code == 204
+    assert client.get(jobs[0]["url"]).json()["group"] is None  # deleting a group only ungroups

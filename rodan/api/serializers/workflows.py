@@ -36,6 +36,34 @@ def _refuse_if_grouped(workflow_job):
         raise serializers.ValidationError({"workflow_job": [GROUPED]})
 
 
+def copy_workflow_jobs(workflow_jobs, target):
+    """Copy jobs with their ports, and the connections among them, into workflow ``target``."""
+    copies, ports = [], {}
+    for wfj in workflow_jobs:
+        copy = WorkflowJob.objects.create(
+            workflow=target, job=wfj.job, job_settings=wfj.job_settings, name=wfj.name, appearance=wfj.appearance
+        )
+        copies.append(copy)
+        for port in wfj.input_ports.all():
+            ports[port.pk] = InputPort.objects.create(
+                workflow_job=copy, input_port_type=port.input_port_type, label=port.label
+            )
+        for port in wfj.output_ports.all():
+            ports[port.pk] = OutputPort.objects.create(
+                workflow_job=copy, output_port_type=port.output_port_type, label=port.label
+            )
+    inside = Connection.objects.filter(input_port__in=list(ports), output_port__in=list(ports))
+    for connection in inside:
+        Connection.objects.create(
+            input_port=ports[connection.input_port_id],
+            output_port=ports[connection.output_port_id],
+            offset_x=connection.offset_x,
+            offset_y=connection.offset_y,
+        )
+    invalidate(target)
+    return copies
+
+
 class InputPortSerializer(serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="inputport-detail")
     input_port_type = serializers.HyperlinkedRelatedField(
@@ -187,11 +215,14 @@ class WorkflowJobSerializer(serializers.HyperlinkedModelSerializer):
 
 
 class WorkflowJobGroupSerializer(serializers.HyperlinkedModelSerializer):
+    """A group of one workflow's jobs; ``{workflow, origin}`` imports a valid workflow as a group."""
+
     url = serializers.HyperlinkedIdentityField(view_name="workflowjobgroup-detail")
-    workflow = serializers.HyperlinkedRelatedField(view_name="workflow-detail", read_only=True)
-    origin = serializers.HyperlinkedRelatedField(view_name="workflow-detail", read_only=True)
+    workflow = Link("workflow-detail", project_path="project", queryset=Workflow.objects, required=False)
+    origin = Link("workflow-detail", project_path="project", queryset=Workflow.objects, required=False)
     workflow_jobs = Link(
-        "workflowjob-detail", project_path="workflow__project", queryset=WorkflowJob.objects, many=True
+        "workflowjob-detail", project_path="workflow__project", queryset=WorkflowJob.objects, many=True,
+        required=False,
     )
 
     class Meta:
@@ -200,24 +231,49 @@ class WorkflowJobGroupSerializer(serializers.HyperlinkedModelSerializer):
             "url", "uuid", "name", "description", "created", "updated", "appearance", "workflow", "origin",
             "workflow_jobs",
         ]
+        extra_kwargs = {"name": {"required": False}}
 
-    def validate_workflow_jobs(self, workflow_jobs):
-        if not workflow_jobs:
-            raise serializers.ValidationError("A group needs at least one WorkflowJob.")
-        if len({wfj.workflow_id for wfj in workflow_jobs}) > 1:
-            raise serializers.ValidationError("All WorkflowJobs must belong to the same workflow.")
-        return workflow_jobs
+    def validate(self, attrs):
+        if self.instance is not None:
+            if {"workflow", "origin"} & set(attrs):
+                raise serializers.ValidationError("A group's workflow and origin cannot change.")
+        elif "origin" in attrs:
+            if not attrs["origin"].valid:
+                raise serializers.ValidationError({"origin": ["Origin workflow must be valid."]})
+            if "workflow" not in attrs:
+                raise serializers.ValidationError({"workflow": ["This field is required."]})
+        elif not attrs.get("workflow_jobs"):
+            raise serializers.ValidationError({"workflow_jobs": ["This field is required."]})
+        workflow_jobs = attrs.get("workflow_jobs")
+        if workflow_jobs is not None:
+            if not workflow_jobs:
+                raise serializers.ValidationError({"workflow_jobs": ["A group needs at least one WorkflowJob."]})
+            workflows = {wfj.workflow_id for wfj in workflow_jobs} | (
+                {self.instance.workflow_id} if self.instance is not None else set()
+            )
+            if len(workflows) > 1:
+                raise serializers.ValidationError(
+                    {"workflow_jobs": ["All WorkflowJobs must belong to the same workflow."]}
+                )
+        return attrs
 
     def create(self, validated_data):
-        workflow_jobs = validated_data.pop("workflow_jobs")
-        group = WorkflowJobGroup.objects.create(workflow=workflow_jobs[0].workflow, **validated_data)
-        WorkflowJob.objects.filter(pk__in=[w.pk for w in workflow_jobs]).update(group=group)
+        origin = validated_data.get("origin")
+        if origin is not None:
+            jobs = copy_workflow_jobs(
+                origin.workflow_jobs.prefetch_related("input_ports", "output_ports"), validated_data["workflow"]
+            )
+            validated_data.setdefault("name", f"From Workflow {origin.name[:80]}")
+        else:
+            jobs = validated_data["workflow_jobs"]
+            validated_data["workflow"] = jobs[0].workflow
+        validated_data.pop("workflow_jobs", None)
+        group = WorkflowJobGroup.objects.create(**validated_data)
+        WorkflowJob.objects.filter(pk__in=[w.pk for w in jobs]).update(group=group)
         return group
 
     def update(self, instance, validated_data):
         workflow_jobs = validated_data.pop("workflow_jobs", None)
-        if workflow_jobs is not None and workflow_jobs[0].workflow_id != instance.workflow_id:
-            raise serializers.ValidationError({"workflow_jobs": ["The group cannot move to another workflow."]})
         instance = super().update(instance, validated_data)
         if workflow_jobs is not None:
             instance.workflow_jobs.update(group=None)
@@ -232,10 +288,17 @@ class WorkflowSerializer(serializers.HyperlinkedModelSerializer):
     project = Link("project-detail", project_path="", queryset=Project.objects)
     creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
     serialized = serializers.JSONField(write_only=True, required=False)
+    workflow_job_group = Link(
+        "workflowjobgroup-detail", project_path="workflow__project", queryset=WorkflowJobGroup.objects,
+        write_only=True, required=False,
+    )
 
     class Meta:
         model = Workflow
-        fields = ["url", "uuid", "name", "project", "description", "creator", "valid", "created", "updated", "serialized"]
+        fields = [
+            "url", "uuid", "name", "project", "description", "creator", "valid", "created", "updated", "serialized",
+            "workflow_job_group",
+        ]
         extra_kwargs = {"name": {"required": False}}
 
     def validate(self, attrs):
@@ -244,7 +307,7 @@ class WorkflowSerializer(serializers.HyperlinkedModelSerializer):
                 raise serializers.ValidationError(
                     {"valid": ["You can't create a valid workflow - it must be validated through a PATCH request."]}
                 )
-            if "serialized" not in attrs and not attrs.get("name"):
+            if not ({"serialized", "workflow_job_group"} & set(attrs)) and not attrs.get("name"):
                 raise serializers.ValidationError({"name": ["This field is required."]})
         return attrs
 
@@ -262,7 +325,18 @@ class WorkflowSerializer(serializers.HyperlinkedModelSerializer):
             except SerializationError as exc:
                 raise serializers.ValidationError({"serialized": exc.detail}) from None
         validated_data.pop("valid", None)
+        group = validated_data.pop("workflow_job_group", None)
+        if group is not None:
+            validated_data.setdefault("name", group.name)
+            workflow = super().create(validated_data)
+            copy_workflow_jobs(group.workflow_jobs.prefetch_related("input_ports", "output_ports"), workflow)
+            return workflow
         return super().create(validated_data)
+
+    def update(self, instance, validated_data):
+        for creation_only in ("serialized", "workflow_job_group"):
+            validated_data.pop(creation_only, None)
+        return super().update(instance, validated_data)
 
 
 class WorkflowDetailSerializer(WorkflowSerializer):
