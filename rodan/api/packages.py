@@ -4,7 +4,8 @@ Mode 0 holds the endpoint outputs (those no other job of the run consumes)
 as ``data/<job> - <port>/<resource name>.<ext>``; mode 1 holds every output,
 one folder per resource, as ``data/<resource name>/<job> - <port>.<ext>``;
 mode 2 is not implemented (as in Rodan) and fails the package. The zip is
-written beside its final name and renamed into place.
+written beside its final name and renamed into place; the scheduler's
+periodic pass deletes it at its expiry time.
 """
 
 import hashlib
@@ -96,6 +97,14 @@ def build_package(package):
         Path(temp_path).unlink(missing_ok=True)
         raise
     _finish(package, RunJobStatus.FINISHED)
+
+
+def expire_packages(now):
+    """Delete the zips of finished packages past their expiry time and mark them Expired (8)."""
+    overdue = ResultsPackage.objects.filter(status=RunJobStatus.FINISHED, expiry_time__lt=now)
+    for package in overdue:
+        package_path(package).unlink(missing_ok=True)
+    return overdue.update(status=RunJobStatus.EXPIRED)
 
 
 def _finish(package, status, error=""):

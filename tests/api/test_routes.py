@@ -423,3 +423,33 @@ def test_groups_import_a_workflow_and_seed_a_new_one(client, project_url):
     assert len(client.get(seeded.json()["url"]).json()["workflow_jobs"]) == 1
     assert client.delete(group.json()["url"]).status_code == 204
     assert client.get(jobs[0]["url"]).json()["group"] is None  # deleting a group only ungroups
+
+
+def test_results_packages_expire_and_cannot_be_deleted_while_building(client, owner, project_url):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rodan.api.packages import expire_packages, package_path
+    from rodan.models import ResultsPackage
+
+    workflow = client.post("/api/workflows/", {"project": project_url, "serialized": hello_document()}, format="json").json()
+    client.patch(workflow["url"], {"valid": True}, format="json")
+    run = client.post("/api/workflowruns/", {"workflow": workflow["url"], "resource_assignments": {}}, format="json").json()
+    too_late = (timezone.now() + timedelta(days=31)).isoformat()
+    refused = client.post(
+        "/api/resultspackages/", {"workflow_run": run["url"], "packaging_mode": 0, "expiry_time": too_late}, format="json"
+    )
+    assert list(refused.json()) == ["expiry_time"]
+    package = client.post("/api/resultspackages/", {"workflow_run": run["url"], "packaging_mode": 0}, format="json").json()
+    assert package["status"] == 4 and package["expiry_time"] is not None  # non-staff get the 30-day default
+    assert client.patch(package["url"], {"status": 9}, format="json").json() == {"status": ["Invalid status update"]}
+    failed = client.post("/api/resultspackages/", {"workflow_run": run["url"], "packaging_mode": 2}, format="json").json()
+    assert failed["status"] == -1 and failed["package_url"] is None
+    stored = ResultsPackage.objects.get(pk=package["uuid"])
+    assert package_path(stored).exists()
+    assert expire_packages(timezone.now() + timedelta(days=31)) >= 1
+    assert client.get(package["url"]).json()["status"] == 8 and not package_path(stored).exists()
+    building = ResultsPackage.objects.create(workflow_run_id=run["uuid"], status=1)
+    assert client.delete(f"/api/resultspackage/{building.pk}/").status_code == 400
+    assert client.delete(package["url"]).status_code == 204
