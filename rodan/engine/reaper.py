@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from rodan.api.packages import expire_packages
 from rodan.engine.execution import _fail, claim_is_dead, settle_run
 from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock, schedule, send
 from rodan.models import RunJob, WorkflowRun
@@ -92,7 +93,13 @@ def reap():
         with transaction.atomic():
             settle_run(run_id)
     scheduled = schedule()
-    return {"redispatched": len(to_send), "expired_working_users": expired, "scheduled": scheduled}
+    packages = expire_packages(now)
+    return {
+        "redispatched": len(to_send),
+        "expired_working_users": expired,
+        "scheduled": scheduled,
+        "expired_packages": packages,
+    }
 
 
 def run_forever(stop=None):
