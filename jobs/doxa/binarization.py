@@ -1,0 +1,123 @@
+"""Δoxa's local binarizations as Rodan jobs: greyscale PNG in, one-bit PNG out.
+
+Δoxa (Brandon M. Petty, https://github.com/brandonmpetty/Doxa) implements each
+method from its paper, with integral-image window statistics. Its native code
+corrupts memory when the window is larger than the image (seen with doxapy
+0.9.2 on images smaller than the default 75-pixel window), so the window is
+checked against the image first and refused with a clear error.
+"""
+
+import doxapy
+import numpy as np
+
+from rodan.imaging import ImageError, load_image, require_pixel_type, save_png
+from rodan.jobs.base import RodanTask
+
+CATEGORY = "Binarization (Doxa)"
+GREY_IN = "Greyscale PNG image"
+ONEBIT_OUT = "Onebit PNG image"
+ALGORITHMS = doxapy.Binarization.Algorithms
+
+
+def _window(default):
+    return {
+        "type": "integer",
+        "minimum": 1,
+        "default": default,
+        "description": "Width and height of the square window the local statistics are taken over, in pixels.",
+    }
+
+
+def _k(default, description="The method's sensitivity: higher keeps less ink."):
+    return {"type": "number", "default": default, "description": description}
+
+
+def binarize(grey, algorithm, window, **parameters):
+    """Δoxa's ``algorithm`` on a greyscale array: a one-bit array (True = white)."""
+    require_pixel_type(grey, "greyscale")
+    if not 1 <= window <= min(grey.shape):
+        raise ImageError(
+            f"window {window} does not fit a {grey.shape[1]}×{grey.shape[0]} image; "
+            f"use a window between 1 and {min(grey.shape)}"
+        )
+    result = np.ascontiguousarray(grey).copy()  # Δoxa binarizes in place, 0 = black, 255 = white
+    doxapy.Binarization.update_to_binary(algorithm, result, {"window": int(window), **parameters})
+    return result == 255
+
+
+def _job(class_name, job_name, algorithm, text, properties):
+    settings = {"title": f"{job_name} settings", "type": "object", "job_queue": "Python3", "properties": properties}
+    keys = {"Window": "window", "k": "k", "Minimum high-contrast pixels": "minN"}
+
+    def run_my_task(self, inputs, settings, outputs):
+        source = inputs[GREY_IN][0]
+        grey = load_image(source["resource_path"], source.get("resource_name"))
+        values = {name: settings.get(name, spec["default"]) for name, spec in properties.items()}
+        parameters = {keys[name]: value for name, value in values.items() if name != "Window"}
+        result = binarize(grey, algorithm, int(values["Window"]), **parameters)
+        for entry in outputs[ONEBIT_OUT]:
+            save_png(result, entry["resource_path"], "image/onebit+png")
+        return True
+
+    return type(
+        class_name,
+        (RodanTask,),
+        {
+            "__module__": __name__,
+            "__doc__": text,
+            "name": job_name,
+            "author": "Rodan contributors",
+            "description": text,
+            "category": CATEGORY,
+            "settings": settings,
+            "input_port_types": [{"name": GREY_IN, "resource_types": ["image/greyscale+png"], "minimum": 1, "maximum": 1}],
+            "output_port_types": [{"name": ONEBIT_OUT, "resource_types": ["image/onebit+png"], "minimum": 1, "maximum": 2}],
+            "run_my_task": run_my_task,
+        },
+    )
+
+
+SauvolaTextbook = _job(
+    "SauvolaTextbook", "Sauvola Threshold (textbook, Doxa)", ALGORITHMS.SAUVOLA,
+    "Sauvola and Pietikäinen's threshold as published (Pattern Recognition 33, 2000): T = m·(1 + k·(s/128 - 1)). "
+    "Gamera's 'Sauvola Threshold' uses a different formula.",
+    {"Window": _window(75), "k": _k(0.2)},
+)
+Wolf = _job(
+    "Wolf", "Wolf Threshold (Doxa)", ALGORITHMS.WOLF,
+    "Wolf and Jolion's threshold (ICPR 2002): Sauvola normalised by the page's contrast, robust to low contrast.",
+    {"Window": _window(75), "k": _k(0.2)},
+)
+Nick = _job(
+    "Nick", "NICK Threshold (Doxa)", ALGORITHMS.NICK,
+    "Khurshid et al.'s NICK (DRR 2009): Niblack with the mean's square in the deviation, for faded ancient documents.",
+    {"Window": _window(75), "k": _k(-0.2, "Negative, usually -0.1 to -0.2: lower keeps less ink.")},
+)
+Su = _job(
+    "Su", "Su Threshold (Doxa)", ALGORITHMS.SU,
+    "Su, Lu and Tan's threshold from local contrast maxima and minima (DAS 2010), for degraded historical pages.",
+    {
+        "Window": _window(9),
+        "Minimum high-contrast pixels": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 9,
+            "description": "High-contrast pixels a window needs before a pixel can be ink.",
+        },
+    },
+)
+ISauvola = _job(
+    "ISauvola", "ISauvola Threshold (Doxa)", ALGORITHMS.ISAUVOLA,
+    "Hadjadj et al.'s ISauvola (ICFHR 2016): Sauvola guided by a contrast image, keeping thin strokes.",
+    {"Window": _window(75), "k": _k(0.2)},
+)
+TRSingh = _job(
+    "TRSingh", "T.R. Singh Threshold (Doxa)", ALGORITHMS.TRSINGH,
+    "T. Romen Singh et al.'s fast local threshold (2011) from the local mean and mean deviation.",
+    {"Window": _window(75), "k": _k(0.2)},
+)
+Wan = _job(
+    "Wan", "WAN Threshold (Doxa)", ALGORITHMS.WAN,
+    "Wan Azani Mustafa et al.'s optimum-threshold modification of Sauvola (2018), for darker backgrounds.",
+    {"Window": _window(75), "k": _k(0.2)},
+)
