@@ -12,6 +12,8 @@ from rodan.models.status import RunJobStatus, RunStatus
 pytestmark = pytest.mark.engine
 
 HELLO = "Hello World - Interactive"
+#: What the Rodan client sends; without it the API answers with its browsable HTML (rodan-compat.md §1).
+JSON = {"Accept": "application/json"}
 
 
 def _waiting_run(project, start_worker):
@@ -28,7 +30,7 @@ def _waiting_run(project, start_worker):
 
 def _acquire(live_server, run_job, user):
     response = requests.post(
-        f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(user.email, "pw"), timeout=10
+        f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(user.email, "pw"), headers=JSON, timeout=10
     )
     assert response.status_code == 200, response.text
     return response.json()["working_url"]
@@ -42,7 +44,7 @@ def test_waiting_job_frees_the_worker_and_resumes_on_a_valid_submission(start_wo
     assert run.status == RunStatus.PROCESSING
 
     outsider = make_project().creator
-    denied = requests.post(f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(outsider.email, "pw"), timeout=10)
+    denied = requests.post(f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(outsider.email, "pw"), headers=JSON, timeout=10)
     assert denied.status_code == 404  # outsiders cannot even learn the RunJob exists
 
     working_url = _acquire(live_server, run_job, project.creator)
@@ -76,7 +78,7 @@ def test_job_stays_locked_to_its_working_user(start_worker, live_server):
     first = _acquire(live_server, run_job, project.creator)
     again = _acquire(live_server, run_job, project.creator)
     assert first == again  # the same user keeps the token
-    response = requests.post(f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(other.email, "pw"), timeout=10)
+    response = requests.post(f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(other.email, "pw"), headers=JSON, timeout=10)
     assert response.status_code == 400
     assert response.json() == {"message": "Previous working user has not expired yet."}
 
