@@ -11,6 +11,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
@@ -32,6 +33,7 @@ class TokenLogin(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
+    @extend_schema(request=inline_serializer("Login", {"email": serializers.CharField(), "password": serializers.CharField()}), responses=UserSerializer)
     def post(self, request, format=None):
         fields = fields_of(request)
         email, password = fields.get("email"), fields.get("password")
@@ -52,12 +54,15 @@ class TokenLogin(APIView):
 class ResetToken(APIView):
     """``POST auth/reset-token/``: forget the token (logout); the next login makes a new one."""
 
+    @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):
         Token.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class Me(APIView):
+    serializer_class = UserSerializer  # describes the body and reply in the schema
+
     def get(self, request, format=None):
         return Response(UserSerializer(request.user, context={"request": request}).data)
 
@@ -93,6 +98,7 @@ class Register(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(request=NewUserSerializer, responses={201: NewUserSerializer})
     def post(self, request, format=None):
         serializer = NewUserSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -104,6 +110,7 @@ class Register(APIView):
 class Activate(APIView):
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(request=inline_serializer("Activation", {"uid": serializers.CharField(), "token": serializers.CharField()}), responses={204: None})
     def post(self, request, format=None):
         user = _user_from_uid(fields_of(request))
         if user.is_active:
@@ -118,6 +125,7 @@ class ResendActivation(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(request=inline_serializer("ActivationRequest", {"email": serializers.CharField()}), responses={204: None})
     def post(self, request, format=None):
         user = User.objects.filter(email__iexact=str(fields_of(request).get("email", "")), is_active=False).first()
         if user:
@@ -126,6 +134,7 @@ class ResendActivation(APIView):
 
 
 class ChangePassword(APIView):
+    @extend_schema(request=inline_serializer("PasswordChange", {"new_password": serializers.CharField(), "current_password": serializers.CharField()}), responses={204: None})
     def post(self, request, format=None):
         fields = fields_of(request)
         new, current = fields.get("new_password"), fields.get("current_password")
@@ -143,6 +152,7 @@ class ResetPassword(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(request=inline_serializer("PasswordResetRequest", {"email": serializers.CharField()}), responses={204: None})
     def post(self, request, format=None):
         user = User.objects.filter(email__iexact=str(fields_of(request).get("email", "")), is_active=True).first()
         if user:
@@ -153,6 +163,7 @@ class ResetPassword(APIView):
 class ResetPasswordConfirm(APIView):
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(request=inline_serializer("PasswordReset", {"uid": serializers.CharField(), "token": serializers.CharField(), "new_password": serializers.CharField()}), responses={204: None})
     def post(self, request, format=None):
         fields = fields_of(request)
         user = _user_from_uid(fields)

@@ -14,6 +14,8 @@ import time
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import BaseRenderer
 from rest_framework.views import APIView
 
@@ -69,6 +71,7 @@ def _states(project, url):
 class ProjectEvents(APIView):
     renderer_classes = [EventStreamRenderer]
 
+    @extend_schema(responses={(200, "text/event-stream"): OpenApiTypes.STR})
     def get(self, request, pk, format=None):
         project = get_object_or_404(visible_projects(request.user), pk=pk)
         url = request.build_absolute_uri

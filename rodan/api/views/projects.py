@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,15 +48,18 @@ class ProjectMembersView(APIView):
     """
 
     role = None  # "admins" or "workers"
+    usernames = {"type": "array", "items": {"type": "string"}}
     permission_classes = [permissions.IsAuthenticated]
 
     def get_project(self, pk):
         return get_object_or_404(visible_projects(self.request.user), pk=pk)
 
+    @extend_schema(responses=usernames)
     def get(self, request, pk, format=None):
         project = self.get_project(pk)
         return Response(list(getattr(project, self.role).values_list("username", flat=True)))
 
+    @extend_schema(request=usernames, responses=usernames)
     def put(self, request, pk, format=None):
         project = self.get_project(pk)
         allowed = (

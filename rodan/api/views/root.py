@@ -1,6 +1,8 @@
 """The API root (§2.1): every route name the client looks up, configuration and version."""
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +36,7 @@ ROUTES.update(
 class Root(APIView):
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, format=None):
         registry = get_registry()
         packages = {f"rodan.jobs.{name.rsplit('.', 1)[-1]}": family.version for name, family in registry.families.items()}

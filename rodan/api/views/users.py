@@ -46,4 +46,4 @@ class UserPreferenceViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         preferences = UserPreference.objects.order_by("uuid")
-        return preferences if self.request.user.is_superuser else preferences.filter(user=self.request.user)
+        return preferences if self.request.user.is_superuser else preferences.filter(user_id=self.request.user.pk)

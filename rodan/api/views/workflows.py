@@ -1,6 +1,8 @@
 """Workflows (create, import, export, validate) and their jobs, groups, ports and connections."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -157,9 +159,11 @@ class ResourceAssignments(APIView):
     def get_workflow(self, pk):
         return get_object_or_404(scope(Workflow.objects.all(), "project", self.request.user), pk=pk)
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk, format=None):
         return Response(self._shape(self.get_workflow(pk)))
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def patch(self, request, pk, format=None, clear=False):
         workflow = self.get_workflow(pk)
         assignments = {} if clear else dict(workflow.resource_assignments)
@@ -178,9 +182,11 @@ class ResourceAssignments(APIView):
         workflow.save(update_fields=["resource_assignments", "updated"])
         return Response(self._shape(workflow))
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def put(self, request, pk, format=None):
         return self.patch(request, pk, format, clear=True)
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def delete(self, request, pk, format=None):
         workflow = self.get_workflow(pk)
         workflow.resource_assignments = {}
