@@ -61,17 +61,18 @@ class ResetToken(APIView):
 
 
 class Me(APIView):
-    serializer_class = UserSerializer  # describes the body and reply in the schema
-
+    @extend_schema(responses=UserSerializer)
     def get(self, request, format=None):
         return Response(UserSerializer(request.user, context={"request": request}).data)
 
+    @extend_schema(request=UserSerializer, responses=UserSerializer)
     def put(self, request, format=None, partial=False):
         serializer = UserSerializer(request.user, data=request.data, partial=partial, context={"request": request})
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)
 
+    @extend_schema(request=UserSerializer, responses=UserSerializer)
     def patch(self, request, format=None):
         return self.put(request, format, partial=True)
 
