@@ -453,3 +453,14 @@ def test_results_packages_expire_and_cannot_be_deleted_while_building(client, ow
     building = ResultsPackage.objects.create(workflow_run_id=run["uuid"], status=1)
     assert client.delete(f"/api/resultspackage/{building.pk}/").status_code == 400
     assert client.delete(package["url"]).status_code == 204
+
+
+def test_options_on_every_route_the_client_asks(client):
+    """After login the client sends OPTIONS to every root route but a few, and reads filter_fields."""
+    skipped = {"auth-token", "auth-reset-token", "auth-register", "auth-change-password"}
+    for name, url in client.get("/api/").json()["routes"].items():
+        if name in skipped or name.startswith("taskqueue-"):
+            continue
+        response = client.options(url)
+        assert response.status_code == 200, name
+        assert isinstance(response.json()["filter_fields"], dict) and isinstance(response.json()["ordering_fields"], list)
