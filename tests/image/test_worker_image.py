@@ -81,7 +81,8 @@ def container(data_dir, tmp_path):
 
 def _pids_of(script):
     """Host PIDs of the container's entrypoint: chroot isolation shares the PID namespace."""
-    found = subprocess.run(["pgrep", "-f", f"/usr/local/bin/{script}"], capture_output=True, text=True).stdout
+    # The bash running the script, not `buildah run`, whose arguments name it too.
+    found = subprocess.run(["pgrep", "-f", f"^bash /usr/local/bin/{script}"], capture_output=True, text=True).stdout
     return [int(pid) for pid in found.split()]
 
 
