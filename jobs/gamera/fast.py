@@ -4,9 +4,10 @@ Every function here reproduces one Gamera plugin exactly, formulas as Gamera
 implements them (its C++ headers in ``gamera/include/gamera/plugins/``), not
 as the papers state them: window shapes and border handling, the order of
 floating-point operations, integer wrap-around, tie rules. Gamera recomputes
-each window's statistics per pixel; here window sums come from OpenCV box
-filters (exact: integer sums), so a page costs tens of milliseconds rather
-than seconds. ``tests/gamera`` checks equality with Gamera itself.
+each window's statistics per pixel; here window sums come from OpenCV
+integral images and morphology (exact: integer sums, min and max), so a page
+costs tens of milliseconds rather than seconds. ``tests/gamera`` checks
+equality with Gamera itself.
 
 Conventions: greyscale arrays are uint8; one-bit arrays are bool with True =
 white (``rodan.imaging``), so Gamera's black pixels ("ink") are ``~onebit``.
