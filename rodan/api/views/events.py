@@ -16,7 +16,9 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.renderers import BaseRenderer
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from rodan.api.permissions import visible_projects
@@ -68,8 +70,22 @@ def _states(project, url):
     return states
 
 
+class CookieTokenAuthentication(TokenAuthentication):
+    """The token from the ``token`` cookie, where the Rodan client keeps it.
+
+    A browser's EventSource cannot send an Authorization header; this read-only
+    stream is the only view that accepts the cookie, so no state-changing
+    request can ride on it.
+    """
+
+    def authenticate(self, request):
+        key = request.COOKIES.get("token")
+        return self.authenticate_credentials(key) if key else None
+
+
 class ProjectEvents(APIView):
-    renderer_classes = [EventStreamRenderer]
+    renderer_classes = [EventStreamRenderer, JSONRenderer]  # errors come back as JSON either way
+    authentication_classes = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, CookieTokenAuthentication]
 
     @extend_schema(responses={(200, "text/event-stream"): OpenApiTypes.STR})
     def get(self, request, pk, format=None):

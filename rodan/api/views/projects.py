@@ -59,7 +59,7 @@ class ProjectMembersView(APIView):
         project = self.get_project(pk)
         return Response(list(getattr(project, self.role).values_list("username", flat=True)))
 
-    @extend_schema(request=usernames, responses=usernames)
+    @extend_schema(request={"application/json": usernames}, responses=usernames)
     def put(self, request, pk, format=None):
         project = self.get_project(pk)
         allowed = (
