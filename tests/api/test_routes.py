@@ -311,6 +311,16 @@ def test_runs_created_with_assignments_then_cancelled_and_retried(client, projec
     assert client.patch(run["url"], foreign, format="json").json() == {
         "last_redone_runjob_tree": ["Requested RunJob is not in this WorkflowRun."]
     }
+    run_job = RunJob.objects.get(workflow_run=run["uuid"])
+    RunJob.objects.filter(pk=run_job.pk).update(status=0)
+    not_processed = {"last_redone_runjob_tree": run_jobs[0]["url"]}
+    assert client.patch(run["url"], not_processed, format="json").json() == {
+        "last_redone_runjob_tree": ["Requested RunJob is not yet processed."]
+    }
+    RunJob.objects.filter(pk=run_job.pk).update(status=4)
+    redone = client.patch(run["url"], not_processed, format="json")
+    assert redone.status_code == 200 and redone.json()["last_redone_runjob_tree"] == run_jobs[0]["url"]
+    assert redone.json()["status"] == RunStatus.RETRYING
     client.patch(run["url"], {"status": 29}, format="json")
     assert client.delete(run["url"]).status_code == 204
     assert not RunJob.objects.filter(workflow_run=run["uuid"]).exists()

@@ -11,14 +11,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rodan.api import filters
-from rodan.api.packages import build_package, package_path
 from rodan.api.links import resolve_link
+from rodan.api.packages import build_package, package_path
 from rodan.api.serializers import runs as s
 from rodan.api.views.base import ScopedReadOnlyViewSet, ScopedViewSet, fields_of
 from rodan.engine import control
 from rodan.engine.expansion import AssignmentError, create_run
 from rodan.models import Input, Output, ResultsPackage, RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus, RunStatus
+
 
 def resolve_assignments(value, user):
     """``{port URL: [resource or list URL]}`` as ``{InputPort: [objects]}``; AssignmentError otherwise."""
@@ -82,8 +83,10 @@ class WorkflowRunViewSet(ScopedViewSet):
         if changes:  # saved before the engine rewrites the run, so the stale copy cannot undo it
             serializer.save()
         if requested is not None:
-            operations = {str(RunStatus.REQUEST_CANCELLING): control.cancel_run, str(RunStatus.REQUEST_RETRYING): control.retry_run}
-            operation = operations.get(str(requested))
+            operation = {
+                str(RunStatus.REQUEST_CANCELLING): control.cancel_run,
+                str(RunStatus.REQUEST_RETRYING): control.retry_run,
+            }.get(str(requested))
             if operation is None:
                 return Response({"status": ["Invalid status update"]}, status=400)
             try:
@@ -105,8 +108,10 @@ class WorkflowRunViewSet(ScopedViewSet):
             match = resolve(urlparse(str(url)).path)
         except Resolver404:
             return "Invalid hyperlink - No URL match."
-        run_job = RunJob.objects.filter(pk=match.kwargs.get("pk"), workflow_run=run).first()
-        if match.url_name != "runjob-detail" or run_job is None:
+        if match.url_name != "runjob-detail":
+            return "Invalid hyperlink - Incorrect URL match."
+        run_job = RunJob.objects.filter(pk=match.kwargs["pk"], workflow_run=run).first()
+        if run_job is None:
             return "Requested RunJob is not in this WorkflowRun."
         try:
             control.redo_from(run_job)
