@@ -164,3 +164,41 @@ def test_script_drives_a_batch_and_an_interactive_run(live_server, start_worker)
     greeting = api.call("GET", f"resources/?result_of_workflow_run={hello_run['uuid']}&no_page")[0]
     assert greeting["name"] == "Hello World - Interactive - Text output"
     assert requests.get(greeting["resource_file"], timeout=30).text == "Hello Ada"
+
+
+def test_rodan_e2e_sequence_with_basic_auth(live_server, start_worker):
+    """Rodan's own browser e2e test, as its API calls (rodan-compat.md §8.2), with Basic auth and ?format=json."""
+    user = make_user()
+    session = requests.Session()
+    session.auth = (user.email, PASSWORD)
+
+    def call(method, url, expected=200, **kwargs):
+        url = url if url.startswith("http") else f"{live_server}/api/{url}"
+        response = session.request(method, url, timeout=30, **kwargs)
+        assert response.status_code == expected, f"{method} {url}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    project = call("POST", "projects/?format=json", 201, json={"name": "untitled"})
+    for leftover in call("GET", "workflows/?format=json")["results"]:
+        call("DELETE", leftover["url"], 204)
+    workflow = call("POST", "workflows/?format=json", 201, json={"project": project["url"], "name": "untitled"})
+    job = call("GET", "jobs/?format=json&enabled=True&name__icontains=hello")["results"]
+    hello = next(j for j in job if j["name"] == "Hello World - Python3")
+    wfj = call(
+        "POST", "workflowjobs/?format=json", 201,
+        json={"job": hello["url"], "workflow": workflow["url"], "appearance": {"x": 10, "y": 20}},
+    )
+    output_type = next(t for t in hello["output_port_types"] if t["name"] == "Text output")
+    call("POST", "outputports/?format=json", 201, json={"workflow_job": wfj["url"], "output_port_type": output_type["url"]})
+    assert call("PATCH", workflow["url"], json={"valid": True})["valid"] is True
+    start_worker()
+    run = call(
+        "POST", "workflowruns/?format=json", 201,
+        json={"workflow": workflow["url"], "resource_assignments": {}, "name": "untitled", "description": "Run of Workflow"},
+    )
+    newest = lambda: call("GET", f"workflowruns/?format=json&project={project['uuid']}&ordering=-created")["results"][0]  # noqa: E731
+    wait_for(lambda: newest()["status"] == 4, timeout=30, what="the run to show Finished")
+    results = call("GET", f"resources/?format=json&result_of_workflow_run={run['uuid']}&ordering=-created")["results"]
+    text_type = call("GET", results[0]["resource_type"])
+    assert f"{results[0]['name']}.{text_type['extension']}" == "Hello World - Python3 - Text output.txt"
+    assert requests.get(results[0]["resource_file"], timeout=30).text == "Hello World"
