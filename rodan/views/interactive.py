@@ -18,6 +18,8 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.template import engines
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
@@ -38,6 +40,7 @@ def _utc(moment):
     return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
 @api_view(["POST"])
 def acquire(request, run_job_id):
     run_job = RunJob.objects.select_related("workflow_run__project").filter(pk=run_job_id).first()
