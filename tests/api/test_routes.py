@@ -474,3 +474,12 @@ def test_options_on_every_route_the_client_asks(client):
         response = client.options(url)
         assert response.status_code == 200, name
         assert isinstance(response.json()["filter_fields"], dict) and isinstance(response.json()["ordering_fields"], list)
+
+
+def test_openapi_schema_describes_every_view_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--format", "openapi-json", "--file", str(tmp_path / "schema.json"))
+    paths = json.loads((tmp_path / "schema.json").read_text())["paths"]
+    assert {"/api/auth/token/", "/api/workflowruns/", "/api/interactive/{run_job_id}/acquire/"} <= set(paths)
+    assert client_for().get("/api/schema/?format=json").status_code == 200

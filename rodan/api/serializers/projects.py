@@ -1,5 +1,7 @@
 """Projects (§2.3): a list representation with counts, a detail one with members' objects."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rodan.api.fields import username_list
@@ -27,6 +29,7 @@ class _NamedLink(serializers.Serializer):
     url = serializers.SerializerMethodField()
     name = serializers.CharField()
 
+    @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, obj):
         view = self.context["view_name"]
         return self.context["request"].build_absolute_uri(f"/api/{view}/{obj.pk}/")
@@ -49,17 +52,22 @@ class ProjectDetailSerializer(ProjectListSerializer):
         context = {**self.context, "view_name": view_name}
         return _NamedLink(queryset.only("pk", "name"), many=True, context=context).data
 
+    @extend_schema_field(_NamedLink(many=True))
     def get_workflows(self, project):
         return self._named(project.workflows.all(), "workflow")
 
+    @extend_schema_field(_NamedLink(many=True))
     def get_resources(self, project):
         return self._named(project.resources.all(), "resource")
 
+    @extend_schema_field(_NamedLink(many=True))
     def get_resourcelists(self, project):
         return self._named(project.resourcelists.all(), "resourcelist")
 
+    @extend_schema_field(OpenApiTypes.URI)
     def get_admins_url(self, project):
         return self.context["request"].build_absolute_uri(f"/api/project/{project.pk}/admins/")
 
+    @extend_schema_field(OpenApiTypes.URI)
     def get_workers_url(self, project):
         return self.context["request"].build_absolute_uri(f"/api/project/{project.pk}/workers/")

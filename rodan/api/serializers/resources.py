@@ -1,8 +1,10 @@
 """Resources, resource lists and labels (§2.5-2.6)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rodan.api.fields import Link, media_url
+from rodan.api.serializers.registry import ResourceTypeSerializer
 from rodan.models import Label, Project, Resource, ResourceList, ResourceListMembership, ResourceType
 
 MAX_LABEL_LENGTH = 36
@@ -52,9 +54,11 @@ class ResourceSerializer(serializers.HyperlinkedModelSerializer):
         ]
         read_only_fields = ["processing_status", "error_summary", "error_details"]
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_resource_file(self, resource):
         return media_url(self.context["request"], resource.resource_file)
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_viewer_url(self, resource):
         """Null: the Diva/Neon resource viewer is not served by this system yet."""
         return None
@@ -118,9 +122,8 @@ class ResourceListSerializer(serializers.HyperlinkedModelSerializer):
         ]
         return data
 
+    @extend_schema_field(ResourceTypeSerializer(allow_null=True))
     def get_resource_type(self, resource_list):
-        from rodan.api.serializers.registry import ResourceTypeSerializer
-
         resource_type = resource_list.resource_type
         return ResourceTypeSerializer(resource_type, context=self.context).data if resource_type else None
 

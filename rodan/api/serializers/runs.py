@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rodan.api.fields import Link, media_url
@@ -66,6 +67,7 @@ class RunJobSerializer(serializers.HyperlinkedModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_interactive_acquire(self, run_job):
         if run_job.status != RunJobStatus.WAITING_FOR_INPUT:
             return None
@@ -111,6 +113,7 @@ class ResultsPackageSerializer(serializers.HyperlinkedModelSerializer):
         read_only_fields = ["percent_completed", "error_summary", "error_details"]
         extra_kwargs = {"status": {"required": False}, "packaging_mode": {"required": True}}
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_package_url(self, package):
         from rodan.api.packages import package_relative_path
 

@@ -1,6 +1,7 @@
 """Users, their preferences, and the bodies of the auth routes (§2.2)."""
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -31,16 +32,19 @@ class UserSerializer(serializers.HyperlinkedModelSerializer):
         request = self.context["request"]
         return [request.build_absolute_uri(f"/api/{view_name}/{obj.pk}/") for obj in objects]
 
+    @extend_schema_field(serializers.ListField(child=serializers.URLField()))
     def get_workflows(self, user):
         from rodan.models import Workflow
 
         return self._links("workflow", Workflow.objects.filter(creator=user).only("pk"))
 
+    @extend_schema_field(serializers.ListField(child=serializers.URLField()))
     def get_workflow_runs(self, user):
         from rodan.models import WorkflowRun
 
         return self._links("workflowrun", WorkflowRun.objects.filter(creator=user).only("pk"))
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_user_preference(self, user):
         preference = UserPreference.objects.filter(user=user).first()
         return self._links("userpreference", [preference])[0] if preference else None

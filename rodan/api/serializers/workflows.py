@@ -5,6 +5,7 @@ a job's settings changed) invalidate the workflow, as in Rodan; names,
 labels and appearance do not.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rodan.api.fields import Link
@@ -351,14 +352,17 @@ class WorkflowDetailSerializer(WorkflowSerializer):
             "workflow_jobs", "workflow_runs", "workflow_input_ports", "workflow_output_ports", "workflow_connections",
         ]
 
+    @extend_schema_field(InputPortSerializer(many=True))
     def get_workflow_input_ports(self, workflow):
         ports = InputPort.objects.filter(workflow_job__workflow=workflow, extern=True)
         return InputPortSerializer(ports, many=True, context=self.context).data
 
+    @extend_schema_field(OutputPortSerializer(many=True))
     def get_workflow_output_ports(self, workflow):
         ports = OutputPort.objects.filter(workflow_job__workflow=workflow, extern=True)
         return OutputPortSerializer(ports, many=True, context=self.context).data
 
+    @extend_schema_field(ConnectionSerializer(many=True))
     def get_workflow_connections(self, workflow):
         connections = Connection.objects.filter(input_port__workflow_job__workflow=workflow)
         return ConnectionSerializer(connections, many=True, context=self.context).data

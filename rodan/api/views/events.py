@@ -14,6 +14,7 @@ import time
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import TokenAuthentication
@@ -81,6 +82,16 @@ class CookieTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
         key = request.COOKIES.get("token")
         return self.authenticate_credentials(key) if key else None
+
+
+class CookieTokenScheme(OpenApiAuthenticationExtension):
+    """Names the cookie scheme in the OpenAPI schema, apart from the header token."""
+
+    target_class = CookieTokenAuthentication
+    name = "cookieTokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "token"}
 
 
 class ProjectEvents(APIView):

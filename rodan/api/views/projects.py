@@ -54,12 +54,12 @@ class ProjectMembersView(APIView):
     def get_project(self, pk):
         return get_object_or_404(visible_projects(self.request.user), pk=pk)
 
-    @extend_schema(responses=usernames)
+    @extend_schema(responses={200: usernames})
     def get(self, request, pk, format=None):
         project = self.get_project(pk)
         return Response(list(getattr(project, self.role).values_list("username", flat=True)))
 
-    @extend_schema(request={"application/json": usernames}, responses=usernames)
+    @extend_schema(request={"application/json": usernames}, responses={200: usernames})
     def put(self, request, pk, format=None):
         project = self.get_project(pk)
         allowed = (
