@@ -483,3 +483,13 @@ def test_openapi_schema_describes_every_view_without_warnings(tmp_path):
     paths = json.loads((tmp_path / "schema.json").read_text())["paths"]
     assert {"/api/auth/token/", "/api/workflowruns/", "/api/interactive/{run_job_id}/acquire/"} <= set(paths)
     assert client_for().get("/api/schema/?format=json").status_code == 200
+
+
+def test_upload_with_a_claimed_type_as_mimetype_or_url(client, project_url):
+    json_type = client.get("/api/resourcetypes/?mimetype=application/json&disable_pagination=1").json()[0]
+    by_url = upload(client, project_url, [named_file("a.dat", b"{}")], type=json_type["url"]).json()[0]
+    assert by_url["resource_type"] == json_type["url"]
+    by_name = upload(client, project_url, [named_file("b.dat", b"{}")], type="application/json").json()[0]
+    assert by_name["resource_type"] == json_type["url"]
+    unknown = upload(client, project_url, [named_file("c.dat", b"{}")], type="http://testserver/api/resourcetype/x/")
+    assert unknown.status_code == 400 and list(unknown.json()) == ["type"]
