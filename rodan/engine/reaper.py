@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from rodan.api.packages import expire_packages
+from rodan.packages import expire_packages
 from rodan.engine.execution import _fail, claim_is_dead, settle_run
 from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock, schedule, send
 from rodan.models import RunJob, WorkflowRun

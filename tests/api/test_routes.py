@@ -440,7 +440,7 @@ def test_results_packages_expire_and_cannot_be_deleted_while_building(client, ow
 
     from django.utils import timezone
 
-    from rodan.api.packages import expire_packages, package_path
+    from rodan.packages import expire_packages, package_path
     from rodan.models import ResultsPackage
 
     workflow = client.post("/api/workflows/", {"project": project_url, "serialized": hello_document()}, format="json").json()

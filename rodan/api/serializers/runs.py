@@ -115,7 +115,7 @@ class ResultsPackageSerializer(serializers.HyperlinkedModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_package_url(self, package):
-        from rodan.api.packages import package_relative_path
+        from rodan.packages import package_relative_path
 
         if package.status != RunJobStatus.FINISHED:
             return None

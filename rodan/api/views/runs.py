@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from rodan.api import filters
 from rodan.api.links import resolve_link
-from rodan.api.packages import build_package, package_path
+from rodan.packages import build_package, package_path
 from rodan.api.serializers import runs as s
 from rodan.api.views.base import ScopedReadOnlyViewSet, ScopedViewSet, fields_of
 from rodan.engine import control
