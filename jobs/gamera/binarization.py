@@ -1,7 +1,7 @@
 """Gamera's binarization jobs: Gatos background and threshold, Brink, Sauvola, Niblack.
 
 Sauvola, Niblack and both Gatos steps run on the fast engine (same pixels as
-Gamera, see ``fast.py``); Brink's minimum cross-entropy threshold runs on Gamera.
+Gamera, see ``fast``); Brink's minimum cross-entropy threshold runs on Gamera.
 """
 
 from rodan.jobs.base import RodanTask

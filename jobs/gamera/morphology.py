@@ -1,4 +1,4 @@
-"""Gamera's morphology jobs: Despeckle and Dilate, both on the fast engine (``fast.py``)."""
+"""Gamera's morphology jobs: Despeckle and Dilate, both on the fast engine (``fast``)."""
 
 from rodan.jobs.base import RodanTask
 

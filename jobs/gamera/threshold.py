@@ -1,6 +1,6 @@
 """Gamera's global and local threshold jobs: Otsu, Tsai, Abutaleb, Bernsen, DjVu.
 
-Otsu and Bernsen run on the fast engine (same pixels as Gamera, ``fast.py``);
+Otsu and Bernsen run on the fast engine (same pixels as Gamera, ``fast``);
 Tsai, Abutaleb and DjVu run on Gamera. *Storage format* (dense or run-length)
 only changes how Gamera holds the result in memory, never its pixels, so the
 fast engine accepts and ignores it.
