@@ -1,7 +1,9 @@
 """Gamera's classification jobs: CC Analysis to Gamera XML, and the non-interactive kNN classifier.
 
-Both write Gamera XML with Gamera's full feature set, which only Gamera
-computes, so both run on Gamera whatever the engine.
+CC Analysis writes fresh components, which carry no features, so the fast
+engine writes Gamera's file byte for byte without Gamera
+(``fast.components``). The classifier computes Gamera's full feature set,
+which only Gamera does, so it runs on Gamera whatever the engine.
 """
 
 import os
@@ -11,6 +13,7 @@ from rodan.jobs.base import RodanTask
 
 from . import engine
 from .common import load, port, setting, settings_schema
+from .fast import components
 
 CATEGORY = "Classification"
 CCS = "GameraXML - Connected Components"
@@ -23,8 +26,8 @@ class CCAnalysis(RodanTask):
     name = "CC Analysis"
     author = "Rodan contributors"
     description = (
-        "Find the 8-connected components of a one-bit image and write them, with Gamera's features, "
-        "as a Gamera XML glyph file."
+        "Find the 8-connected components of a one-bit image and write them as a Gamera XML glyph file: "
+        "bounding boxes and run-length encoded pixels, unclassified."
     )
     category = CATEGORY
     settings = settings_schema()
@@ -32,7 +35,15 @@ class CCAnalysis(RodanTask):
     output_port_types = [port(CCS, ["application/gamera+xml"])]
 
     def run_my_task(self, inputs, settings, outputs):
-        image = engine.to_gamera(load(inputs, "1-Bit PNG Image", "onebit"))
+        onebit = load(inputs, "1-Bit PNG Image", "onebit")
+        components.check_label_count(onebit)
+        if engine.use_fast():
+            text = components.cc_analysis_xml(onebit)
+            for entry in outputs[CCS]:
+                with open(entry["resource_path"], "w", encoding="utf-8") as stream:
+                    stream.write(text)
+            return True
+        image = engine.to_gamera(onebit)
         from gamera import gamera_xml
 
         writer = gamera_xml.WriteXMLFile(glyphs=image.cc_analysis(), with_features=True)
