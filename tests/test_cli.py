@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
+from builders import chain_document
 from PIL import Image
 from rodan_fixtures import free_port
 
@@ -18,28 +19,13 @@ from rodan.identify import identify
 
 pytestmark = pytest.mark.engine
 
-GREY_THEN_ONEBIT = {
-    "__version__": 0.2,
-    "name": "binarize",
-    "description": "",
-    "workflow_jobs": [
-        {
-            "job_name": "To greyscale PNG",
-            "job_settings": {},
-            "input_ports": [{"label": "Image", "type": "Image", "id": 1}],
-            "output_ports": [{"label": "Greyscale PNG image", "type": "Greyscale PNG image", "id": 2}],
-            "appearance": {"x": 0, "y": 0},
-        },
-        {
-            "job_name": "To one-bit PNG",
-            "job_settings": {},
-            "input_ports": [{"label": "Image", "type": "Image", "id": 3}],
-            "output_ports": [{"label": "One-bit PNG image", "type": "One-bit PNG image", "id": 4}],
-            "appearance": {"x": 1, "y": 0},
-        },
-    ],
-    "connections": [{"output_port": 2, "input_port": 3}],
-}
+GREY_THEN_ONEBIT = chain_document(
+    [{}, {}],
+    ["To greyscale PNG", "To one-bit PNG"],
+    "Image",
+    ["Greyscale PNG image", "One-bit PNG image"],
+    name="binarize",
+)
 
 
 def _embedded_env(**extra):

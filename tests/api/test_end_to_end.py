@@ -13,26 +13,12 @@ import zipfile
 import pytest
 import requests
 from api_clients import PASSWORD, make_user
-from builders import wait_for
+from builders import chain_document, wait_for
 from PIL import Image
 
 pytestmark = pytest.mark.engine
 
-GREYSCALE = {
-    "__version__": 0.2,
-    "name": "Greyscale pages",
-    "description": "",
-    "workflow_jobs": [
-        {
-            "job_name": "To greyscale PNG",
-            "job_settings": {},
-            "input_ports": [{"label": "Image", "type": "Image", "id": 1}],
-            "output_ports": [{"label": "Greyscale PNG image", "type": "Greyscale PNG image", "id": 2}],
-            "appearance": {"x": 0, "y": 0},
-        }
-    ],
-    "connections": [],
-}
+GREYSCALE = chain_document([{}], "To greyscale PNG", "Image", "Greyscale PNG image", name="Greyscale pages")
 HELLO = {
     "__version__": 0.2,
     "name": "Say hello",

@@ -33,8 +33,11 @@ def upload(project, path_or_text, name=None, mimetype="text/plain"):
     return resource
 
 
-def chain_document(steps, job_name=STEP, in_port="Text input", out_port="Text output"):
-    """A serialized workflow of ``len(steps)`` jobs in a line, each with the given settings."""
+def chain_document(steps, job_name=STEP, in_port="Text input", out_port="Text output", name="chain"):
+    """A serialized workflow of ``len(steps)`` jobs in a line, each with the given settings.
+
+    ``job_name``, ``in_port`` and ``out_port`` are one value for every job or a list, one per job.
+    """
     jobs, connections, next_id = [], [], 1
     for index, settings in enumerate(steps):
         name = job_name[index] if isinstance(job_name, list) else job_name
@@ -52,7 +55,7 @@ def chain_document(steps, job_name=STEP, in_port="Text input", out_port="Text ou
         if index:
             connections.append({"output_port": next_id - 1, "input_port": next_id})
         next_id += 2
-    return {"__version__": 0.2, "name": "chain", "description": "", "workflow_jobs": jobs, "connections": connections}
+    return {"__version__": 0.2, "name": name, "description": "", "workflow_jobs": jobs, "connections": connections}
 
 
 def step_settings(tag, **extra):
