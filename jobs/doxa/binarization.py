@@ -45,58 +45,73 @@ def binarize(grey, algorithm, window, **parameters):
     return result == 255
 
 
-def _job(class_name, job_name, algorithm, text, properties):
-    settings = {"title": f"{job_name} settings", "type": "object", "job_queue": "Python3", "properties": properties}
-    keys = {"Window": "window", "k": "k", "Minimum high-contrast pixels": "minN"}
+class DoxaBinarization(RodanTask):
+    """What every Δoxa job shares; each names its algorithm and its settings' properties.
+
+    The settings schema is built from ``properties`` when a job subclasses
+    this, so a job's metadata stays a few lines of data.
+    """
+
+    author = "Rodan contributors"
+    category = CATEGORY
+    input_port_types = [{"name": GREY_IN, "resource_types": ["image/greyscale+png"], "minimum": 1, "maximum": 1}]
+    output_port_types = [{"name": ONEBIT_OUT, "resource_types": ["image/onebit+png"], "minimum": 1, "maximum": 2}]
+    algorithm = None
+    properties = {}
+    #: Setting names → Δoxa's parameter names.
+    PARAMETERS = {"Window": "window", "k": "k", "Minimum high-contrast pixels": "minN"}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.settings = {
+            "title": f"{cls.name} settings",
+            "type": "object",
+            "job_queue": "Python3",
+            "properties": cls.properties,
+        }
 
     def run_my_task(self, inputs, settings, outputs):
         source = inputs[GREY_IN][0]
         grey = load_image(source["resource_path"], source.get("resource_name"))
-        values = {name: settings.get(name, spec["default"]) for name, spec in properties.items()}
-        parameters = {keys[name]: value for name, value in values.items() if name != "Window"}
-        result = binarize(grey, algorithm, int(values["Window"]), **parameters)
+        values = {name: settings.get(name, spec["default"]) for name, spec in self.properties.items()}
+        parameters = {self.PARAMETERS[name]: value for name, value in values.items() if name != "Window"}
+        result = binarize(grey, self.algorithm, int(values["Window"]), **parameters)
         for entry in outputs[ONEBIT_OUT]:
             save_png(result, entry["resource_path"], "image/onebit+png")
         return True
 
-    return type(
-        class_name,
-        (RodanTask,),
-        {
-            "__module__": __name__,
-            "__doc__": text,
-            "name": job_name,
-            "author": "Rodan contributors",
-            "description": text,
-            "category": CATEGORY,
-            "settings": settings,
-            "input_port_types": [{"name": GREY_IN, "resource_types": ["image/greyscale+png"], "minimum": 1, "maximum": 1}],
-            "output_port_types": [{"name": ONEBIT_OUT, "resource_types": ["image/onebit+png"], "minimum": 1, "maximum": 2}],
-            "run_my_task": run_my_task,
-        },
+
+class SauvolaTextbook(DoxaBinarization):
+    name = "Sauvola Threshold (textbook, Doxa)"
+    description = (
+        "Sauvola and Pietikäinen's threshold as published (Pattern Recognition 33, 2000): T = m·(1 + k·(s/128 - 1)). "
+        "Gamera's 'Sauvola Threshold' uses a different formula."
     )
+    algorithm = ALGORITHMS.SAUVOLA
+    properties = {"Window": _window(75), "k": _k(0.2)}
 
 
-SauvolaTextbook = _job(
-    "SauvolaTextbook", "Sauvola Threshold (textbook, Doxa)", ALGORITHMS.SAUVOLA,
-    "Sauvola and Pietikäinen's threshold as published (Pattern Recognition 33, 2000): T = m·(1 + k·(s/128 - 1)). "
-    "Gamera's 'Sauvola Threshold' uses a different formula.",
-    {"Window": _window(75), "k": _k(0.2)},
-)
-Wolf = _job(
-    "Wolf", "Wolf Threshold (Doxa)", ALGORITHMS.WOLF,
-    "Wolf and Jolion's threshold (ICPR 2002): Sauvola normalised by the page's contrast, robust to low contrast.",
-    {"Window": _window(75), "k": _k(0.2)},
-)
-Nick = _job(
-    "Nick", "NICK Threshold (Doxa)", ALGORITHMS.NICK,
-    "Khurshid et al.'s NICK (DRR 2009): Niblack with the mean's square in the deviation, for faded ancient documents.",
-    {"Window": _window(75), "k": _k(-0.2, "Negative, usually -0.1 to -0.2: lower keeps less ink.")},
-)
-Su = _job(
-    "Su", "Su Threshold (Doxa)", ALGORITHMS.SU,
-    "Su, Lu and Tan's threshold from local contrast maxima and minima (DAS 2010), for degraded historical pages.",
-    {
+class Wolf(DoxaBinarization):
+    name = "Wolf Threshold (Doxa)"
+    description = "Wolf and Jolion's threshold (ICPR 2002): Sauvola normalised by the page's contrast, robust to low contrast."
+    algorithm = ALGORITHMS.WOLF
+    properties = {"Window": _window(75), "k": _k(0.2)}
+
+
+class Nick(DoxaBinarization):
+    name = "NICK Threshold (Doxa)"
+    description = (
+        "Khurshid et al.'s NICK (DRR 2009): Niblack with the mean's square in the deviation, for faded ancient documents."
+    )
+    algorithm = ALGORITHMS.NICK
+    properties = {"Window": _window(75), "k": _k(-0.2, "Negative, usually -0.1 to -0.2: lower keeps less ink.")}
+
+
+class Su(DoxaBinarization):
+    name = "Su Threshold (Doxa)"
+    description = "Su, Lu and Tan's threshold from local contrast maxima and minima (DAS 2010), for degraded historical pages."
+    algorithm = ALGORITHMS.SU
+    properties = {
         "Window": _window(9),
         "Minimum high-contrast pixels": {
             "type": "integer",
@@ -104,20 +119,25 @@ Su = _job(
             "default": 9,
             "description": "High-contrast pixels a window needs before a pixel can be ink.",
         },
-    },
-)
-ISauvola = _job(
-    "ISauvola", "ISauvola Threshold (Doxa)", ALGORITHMS.ISAUVOLA,
-    "Hadjadj et al.'s ISauvola (ICFHR 2016): Sauvola guided by a contrast image, keeping thin strokes.",
-    {"Window": _window(75), "k": _k(0.2)},
-)
-TRSingh = _job(
-    "TRSingh", "T.R. Singh Threshold (Doxa)", ALGORITHMS.TRSINGH,
-    "T. Romen Singh et al.'s fast local threshold (2011) from the local mean and mean deviation.",
-    {"Window": _window(75), "k": _k(0.2)},
-)
-Wan = _job(
-    "Wan", "WAN Threshold (Doxa)", ALGORITHMS.WAN,
-    "Wan Azani Mustafa et al.'s optimum-threshold modification of Sauvola (2018), for darker backgrounds.",
-    {"Window": _window(75), "k": _k(0.2)},
-)
+    }
+
+
+class ISauvola(DoxaBinarization):
+    name = "ISauvola Threshold (Doxa)"
+    description = "Hadjadj et al.'s ISauvola (ICFHR 2016): Sauvola guided by a contrast image, keeping thin strokes."
+    algorithm = ALGORITHMS.ISAUVOLA
+    properties = {"Window": _window(75), "k": _k(0.2)}
+
+
+class TRSingh(DoxaBinarization):
+    name = "T.R. Singh Threshold (Doxa)"
+    description = "T. Romen Singh et al.'s fast local threshold (2011) from the local mean and mean deviation."
+    algorithm = ALGORITHMS.TRSINGH
+    properties = {"Window": _window(75), "k": _k(0.2)}
+
+
+class Wan(DoxaBinarization):
+    name = "WAN Threshold (Doxa)"
+    description = "Wan Azani Mustafa et al.'s optimum-threshold modification of Sauvola (2018), for darker backgrounds."
+    algorithm = ALGORITHMS.WAN
+    properties = {"Window": _window(75), "k": _k(0.2)}

@@ -14,47 +14,47 @@ MASK = "Mask image"
 OUTPUT = "Source image with mask applied"
 
 
-def _mask_job(class_name, job_name, method, ink_of, text):
+class MaskJob(RodanTask):
+    """What both masking jobs share; each names its Gamera plugin and how it combines ink."""
+
+    author = "Rodan contributors"
+    category = "Masking"
+    settings = settings_schema()
+    input_port_types = [port(SOURCE, ["image/onebit+png"]), port(MASK, ["image/onebit+png"])]
+    output_port_types = [port(OUTPUT, ["image/onebit+png"], 1, 2)]
+    gamera_method = None
+
+    @staticmethod
+    def combine_ink(source_ink, mask_ink):
+        raise NotImplementedError
+
     def run_my_task(self, inputs, settings, outputs):
         source = load(inputs, SOURCE, "onebit")
         mask = load(inputs, MASK, "onebit")
         fast.check_same_size(self.name, source, mask)
         if engine.use_fast():
-            result = ~ink_of(~source, ~mask)
+            result = ~self.combine_ink(~source, ~mask)
         else:
-            result = run_gamera(method, source, mask)
+            result = run_gamera(self.gamera_method, source, mask)
         save(result, outputs, OUTPUT)
         return True
 
-    return type(
-        class_name,
-        (RodanTask,),
-        {
-            "__module__": __name__,
-            "__doc__": text,
-            "name": job_name,
-            "author": "Rodan contributors",
-            "description": text,
-            "category": "Masking",
-            "settings": settings_schema(),
-            "input_port_types": [port(SOURCE, ["image/onebit+png"]), port(MASK, ["image/onebit+png"])],
-            "output_port_types": [port(OUTPUT, ["image/onebit+png"], 1, 2)],
-            "run_my_task": run_my_task,
-        },
-    )
+
+class MaskAnd(MaskJob):
+    name = "Mask (logical 'and')"
+    description = "Keep the source's black pixels where the mask is black too. The two images must have the same size."
+    gamera_method = "and_image"
+
+    @staticmethod
+    def combine_ink(source_ink, mask_ink):
+        return source_ink & mask_ink
 
 
-MaskAnd = _mask_job(
-    "MaskAnd",
-    "Mask (logical 'and')",
-    "and_image",
-    lambda a, b: a & b,
-    "Keep the source's black pixels where the mask is black too. The two images must have the same size.",
-)
-MaskXor = _mask_job(
-    "MaskXor",
-    "Mask (logical 'xor')",
-    "xor_image",
-    lambda a, b: a ^ b,
-    "Black where exactly one of the source and the mask is black. The two images must have the same size.",
-)
+class MaskXor(MaskJob):
+    name = "Mask (logical 'xor')"
+    description = "Black where exactly one of the source and the mask is black. The two images must have the same size."
+    gamera_method = "xor_image"
+
+    @staticmethod
+    def combine_ink(source_ink, mask_ink):
+        return source_ink ^ mask_ink

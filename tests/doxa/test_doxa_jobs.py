@@ -11,7 +11,7 @@ from rodan.identify import identify
 from rodan.imaging import ImageError, load_image, save_png
 from rodan.jobs.base import RodanTask
 
-JOBS = [c for c in vars(binarization).values() if isinstance(c, type) and issubclass(c, RodanTask) and c is not RodanTask]
+JOBS = [c for c in vars(binarization).values() if isinstance(c, type) and issubclass(c, RodanTask) and c.name]
 PAGE = pages()[-1][1]
 
 

@@ -105,7 +105,7 @@ JOBS = {
     cls.name: cls
     for module in MODULES
     for cls in vars(module).values()
-    if isinstance(cls, type) and issubclass(cls, RodanTask) and cls is not RodanTask
+    if isinstance(cls, type) and issubclass(cls, RodanTask) and cls.name
 }
 
 
