@@ -1,13 +1,14 @@
 """Gamera's binarization jobs: Gatos background and threshold, Brink, Sauvola, Niblack.
 
-Sauvola, Niblack and both Gatos steps run on the fast engine (same pixels as
-Gamera, see ``fast``); Brink's minimum cross-entropy threshold runs on Gamera.
+Sauvola, Niblack, both Gatos steps and Brink run on the fast engine (same
+pixels as Gamera, see ``fast`` and ``fast.global_thresholds``).
 """
 
 from rodan.jobs.base import RodanTask
 
 from . import engine, fast
 from .common import load, port, run_gamera, save, setting, settings_schema
+from .fast import global_thresholds
 
 CATEGORY = "Binarization"
 GREY_IN = "Greyscale PNG image"
@@ -99,7 +100,7 @@ class BrinkThreshold(RodanTask):
     author = "Rodan contributors"
     description = (
         "Global threshold by Brink and Pendock's minimum cross-entropy (Pattern Recognition 29(1), 1996), "
-        "suited to dark ink with strong bleed-through. Runs on Gamera."
+        "suited to dark ink with strong bleed-through."
     )
     category = CATEGORY
     settings = settings_schema()
@@ -107,7 +108,12 @@ class BrinkThreshold(RodanTask):
     output_port_types = [port(ONEBIT_OUT, ["image/onebit+png"], 1, 2)]
 
     def run_my_task(self, inputs, settings, outputs):
-        save(run_gamera("brink_threshold", load(inputs, GREY_IN, "greyscale")), outputs, ONEBIT_OUT)
+        grey = load(inputs, GREY_IN, "greyscale")
+        if engine.use_fast():
+            result = global_thresholds.brink_threshold(grey)
+        else:
+            result = run_gamera("brink_threshold", grey)
+        save(result, outputs, ONEBIT_OUT)
         return True
 
 

@@ -1,15 +1,15 @@
 """Gamera's image conversion jobs and Invert.
 
-These cost Gamera little (one pass per pixel), so they run on Gamera
-itself, which keeps its exact rules: VIGRA's luminance for colour, Otsu
-for one-bit, greyscale values copied unchanged into grey16. Invert of
-one-bit, greyscale and RGB images is plain complement on the fast engine.
+The fast engine (``fast.conversion``) keeps Gamera's exact rules: VIGRA's
+luminance for colour, 16-bit grey scaled by its maximum, greyscale values
+copied unchanged into grey16, Otsu for one-bit, complement for Invert.
 """
 
 from rodan.jobs.base import RodanTask
 
 from . import engine
 from .common import ANY_PNG, load, port, run_gamera, save, settings_schema
+from .fast import conversion as fast_conversion
 
 CONVERSION = "Image Conversion"
 PNG_IN = "PNG image"
@@ -18,7 +18,9 @@ KINDS = ("rgb", "onebit", "greyscale", "grey16")
 
 def _conversion(class_name, job_name, method, out_name, out_type, text):
     def run_my_task(self, inputs, settings, outputs):
-        save(run_gamera(method, load(inputs, PNG_IN, *KINDS)), outputs, out_name)
+        image = load(inputs, PNG_IN, *KINDS)
+        result = getattr(fast_conversion, method)(image) if engine.use_fast() else run_gamera(method, image)
+        save(result, outputs, out_name)
         return True
 
     return type(
@@ -86,9 +88,6 @@ class Invert(RodanTask):
 
     def run_my_task(self, inputs, settings, outputs):
         image = load(inputs, PNG_IN, *KINDS)
-        if engine.use_fast() and image.dtype != "uint16":
-            result = ~image
-        else:
-            result = run_gamera("invert", image)
+        result = fast_conversion.invert(image) if engine.use_fast() else run_gamera("invert", image)
         save(result, outputs, PNG_IN)
         return True

@@ -1,15 +1,16 @@
 """Gamera's global and local threshold jobs: Otsu, Tsai, Abutaleb, Bernsen, DjVu.
 
-Otsu and Bernsen run on the fast engine (same pixels as Gamera, ``fast``);
-Tsai, Abutaleb and DjVu run on Gamera. *Storage format* (dense or run-length)
-only changes how Gamera holds the result in memory, never its pixels, so the
-fast engine accepts and ignores it.
+Otsu, Bernsen and Tsai run on the fast engine (same pixels as Gamera,
+``fast``, ``fast.global_thresholds``); Abutaleb and DjVu run on Gamera.
+*Storage format* (dense or run-length) only changes how Gamera holds the
+result in memory, never its pixels, so the fast engine accepts and ignores it.
 """
 
 from rodan.jobs.base import RodanTask
 
 from . import engine, fast
 from .common import STORAGE_FORMAT, load, port, run_gamera, save, setting, settings_schema
+from .fast import global_thresholds
 
 CATEGORY = "Threshold"
 GREY_IN = "Greyscale PNG image"
@@ -44,8 +45,7 @@ class TsaiMomentPreservingThreshold(RodanTask):
     name = "Tsai Moment Preserving Threshold"
     author = "Rodan contributors"
     description = (
-        "Global threshold that preserves the first three grey-level moments (Tsai, CVGIP 29, 1985). "
-        "Runs on Gamera."
+        "Global threshold that preserves the first three grey-level moments (Tsai, CVGIP 29, 1985)."
     )
     category = CATEGORY
     settings = settings_schema(name, **{"Storage format": STORAGE_FORMAT})
@@ -54,7 +54,11 @@ class TsaiMomentPreservingThreshold(RodanTask):
 
     def run_my_task(self, inputs, settings, outputs):
         grey = load(inputs, GREY_IN, "greyscale")
-        result = run_gamera("tsai_moment_preserving_threshold", grey, args=(_storage_format(self, settings),))
+        storage = _storage_format(self, settings)
+        if engine.use_fast():
+            result = global_thresholds.tsai_threshold(grey)
+        else:
+            result = run_gamera("tsai_moment_preserving_threshold", grey, args=(storage,))
         save(result, outputs, ONEBIT_OUT)
         return True
 

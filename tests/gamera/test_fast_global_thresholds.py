@@ -1,0 +1,46 @@
+"""Tsai and Brink without Gamera: Gamera 4.1.0's threshold levels and pixels (``jobs.gamera.fast.global_thresholds``)."""
+
+import numpy as np
+import pytest
+from gamera_pages import pages
+
+from jobs.gamera.common import run_gamera
+from jobs.gamera.engine import to_gamera
+from jobs.gamera.fast import global_thresholds
+
+
+def histograms():
+    """Pages with awkward histograms: one level, two levels, extremes only, skewed, uniform."""
+    rng = np.random.default_rng(9)
+    out = list(pages())
+    out += [
+        ("black-and-white", np.where(rng.random((30, 40)) < 0.5, 0, 255).astype(np.uint8)),
+        ("almost-white", np.where(rng.random((30, 40)) < 0.002, 0, 255).astype(np.uint8)),
+        ("top-two", np.where(rng.random((25, 25)) < 0.5, 254, 255).astype(np.uint8)),
+        ("bottom-two", np.where(rng.random((25, 25)) < 0.5, 0, 1).astype(np.uint8)),
+        ("skewed", (255 * rng.random((50, 70)) ** 4).astype(np.uint8)),
+        ("uniform", np.arange(256, dtype=np.uint8).reshape(16, 16)),
+    ]
+    for seed in range(6):
+        local = np.random.default_rng(100 + seed)
+        ink, paper = local.integers(0, 120), local.integers(130, 256)
+        spread = local.integers(1, 40)
+        values = np.where(local.random((64, 64)) < local.random(), ink, paper) + local.normal(0, spread, (64, 64))
+        out.append((f"bimodal-{seed}", values.clip(0, 255).astype(np.uint8)))
+    return out
+
+
+HISTOGRAMS = histograms()
+ids = [name for name, _ in HISTOGRAMS]
+
+
+@pytest.mark.parametrize("grey", [g for _, g in HISTOGRAMS], ids=ids)
+def test_tsai_level_and_pixels(grey):
+    assert global_thresholds.tsai_find_threshold(grey) == to_gamera(grey).tsai_moment_preserving_find_threshold()
+    theirs = run_gamera("tsai_moment_preserving_threshold", grey, args=(0,))
+    assert np.array_equal(global_thresholds.tsai_threshold(grey), theirs)
+
+
+@pytest.mark.parametrize("grey", [g for _, g in HISTOGRAMS], ids=ids)
+def test_brink_pixels(grey):
+    assert np.array_equal(global_thresholds.brink_threshold(grey), run_gamera("brink_threshold", grey))
