@@ -1,7 +1,8 @@
-"""CC Analysis without Gamera writes Gamera 4.1.0's XML byte for byte (``jobs.gamera.fast.components``).
+"""Connected components without Gamera (``jobs.gamera.fast.components``): CC Analysis writes Gamera
+4.1.0's XML byte for byte, and Despeckle removes the same pixels.
 
-Every page is compared with Gamera's own ``cc_analysis`` and
-``gamera_xml.WriteXMLFile`` output, never with stored text.
+Every page is compared with Gamera's own ``cc_analysis``,
+``gamera_xml.WriteXMLFile`` and ``despeckle``, never with stored results.
 """
 
 import io
@@ -11,8 +12,9 @@ import pytest
 from gamera_pages import _page, onebit_pages
 
 from jobs.gamera import engine, fast
+from jobs.gamera.common import run_gamera
 from jobs.gamera.fast import components
-from rodan.imaging import ImageError
+from rodan.imaging import ImageError, load_image, save_png
 
 
 def gamera_xml_text(onebit):
@@ -127,3 +129,19 @@ def test_a_page_beyond_gameras_labels_is_refused_like_gamera():
 def test_non_onebit_input_is_a_clear_error():
     with pytest.raises(ImageError, match="expected a one-bit"):
         components.cc_analysis(np.zeros((4, 4), np.uint8))
+
+
+@pytest.mark.parametrize("size", [3, 4, 9, 20, 100, 10**6])
+@pytest.mark.parametrize("onebit", [page for _, page in PAGES], ids=[name for name, _ in PAGES])
+def test_despeckle_by_runs_is_gameras(onebit, size):
+    theirs = run_gamera("despeckle", onebit, args=(size,))
+    assert np.array_equal(fast.despeckle(onebit, size), theirs)
+
+
+def test_despeckle_of_a_decoded_png_is_gameras(tmp_path):
+    """Pillow's one-bit arrays store True as 255; the run-based despeckle must read them as booleans."""
+    page = fast.sauvola_threshold(_page(np.random.default_rng(12), 200, 300))
+    save_png(page, str(tmp_path / "page"), "image/onebit+png")
+    decoded = load_image(str(tmp_path / "page"))
+    for size in (3, 20):
+        assert np.array_equal(fast.despeckle(decoded, size), run_gamera("despeckle", decoded, args=(size,)))

@@ -53,7 +53,7 @@ def word_wrap(text, indent):
     return "".join(f"{pad}{line}\n" for line in lines)
 
 
-def _black_runs(ink):
+def black_runs(ink):
     """Row, first column and end column (exclusive) of every horizontal black run, in raster order.
 
     Column k of the XOR of the white-padded rows with themselves shifted by
@@ -99,7 +99,7 @@ def cc_analysis(onebit):
     """
     check_label_count(onebit)
     ink = (~onebit).view(np.uint8)
-    row, first, end = _black_runs(ink)
+    row, first, end = black_runs(ink)
     if not row.size:
         return np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64)
     count, labels = cv2.connectedComponents(ink, connectivity=8, ltype=cv2.CV_32S)
@@ -175,6 +175,28 @@ def glyphs_xml(boxes, numbers, offsets):
     parts.append("  </glyphs>\n")
     parts.append(FOOTER)
     return "".join(parts)
+
+
+def remove_small_components(onebit, size):
+    """A copy of a one-bit image without the 8-connected black components of fewer than ``size`` pixels.
+
+    A component's area is the sum of its runs' lengths, so OpenCV's label
+    image is read only at run starts, and only the small components' runs
+    are written back as white.
+    """
+    ink = (~onebit).view(np.uint8)
+    result = ink == 0
+    row, first, end = black_runs(ink)
+    if not row.size:
+        return result
+    _, labels = cv2.connectedComponentsWithAlgorithm(ink, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    run_label = labels.ravel()[row * ink.shape[1] + first]
+    lengths = end - first
+    small = np.bincount(run_label, weights=lengths)[run_label] < size
+    row, first, lengths = row[small], first[small], lengths[small]
+    shift = row * ink.shape[1] + first - (np.cumsum(lengths) - lengths)
+    result.ravel()[np.repeat(shift, lengths) + np.arange(lengths.sum())] = True
+    return result
 
 
 def cc_analysis_xml(onebit):
