@@ -1,16 +1,19 @@
 """Pixel-exact staff / no-staff page pairs from random seeded MEI, engraved by verovio.
 
 Verovio draws every staff line as a ``path`` that is a direct child of a
-``g class="staff"``; dropping those paths gives the same page without its
-staff lines (ledger lines, which belong to notes, stay). Both SVGs are
-rasterised by resvg with crisp shapes and thresholded at mid-grey, so every
-symbol pixel is identical in the two images and the staff-only ground truth
-is ``page & ~no_staff``.
+``g class="staff"`` (in common, mensural and neume notation alike); dropping
+those paths gives the same page without its staff lines (ledger lines, which
+belong to notes, stay). Both SVGs are rasterised by resvg with crisp shapes
+and thresholded at mid-grey, so every symbol pixel is identical in the two
+images and the staff-only ground truth is ``page & ~no_staff``.
 
-Randomised per page (from one seed): staves per system (1-3), lines per
-staff (5, or 4 for square-notation-like staves), staff space and staff-line
-width, notes with ledger lines, chords, beamed eighths, accidentals, rests,
-half and whole notes.
+Randomised per page (from one seed), whatever the notation: staff space,
+staff-line width and the music (``scores.py``). Per notation: common
+Western notation has 1-3 staves per system of 5 lines (4 on one page in
+five); mensural notation (white, or black on one page in four) has 1-3
+staves of 5 or 4 lines; square notation has one 4-line staff per system.
+The lyrics of chant pages are set in a system font, so their pixels (not
+the staff lines') may differ between machines with different fonts.
 """
 
 import io
@@ -22,14 +25,18 @@ import resvg_py
 import verovio
 from PIL import Image
 
+from .scores import chant_mei, cwmn_mei, mensural_mei
+
 SVG = "http://www.w3.org/2000/svg"
-ET.register_namespace("", SVG)
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 #: A4 at 300 dpi.
 A4_300DPI = (3508, 2480)
 
-STEPS = "cdefgab"
+#: The notations a page can be engraved in: common Western, white/black mensural, square (neume).
+NOTATIONS = ("cwmn", "mensural", "square")
+
+#: SVG elements that put ink on the page.
+_DRAWING = {f"{{{SVG}}}{tag}" for tag in ("path", "use", "text", "rect", "polygon", "polyline", "line", "circle", "ellipse")}
 
 
 @dataclass
@@ -40,89 +47,47 @@ class Page:
     no_staff: np.ndarray
     staves: int
     lines_per_staff: int
+    notation: str = "cwmn"
 
     @property
     def staff_only(self):
         return self.ink & ~self.no_staff
 
 
-def _pitch(rng, clef):
-    """A pitch from a ledger line below to two ledger lines above the staff, as (pname, oct)."""
-    low = 4 * 7 + 5 if clef == "G" else 2 * 7 + 0  # a3 / c2 as diatonic step numbers
-    step = low + int(rng.integers(0, 17))
-    return STEPS[step % 7], step // 7
+def _staff_line_paths(root):
+    """The staff-line paths of a parsed verovio SVG: the direct ``path`` children of every ``g.staff``."""
+    for group in root.iter(f"{{{SVG}}}g"):
+        if "staff" in group.get("class", "").split():
+            yield group, [child for child in group if child.tag == f"{{{SVG}}}path"]
 
 
-def _note(rng, clef, dur=None, with_dur=True):
-    pname, octave = _pitch(rng, clef)
-    accid = f' accid="{rng.choice(["s", "f", "n"])}"' if rng.random() < 0.2 else ""
-    duration = f' dur="{dur}"' if with_dur and dur else ""
-    return f'<note pname="{pname}" oct="{octave}"{duration}{accid}/>'
-
-
-def _beat(rng, clef, beats_left):
-    """One event of a 4/4 layer and the beats it takes."""
-    roll = rng.random()
-    if beats_left >= 4 and roll < 0.05:
-        return _note(rng, clef, 1), 4
-    if beats_left >= 2 and roll < 0.2:
-        return _note(rng, clef, 2), 2
-    if roll < 0.45:
-        notes = "".join(_note(rng, clef, 8) for _ in range(2 if rng.random() < 0.7 else 4))
-        return f"<beam>{notes}</beam>", 1 if "<note" in notes and notes.count("<note") == 2 else 2
-    if roll < 0.6:
-        chord = "".join(_note(rng, clef, with_dur=False) for _ in range(int(rng.integers(2, 4))))
-        return f'<chord dur="4">{chord}</chord>', 1
-    if roll < 0.68:
-        return '<rest dur="4"/>', 1
-    return _note(rng, clef, 4), 1
-
-
-def _layer(rng, clef):
-    events, beats = [], 4
-    while beats > 0:
-        event, used = _beat(rng, clef, beats)
-        if used > beats:
-            continue
-        events.append(event)
-        beats -= used
-    return "".join(events)
-
-
-def random_mei(rng, staves=1, lines=5, measures=40):
-    """A random 4/4 score of ``measures`` measures on ``staves`` staves of ``lines`` lines."""
-    clefs = ["G" if k == 0 or rng.random() < 0.5 else "F" for k in range(staves)]
-    defs = "".join(
-        f'<staffDef n="{k + 1}" lines="{lines}" clef.shape="{c}" clef.line="{2 if c == "G" else 4}" '
-        'meter.count="4" meter.unit="4"/>'
-        for k, c in enumerate(clefs)
-    )
-    body = "".join(
-        f'<measure n="{m + 1}">'
-        + "".join(f'<staff n="{k + 1}"><layer n="1">{_layer(rng, c)}</layer></staff>' for k, c in enumerate(clefs))
-        + "</measure>"
-        for m in range(measures)
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?><mei xmlns="http://www.music-encoding.org/ns/mei" meiVersion="5.0">'
-        "<meiHead><fileDesc><titleStmt><title/></titleStmt><pubStmt/></fileDesc></meiHead>"
-        f"<music><body><mdiv><score><scoreDef><staffGrp>{defs}</staffGrp></scoreDef>"
-        f"<section>{body}</section></score></mdiv></body></music></mei>"
-    )
+def _to_string(root):
+    ET.register_namespace("", SVG)  # serialise as plain SVG, as verovio wrote it (ns0: prefixes otherwise)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    return ET.tostring(root, encoding="unicode")
 
 
 def without_staff_lines(svg):
-    """The SVG without its staff-line paths (direct ``path`` children of ``g.staff``), and the number of staves."""
+    """The SVG without its staff-line paths, and the number of staves on the page."""
     root = ET.fromstring(svg)
-    tops = set()  # one staff per distinct top-line path (a staff is drawn once per measure)
-    for group in root.iter(f"{{{SVG}}}g"):
-        if "staff" in group.get("class", "").split():
-            paths = [c for c in group if c.tag == f"{{{SVG}}}path"]
-            if paths:
-                tops.add(paths[0].get("d").split("L")[0].split()[-1])
-            for child in paths:
-                group.remove(child)
-    return ET.tostring(root, encoding="unicode"), len(tops)
+    tops = set()  # one staff per distinct top-line height (a staff is drawn once per measure or syllable)
+    for group, paths in _staff_line_paths(root):
+        if paths:
+            tops.add(paths[0].get("d").split("L")[0].split()[-1])
+        for path in paths:
+            group.remove(path)
+    return _to_string(root), len(tops)
+
+
+def staff_lines_only(svg):
+    """The SVG with nothing but its staff-line paths: what the staff-only ground truth must match."""
+    root = ET.fromstring(svg)
+    keep = {id(path) for _, paths in _staff_line_paths(root) for path in paths}
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag in _DRAWING and id(child) not in keep:
+                parent.remove(child)
+    return _to_string(root)
 
 
 def rasterise(svg):
@@ -131,11 +96,31 @@ def rasterise(svg):
     return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("L")) < 128
 
 
-def render_page(seed, size=A4_300DPI):
-    """The page pair for ``seed``: page size ``(height, width)`` in pixels."""
+def _layout(rng, notation):
+    """Staves per system and lines per staff of a page in ``notation``."""
+    if notation == "cwmn":
+        return int(rng.choice([1, 1, 2, 3])), 4 if rng.random() < 0.2 else 5
+    if notation == "mensural":
+        return int(rng.choice([1, 1, 2, 3])), int(rng.choice([4, 5]))
+    if notation == "square":
+        return 1, 4
+    raise ValueError(f"unknown notation {notation!r}; one of {', '.join(NOTATIONS)}")
+
+
+def _score(rng, notation, per_system, lines):
+    """Random MEI for a page in ``notation``, long enough to fill the first page."""
+    if notation == "cwmn":
+        return cwmn_mei(rng, per_system, lines, measures=int(rng.integers(20, 60)))
+    if notation == "mensural":
+        events = int(rng.integers(450, 650)) // per_system
+        return mensural_mei(rng, per_system, lines, events=events, black=rng.random() < 0.25)
+    return chant_mei(rng, syllables=int(rng.integers(220, 320)))
+
+
+def engrave(seed, size=A4_300DPI, notation="cwmn"):
+    """The verovio SVG of the first page for ``seed`` and its number of lines per staff."""
     rng = np.random.default_rng(seed)
-    per_system = int(rng.choice([1, 1, 2, 3]))
-    lines = 4 if rng.random() < 0.2 else 5
+    per_system, lines = _layout(rng, notation)
     scale = float(rng.uniform(110, 180)) * size[1] / A4_300DPI[1]
     toolkit = verovio.toolkit()
     toolkit.setOptions(
@@ -149,13 +134,20 @@ def render_page(seed, size=A4_300DPI):
             "header": "none",
             "footer": "none",
             "breaks": "auto",
+            # Mensural music without measures: duration-based spacing spreads a few notes over whole systems.
+            "evenNoteSpacing": notation == "mensural",
         }
     )
-    toolkit.loadData(random_mei(rng, per_system, lines, measures=int(rng.integers(20, 60))))
-    svg = toolkit.renderToSVG(1)
+    toolkit.loadData(_score(rng, notation, per_system, lines))
+    return toolkit.renderToSVG(1), lines
+
+
+def render_page(seed, size=A4_300DPI, notation="cwmn"):
+    """The page pair for ``seed`` in ``notation`` (one of ``NOTATIONS``): page size ``(height, width)`` in pixels."""
+    svg, lines = engrave(seed, size, notation)
     bare, staves = without_staff_lines(svg)
     ink, no_staff = rasterise(svg), rasterise(bare)
-    return Page(_fit(ink, size), _fit(no_staff, size), staves, lines)
+    return Page(_fit(ink, size), _fit(no_staff, size), staves, lines, notation)
 
 
 def _fit(ink, size):
