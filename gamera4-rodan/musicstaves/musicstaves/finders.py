@@ -33,12 +33,17 @@ def _column_centres(mask, labels, count):
     return unique // mask.shape[1], unique % mask.shape[1], sums / counts
 
 
-def fragments_from_mask(mask, min_width):
-    """Fragments (columns, centre rows) of the 8-connected components of ``mask`` at least ``min_width`` wide."""
+def fragments_from_mask(mask, min_width, ink=None):
+    """Fragments (columns, centre rows) of the 8-connected components of ``mask`` at least ``min_width`` wide.
+
+    The centres are taken over the pixels of ``mask & ink`` when ``ink`` is
+    given, so a mask that bridges gaps links pieces without moving them.
+    """
     labels, count = ndimage.label(mask, structure=EIGHT)
     if count == 0:
         return []
-    label, cols, ys = _column_centres(mask, labels, count)
+    pixels = mask if ink is None else mask & ink
+    label, cols, ys = _column_centres(pixels, labels, count)
     bounds = np.searchsorted(label, np.arange(1, count + 2))
     fragments = []
     for k in range(count):
@@ -48,11 +53,35 @@ def fragments_from_mask(mask, min_width):
     return fragments
 
 
-def long_quasi_black_runs(ink, lh, ss):
-    """Pixels of thin ink on horizontal runs at least two staff spaces long (Dalitz et al. 2008, §3.1)."""
-    thin = thin_ink(ink, lh)
-    row, left, right = vertical_runs(thin.T)  # horizontal runs: (row, first column, end column)
-    return run_mask(thin.T, right - left >= 2 * ss, row, left, right).T
+def long_runs(mask, min_length, max_gap):
+    """The horizontal runs of ``mask`` at least ``min_length`` long once gaps up to ``max_gap`` are bridged.
+
+    Returned as a mask of the bridged runs, gaps filled. Bridging lets a
+    staff line broken by white specks or crossing stems count as one run.
+    """
+    row, left, right = vertical_runs(mask.T)  # horizontal runs: (row, first column, end column), sorted
+    if row.size == 0:
+        return np.zeros_like(mask)
+    starts = np.concatenate([[True], (row[1:] != row[:-1]) | (left[1:] - right[:-1] > max_gap)])
+    first, last = np.flatnonzero(starts), np.append(np.flatnonzero(starts)[1:], row.size) - 1
+    keep = right[last] - left[first] >= min_length
+    return run_mask(mask.T, keep, row[first], left[first], right[last]).T
+
+
+def line_fragments(candidates, ss):
+    """Staff-line fragments from a mask of line-like pixels: long runs, tolerant to noise.
+
+    Dalitz et al.'s long quasi-black runs (§3.1), made robust: a candidate
+    pixel also counts for the rows just above and below (a line that wanders
+    by a pixel stays one run), and gaps up to half a staff space are bridged
+    (white specks, crossing stems). The fragments' positions come from the
+    candidate pixels alone.
+    """
+    smeared = candidates.copy()
+    smeared[1:] |= candidates[:-1]
+    smeared[:-1] |= candidates[1:]
+    bridged = long_runs(smeared, 2 * ss, max(2, ss // 2))
+    return fragments_from_mask(bridged, 2 * ss, candidates)
 
 
 def extend(staves, ink, lh):
@@ -93,7 +122,7 @@ def find_dalitz(ink, num_lines=0, staffline_height=None, staffspace_height=None)
     """
     ink = as_ink(ink)
     lh, ss = _heights(ink, staffline_height, staffspace_height)
-    fragments = fragments_from_mask(long_quasi_black_runs(ink, lh, ss), 2 * ss)
+    fragments = line_fragments(thin_ink(ink, lh), ss)
     staves = assemble(fragments, lh, ss, num_lines)
     return extend(refine(staves, ink, lh), ink, lh)
 

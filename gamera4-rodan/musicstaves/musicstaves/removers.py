@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import runs
-from .finders import EIGHT, find_dalitz, find_projection, fragments_from_mask, thin_ink
+from .finders import EIGHT, find_dalitz, find_projection, line_fragments, thin_ink
 from .runs import as_ink, run_length_map, run_mask, runs_touching, vertical_runs
 from .staves import assemble, refine
 
@@ -183,7 +183,7 @@ def remove_roach_tatem(ink, staves=None, num_lines=0, staffline_height=None, sta
     candidates = np.zeros(ink.shape, dtype=bool)
     candidates[rows[line_pixel], cols[line_pixel]] = True
     if staves is None:
-        staves = refine(assemble(fragments_from_mask(candidates, 2 * ss), lh, ss, num_lines), ink, lh)
+        staves = refine(assemble(line_fragments(candidates, ss), lh, ss, num_lines), ink, lh)
     band = line_band(ink.shape, staves, lh)
     return Removal(ink & ~(candidates & band), staves, lh, ss)
 
@@ -206,40 +206,64 @@ def _zhang_suen_tables():
     return first, second
 
 
-def skeletonize(ink):
-    """Zhang-Suen skeleton of the black pixels, computed on the shrinking border only."""
+def _neighbour_codes(flat, pixels, offsets):
+    """The 8-neighbour code of each pixel of a padded, flattened one-bit image (bit k = neighbour k)."""
+    gathered = flat[pixels[:, None] + offsets[None, :]]
+    return np.packbits(gathered, axis=1, bitorder="little")[:, 0]
+
+
+def _distinct(pixels, slot):
+    """``pixels`` without repeats, in linear time: ``slot`` is a scratch array over all pixels."""
+    slot[pixels] = np.arange(len(pixels))
+    return pixels[slot[pixels] == np.arange(len(pixels))]
+
+
+def skeletonize(ink, passes=None):
+    """Zhang-Suen skeleton of the black pixels and the skeleton's neighbour counts.
+
+    Only the shrinking border is examined at each pass (a pixel becomes
+    deletable only when a neighbour went), which is what makes a full page
+    affordable. ``passes`` limits the thinning: after k passes every stroke
+    up to about 2k pixels thick is one pixel wide, thicker blobs keep a
+    core. Returns the skeleton and, per pixel, its number of black
+    8-neighbours in the skeleton (0 on white pixels).
+    """
     height, width = ink.shape
     stride = width + 2
     flat = np.zeros((height + 2) * stride, dtype=np.uint8)
     flat.reshape(height + 2, stride)[1:-1, 1:-1] = ink
-    neighbours = np.array([-stride, -stride + 1, 1, stride + 1, stride, stride - 1, -1, -stride - 1])
-    weights = (1 << np.arange(8)).astype(np.int32)
-
-    def codes(pixels):
-        return (flat[pixels[:, None] + neighbours[None, :]].astype(np.int32) * weights).sum(axis=1)
-
+    offsets = np.array([-stride, -stride + 1, 1, stride + 1, stride, stride - 1, -1, -stride - 1])
     pixels = np.flatnonzero(flat)
-    front = pixels[codes(pixels) != 255]
+    front = pixels[_neighbour_codes(flat, pixels, offsets) != 255]
     tables = _zhang_suen_tables()
-    while front.size:
-        deleted_any = []
+    slot = np.empty(flat.size, dtype=np.int64)
+    done = 0
+    while front.size and (passes is None or done < passes):
+        deleted = []
         for table in tables:
-            doomed = front[table[codes(front)]]
+            doomed = front[table[_neighbour_codes(flat, front, offsets)]]
             flat[doomed] = 0
-            deleted_any.append(doomed)
+            deleted.append(doomed)
             front = front[flat[front] == 1]
-        deleted = np.concatenate(deleted_any)
+        deleted = np.concatenate(deleted)
         if deleted.size == 0:
             break
-        touched = (deleted[:, None] + neighbours[None, :]).ravel()
-        front = np.unique(np.concatenate([front, touched[flat[touched] == 1]]))
-    return flat.reshape(height + 2, stride)[1:-1, 1:-1].astype(bool)
+        touched = (deleted[:, None] + offsets[None, :]).ravel()
+        front = _distinct(np.concatenate([front, touched[flat[touched] == 1]]), slot)
+        done += 1
+    skeleton = np.flatnonzero(flat)
+    degree = np.zeros_like(flat)
+    degree[skeleton] = np.bitwise_count(_neighbour_codes(flat, skeleton, offsets))
+    unpad = lambda image: image.reshape(height + 2, stride)[1:-1, 1:-1]  # noqa: E731
+    return unpad(flat).astype(bool), unpad(degree)
 
 
 def remove_skeleton(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
     """Skeleton-based removal (Dalitz et al. 2008, "Skeleton").
 
-    The page is thinned (Zhang-Suen); the skeleton is cut at its branching
+    The page is thinned (Zhang-Suen) until strokes as thick as a staff line
+    are one pixel wide (thicker blobs keep a core, which the staff branches
+    end at just as at their skeleton); the skeleton is cut at its branching
     points into branches; long, nearly horizontal branches are staff-line
     segments, linked into staves. A vertical run is removed when a staff
     branch passes through it and it is no longer than twice the staff-line
@@ -249,8 +273,7 @@ def remove_skeleton(ink, staves=None, num_lines=0, staffline_height=None, staffs
     ink = as_ink(ink)
     lh = staffline_height or runs.staffline_height(ink)
     ss = staffspace_height or runs.staffspace_height(ink)
-    skeleton = skeletonize(ink)
-    degree = ndimage.convolve(skeleton.astype(np.uint8), np.ones((3, 3), dtype=np.uint8), mode="constant") - 1
+    skeleton, degree = skeletonize(ink, passes=lh + 1)
     branches = skeleton & (degree <= 2)
     labels, count = ndimage.label(branches, structure=EIGHT)
     boxes = ndimage.find_objects(labels)
@@ -259,7 +282,7 @@ def remove_skeleton(ink, staves=None, num_lines=0, staffline_height=None, staffs
     staff_branch = np.concatenate([[False], flat & wide])
     candidates = staff_branch[labels]
     if staves is None:
-        staves = refine(assemble(fragments_from_mask(candidates & (labels > 0), 2 * ss), lh, ss, num_lines), ink, lh)
+        staves = refine(assemble(line_fragments(candidates & (labels > 0), ss), lh, ss, num_lines), ink, lh)
     candidates &= line_band(ink.shape, staves, max(1, lh // 2 + 1))
     column, top, bottom = vertical_runs(ink)
     selected = runs_touching(candidates, column, top, bottom) & (bottom - top <= 2 * lh)
