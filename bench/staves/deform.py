@@ -11,8 +11,10 @@ pixels and leave the no-staff twin as it is; noise is labelled by the
 nearest original pixel (staff or symbol).
 """
 
+import math
+
 import numpy as np
-from musicstaves import staffspace_height
+from musicstaves import staffline_height, staffspace_height
 from scipy import ndimage
 
 from .generate import Page
@@ -60,22 +62,96 @@ def line_thickness(page, rng):
     return _with_staff(page, staff & ~page.no_staff)
 
 
-def thickness_variation(page, rng):
-    width = page.ink.shape[1]
-    chunk = 4 * _spacing(page)
-    extra = np.repeat(rng.integers(0, 3, size=width // chunk + 1), chunk)[:width]
-    staff = page.staff_only.copy()
-    for k in (1, 2):
-        grown = ndimage.binary_dilation(page.staff_only, structure=np.ones((2 * k + 1, 1), dtype=bool))
-        staff |= grown & (extra >= k)[None, :]
-    return _with_staff(page, staff & ~page.no_staff)
+def _markov_states(rng, count, states, stay):
+    """A Metropolis-Hastings chain over ``states`` values with a binomial(states - 1, 1/2) stationary law.
+
+    Dalitz's staff deformations draw thickness and y-offset per column from
+    such a chain: it stays put with probability at least ``stay`` (inertia)
+    and otherwise moves to a neighbouring state, so values drift smoothly
+    along a line and are centred on the middle state.
+    """
+    weights = np.array([math.comb(states - 1, k) for k in range(states)], dtype=float)
+    proposal = np.zeros((states, states))  # proposal[i, j]: probability to propose j from i
+    for i in range(states):
+        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < states]
+        proposal[i, i] = stay
+        for j in neighbours:
+            proposal[i, j] = (1 - stay) / len(neighbours)
+    cumulative = np.cumsum(proposal, axis=1)
+    draws, accepts = rng.random(count), rng.random(count)
+    state, out = (states - 1) // 2, np.empty(count, dtype=np.int64)
+    for n in range(count):
+        target = min(states - 1, int(np.searchsorted(cumulative[state], draws[n], side="right")))
+        if accepts[n] < weights[target] * proposal[target, state] / (weights[state] * proposal[state, target]):
+            state = target
+        out[n] = state
+    return out
 
 
-def y_variation(page, rng):
-    width = page.ink.shape[1]
-    x = np.arange(width)
-    dy = sum(rng.uniform(0.5, 1.5) * np.sin(2 * np.pi * x / rng.uniform(200, 800) + rng.uniform(0, 6)) for _ in range(2))
-    return _with_staff(page, _shift_columns(page.staff_only, dy) & ~page.no_staff)
+def _staff_lines(page):
+    """The drawn staff lines of an undeformed page: (centre row, thickness, first column, last column)."""
+    rows = np.flatnonzero(page.staff_only.any(axis=1))
+    bands = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1) if rows.size else []
+    lines = []
+    for band in bands:
+        columns = np.flatnonzero(page.staff_only[band].any(axis=0))
+        lines.append(((band[0] + band[-1]) / 2.0, len(band), int(columns[0]), int(columns[-1])))
+    return lines
+
+
+def _draw_lines(shape, lines, centres, thicknesses, rng):
+    """Staff lines drawn column by column at ``centres[k][x]`` with ``thicknesses[k][x]`` pixels.
+
+    An even thickness has no middle pixel; as in Dalitz's deformations the
+    extra pixel goes above or below at random, redrawn when the thickness changes.
+    """
+    staff = np.zeros(shape, dtype=bool)
+    for (_, _, x0, x1), centre, thickness in zip(lines, centres, thicknesses):
+        xs = np.arange(x0, x1 + 1)
+        segment = np.concatenate([[0], np.cumsum(np.diff(thickness) != 0)])
+        shift = rng.integers(0, 2, size=segment[-1] + 1)[segment] * (thickness % 2 == 0)
+        top = np.floor(centre - (thickness - 1) / 2.0 + 0.5 * shift).astype(int)
+        rows = top[:, None] + np.arange(max(1, thickness.max()))[None, :]
+        inside = (np.arange(rows.shape[1])[None, :] < thickness[:, None]) & (rows >= 0) & (rows < shape[0])
+        staff[rows[inside], np.broadcast_to(xs[:, None], rows.shape)[inside]] = True
+    return staff
+
+
+def _redrawn(page, lines, centres, thicknesses, rng):
+    """The page with its staff lines replaced by the ones drawn (symbols stay on top)."""
+    return _with_staff(page, _draw_lines(page.ink.shape, lines, centres, thicknesses, rng) & ~page.no_staff)
+
+
+def thickness_variation(page, rng, stay=0.8):
+    """Dalitz's ``staffline_thickness_variation``: every line redrawn with a per-column Markov thickness.
+
+    Thickness runs from 1 to twice the page's line height (Dalitz et al.
+    used 1 to 2..10 pixels), binomially distributed around the middle, with
+    inertia ``stay`` (0.8 in their experiments).
+    """
+    lines = _staff_lines(page)
+    widths = [x1 - x0 + 1 for _, _, x0, x1 in lines]
+    chain = _markov_states(rng, sum(widths), 2 * staffline_height(page.staff_only), stay) + 1
+    bounds = np.cumsum([0] + widths)
+    thicknesses = [chain[bounds[k] : bounds[k + 1]] for k in range(len(lines))]
+    centres = [np.full(w, line[0]) for line, w in zip(lines, widths)]
+    return _redrawn(page, lines, centres, thicknesses, rng)
+
+
+def y_variation(page, rng, max_diff=5, stay=0.8):
+    """Dalitz's ``staffline_y_variation``: every line redrawn at a per-column Markov y-offset.
+
+    The offset runs over ``-max_diff .. max_diff`` (Dalitz et al. used 2..10),
+    binomially distributed around 0, with inertia ``stay``; each line keeps
+    its drawn thickness.
+    """
+    lines = _staff_lines(page)
+    widths = [x1 - x0 + 1 for _, _, x0, x1 in lines]
+    chain = _markov_states(rng, sum(widths), 2 * max_diff + 1, stay) - max_diff
+    bounds = np.cumsum([0] + widths)
+    centres = [line[0] + chain[bounds[k] : bounds[k + 1]] for k, line in enumerate(lines)]
+    thicknesses = [np.full(w, line[1]) for line, w in zip(lines, widths)]
+    return _redrawn(page, lines, centres, thicknesses, rng)
 
 
 def interruptions(page, rng):
@@ -102,21 +178,46 @@ def typeset_emulation(page, rng):
     return _with_staff(page, staff & ~page.no_staff)
 
 
-def kanungo(page, rng, a0=0.5, a=1.0, b0=0.5, b=1.0, eta=0.0, k=2):
-    """Kanungo et al.'s local degradation model (ICDAR 1993): flips likelier near edges, then a closing."""
-    inside = ndimage.distance_transform_edt(page.ink)
-    outside = ndimage.distance_transform_edt(~page.ink)
-    flip_black = rng.random(page.ink.shape) < a0 * np.exp(-a * (inside - 1) ** 2) + eta
-    flip_white = rng.random(page.ink.shape) < b0 * np.exp(-b * (outside - 1) ** 2) + eta
+def kanungo(page, rng, eta=0.0, a0=0.5, a=0.5, b0=0.5, b=0.5, k=2):
+    """Kanungo et al.'s degradation model as Gamera's ``degrade_kanungo`` computes it (its example parameters).
+
+    A black pixel at chessboard distance d (1 on the border) from the
+    nearest white pixel turns white with probability a0·exp(-a·d²) + eta, a
+    white pixel at distance d from the nearest black one turns black with
+    b0·exp(-b·d²) + eta (no flip beyond d = 32), then a k×k closing smooths
+    the result. Kanungo, Haralick, Baird et al., IEEE TPAMI 22(11), 2000.
+    """
+    inside = ndimage.distance_transform_cdt(page.ink, metric="chessboard").astype(float)
+    outside = ndimage.distance_transform_cdt(~page.ink, metric="chessboard").astype(float)
+    flip_black = (inside <= 32) & (rng.random(page.ink.shape) < a0 * np.exp(-a * inside**2) + eta)
+    flip_white = (outside <= 32) & (rng.random(page.ink.shape) < b0 * np.exp(-b * outside**2) + eta)
     noisy = np.where(page.ink, ~flip_black, flip_white)
-    noisy = ndimage.binary_closing(noisy, structure=np.ones((k, k), dtype=bool))
+    if k > 1:
+        noisy = ndimage.binary_closing(noisy, structure=np.ones((k, k), dtype=bool))
     return _relabelled(page, noisy)
 
 
-def white_speckles(page, rng, p=0.025, size=2):
-    seeds = page.ink & (rng.random(page.ink.shape) < p)
-    speckles = ndimage.binary_dilation(seeds, structure=np.ones((size, size), dtype=bool))
-    ink = page.ink & ~speckles
+def white_speckles(page, rng, p=0.05, n=5, k=2):
+    """Gamera's ``white_speckles`` with its example parameters: random walks whitened out of the ink.
+
+    Each black pixel starts, with probability ``p``, a walk of ``n`` random
+    king moves; the walks are closed with a k×k square and removed from the
+    page and its ground truth alike (Dalitz et al. 2008, §4.1).
+    """
+    height, width = page.ink.shape
+    rows, cols = np.nonzero(page.ink & (rng.random(page.ink.shape) < p))
+    walk = np.zeros(page.ink.shape, dtype=bool)
+    walk[rows, cols] = True
+    moves = np.array([(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)])
+    alive = np.ones(len(rows), dtype=bool)
+    for _ in range(n):
+        alive &= (rows > 0) & (rows < height - 1) & (cols > 0) & (cols < width - 1)  # walks stop at the border
+        step = moves[rng.integers(0, 8, size=len(rows))]
+        rows, cols = np.where(alive, rows + step[:, 0], rows), np.where(alive, cols + step[:, 1], cols)
+        walk[rows, cols] = True
+    if k > 1:
+        walk = ndimage.binary_closing(walk, structure=np.ones((k, k), dtype=bool))
+    ink = page.ink & ~walk
     return Page(ink, page.no_staff & ink, page.staves, page.lines_per_staff)
 
 
