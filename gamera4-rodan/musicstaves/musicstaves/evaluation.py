@@ -1,21 +1,25 @@
 """Error measures for staff removal and staff finding, as defined in the literature.
 
 Staff removal (Dalitz, Droettboom, Pranzas, Fujinaga, "A comparative study
-of staff removal algorithms", IEEE TPAMI 30(5), 2008, §4; and the ICDAR
-2011/2013 staff-removal competitions): the positive class is *staff pixels*.
-A pixel the algorithm removed is predicted staff.
+of staff removal algorithms", IEEE TPAMI 30(5), 2008, §4.2, and the
+MusicStaves toolkit's ``pixel_error``, ``segment_error`` and
+``interruption_error``; the ICDAR 2011/2013 staff-removal competitions add
+precision, recall and F). The positive class is *staff pixels*; a pixel the
+algorithm removed is predicted staff.
 
 - precision, recall, F-measure of the removed pixels against the ground-truth staff pixels;
-- pixel error rate: misclassified black pixels / all black pixels of the page;
-- segmentation-region error: the connected components of the ground truth's
-  symbol image and of the result are linked where they overlap; each
-  connected group of linked components is a *segmentation region*, and
-  the error is the share of regions that are not exactly one ground-truth
-  component matched to one result component (a symbol cut in two, two
-  symbols merged, a left-over staff fragment, a lost symbol);
-- staff-line interruption error: the same measure on the staff-only images
-  (ground-truth staff pixels vs removed pixels), counting interrupted or
-  merged staff-line segments.
+- pixel error rate: (missed staff pixels + wrongly removed pixels) / black pixels of the page;
+- segmentation-region error: the 8-connected *staff segments* of the
+  ground-truth staff image and of the removed pixels are linked where they
+  overlap; each connected group of linked segments is a segmentation
+  region, and the error is the share of regions that are not exactly one
+  ground-truth segment matched to one removed segment (missed, false
+  positive, split, merged);
+- staff-line interruption error: walking along every staff line, an
+  interruption is a stretch of columns with no staff pixel within two rows
+  of the line; interruptions of the ground truth and of the removed pixels
+  are linked where they overlap, each kept at most once; the error is
+  (interruptions left unlinked + links dropped) / ground-truth interruptions.
 
 Staff finding: staves and lines found against the drawn count, and the
 line-position error in units of the staff-line height, per line the median
@@ -25,8 +29,10 @@ pixels in that column.
 
 import numpy as np
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-from .finders import EIGHT
+from .finders import EIGHT, find_dalitz
 
 
 def pixel_scores(ink, ground_truth_staff, result):
@@ -43,40 +49,83 @@ def pixel_scores(ink, ground_truth_staff, result):
 
 
 def region_error(truth, result):
-    """Share of segmentation regions that are not one-to-one matches of connected components."""
+    """Share of segmentation regions that are not one-to-one matches of 8-connected components."""
     truth_labels, truth_count = ndimage.label(truth, structure=EIGHT)
     result_labels, result_count = ndimage.label(result, structure=EIGHT)
-    both = (truth_labels > 0) & (result_labels > 0)
-    pairs = np.unique(np.stack([truth_labels[both], result_labels[both]]), axis=1)
-    # Union-find over truth components 1..T and result components T+1..T+R.
-    parent = np.arange(truth_count + result_count + 1)
-
-    def root(k):
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for t, r in pairs.T:
-        a, b = root(t), root(truth_count + r)
-        if a != b:
-            parent[a] = b
-    roots = np.array([root(k) for k in range(1, truth_count + result_count + 1)], dtype=np.int64)
-    if roots.size == 0:
+    count = truth_count + result_count
+    if count == 0:
         return 0.0
-    is_truth = np.arange(1, truth_count + result_count + 1) <= truth_count
-    regions, inverse = np.unique(roots, return_inverse=True)
-    truth_per_region = np.bincount(inverse, weights=is_truth)
-    result_per_region = np.bincount(inverse, weights=~is_truth)
+    both = (truth_labels > 0) & (result_labels > 0)
+    pairs = np.unique(np.stack([truth_labels[both] - 1, truth_count + result_labels[both] - 1]), axis=1)
+    overlaps = coo_matrix((np.ones(pairs.shape[1]), (pairs[0], pairs[1])), shape=(count, count))
+    regions, region = connected_components(overlaps, directed=False)
+    is_truth = np.arange(count) < truth_count
+    truth_per_region = np.bincount(region, weights=is_truth, minlength=regions)
+    result_per_region = np.bincount(region, weights=~is_truth, minlength=regions)
     wrong = (truth_per_region != 1) | (result_per_region != 1)
-    return float(wrong.sum() / len(regions))
+    return float(wrong.sum() / regions)
 
 
-def removal_scores(ink, ground_truth_staff, result):
-    """Every staff-removal measure for one page, as a dict."""
+def _runs(flags):
+    """Maximal runs of True in a 1-D boolean array: (starts, stops), stops exclusive."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def _matched(g_starts, g_stops, s_starts, s_stops):
+    """Size of a largest one-to-one matching of overlapping intervals (greedy by end, optimal for intervals)."""
+    used = np.zeros(len(s_starts), dtype=bool)
+    matched = 0
+    for k in np.argsort(g_stops):
+        free = np.flatnonzero(~used & (s_starts < g_stops[k]) & (s_stops > g_starts[k]))
+        if free.size:
+            used[free[np.argmin(s_stops[free])]] = True
+            matched += 1
+    return matched
+
+
+def _line_interruptions(truth, removed, xs, ys, reach=2):
+    """(unlinked interruptions, dropped links, ground-truth interruptions) along one staff line."""
+    rows = np.clip(np.rint(ys).astype(int)[:, None] + np.arange(-reach, reach + 1)[None, :], 0, truth.shape[0] - 1)
+    g_gap = ~truth[rows, xs[:, None]].any(axis=1)
+    s_gap = ~removed[rows, xs[:, None]].any(axis=1)
+    g_starts, g_stops = _runs(g_gap)
+    s_starts, s_stops = _runs(s_gap)
+    unlinked = dropped = 0
+    starts, stops = _runs(g_gap | s_gap)  # clusters of overlapping interruptions
+    for start, stop in zip(starts, stops):
+        g = (g_starts >= start) & (g_starts < stop)
+        s = (s_starts >= start) & (s_starts < stop)
+        if g.sum() + s.sum() == 1:
+            unlinked += 1
+            continue
+        links = int(((g_starts[g, None] < s_stops[None, s]) & (g_stops[g, None] > s_starts[None, s])).sum())
+        dropped += links - _matched(g_starts[g], g_stops[g], s_starts[s], s_stops[s])
+    return unlinked, dropped, len(g_starts)
+
+
+def interruption_error(ground_truth_staff, removed, staves):
+    """Dalitz's staff-line interruption error along the lines of ``staves`` (0 = perfect; may exceed 1)."""
+    unlinked = dropped = truth = 0
+    for line in (line for staff in staves for line in staff.lines):
+        xs = np.arange(max(0, line.x0), min(ground_truth_staff.shape[1], line.x1 + 1))
+        u, d, t = _line_interruptions(ground_truth_staff, removed, xs, line.y_at(xs))
+        unlinked, dropped, truth = unlinked + u, dropped + d, truth + t
+    return (unlinked + dropped) / max(1, truth)
+
+
+def removal_scores(ink, ground_truth_staff, result, staves=None):
+    """Every staff-removal measure for one page, as a dict.
+
+    The interruption error walks along ``staves``, the true staff lines; by
+    default they are found on the ground-truth staff image, where only staff
+    lines are drawn.
+    """
+    removed = ink & ~result
     scores = pixel_scores(ink, ground_truth_staff, result)
-    scores["segmentation_error"] = region_error(ink & ~ground_truth_staff, result)
-    scores["interruption_error"] = region_error(ground_truth_staff, ink & ~result)
+    scores["segmentation_error"] = region_error(ground_truth_staff, removed)
+    staves = find_dalitz(ground_truth_staff) if staves is None else staves
+    scores["interruption_error"] = interruption_error(ground_truth_staff, removed, staves)
     return scores
 
 
