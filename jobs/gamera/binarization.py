@@ -1,14 +1,18 @@
-"""Gamera's binarization jobs: Gatos background and threshold, Brink, Sauvola, Niblack.
+"""Gamera's binarization jobs: Gatos background and threshold, Brink, Sauvola, Niblack, White-Rohrer.
 
-Sauvola, Niblack, both Gatos steps and Brink run on the fast engine (same
-pixels as Gamera, see ``fast`` and ``fast.global_thresholds``).
+Sauvola, Niblack, both Gatos steps, Brink and White-Rohrer run on the fast
+engine (same pixels as Gamera, see ``fast``, ``fast.global_thresholds`` and
+``fast.white_rohrer``). White-Rohrer is not in Rodan's catalogue; it wraps
+Gamera's ``white_rohrer_threshold`` in the catalogue's style.
 """
+
+import numpy as np
 
 from rodan.jobs.base import RodanTask
 
 from . import engine, fast
 from .common import load, port, run_gamera, save, setting, settings_schema
-from .fast import global_thresholds
+from .fast import global_thresholds, white_rohrer
 
 CATEGORY = "Binarization"
 GREY_IN = "Greyscale PNG image"
@@ -196,5 +200,72 @@ class NiblackThreshold(RodanTask):
         else:
             fast.check_region(self.name, grey, args[0])
             result = run_gamera("niblack_threshold", grey, args=args)
+        save(result, outputs, ONEBIT_OUT)
+        return True
+
+
+def _integer(default, description, **bounds):
+    return {"type": "integer", "default": default, "description": description, **bounds}
+
+
+def gamera_white_rohrer(grey, *args):
+    """Gamera's ``white_rohrer_threshold`` on ``grey`` with white rows below it in memory.
+
+    Gamera reads up to width + 1 pixels past the end of the image (see
+    ``fast.white_rohrer``); giving it a view of the page within a taller
+    image makes those reads see ``PAST_END`` instead of stray memory.
+    """
+    rows, cols = grey.shape
+    padded = np.vstack([grey, np.full((2, cols), white_rohrer.PAST_END, np.uint8)])
+    core = engine.gamera_core()
+    view = core.SubImage(engine.to_gamera(padded), core.Point(0, 0), core.Dim(cols, rows))
+    return engine.from_gamera(view.white_rohrer_threshold(*args))
+
+
+class WhiteRohrerThreshold(RodanTask):
+    name = "White-Rohrer Threshold"
+    author = "Rodan contributors"
+    description = (
+        "Dynamic threshold after White and Rohrer (IBM J. Res. Dev. 27(4), 1983, first algorithm) as Gamera "
+        "computes it: each pixel is compared with a biased running average of the pixels ahead of it, "
+        "horizontally over X lookahead pixels and vertically over Y lookahead rows."
+    )
+    category = CATEGORY
+    settings = settings_schema(
+        "White-Rohrer threshold settings",
+        **{
+            "X lookahead": _integer(
+                8, "Pixels ahead in the row for the running average; White and Rohrer suggest 8 at 240 dpi.",
+                minimum=0,
+            ),
+            "Y lookahead": _integer(1, "Rows ahead for the vertical running average.", minimum=0),
+            "Bias mode": _integer(
+                0, "The bias offset; 0 derives it from the page's grey-level deviation.",
+                minimum=-white_rohrer.MAX_BIAS, maximum=white_rohrer.MAX_BIAS,
+            ),
+            "Bias factor": _integer(
+                100, "Percent of the biased running average a pixel must reach to be white.",
+                minimum=-white_rohrer.MAX_BIAS, maximum=white_rohrer.MAX_BIAS,
+            ),
+            "F factor": _integer(
+                100, "Percent of XITE's horizontal step applied per pixel.", minimum=0, maximum=white_rohrer.MAX_FACTOR,
+            ),
+            "G factor": _integer(
+                100, "Percent of XITE's vertical step applied per row.", minimum=0, maximum=white_rohrer.MAX_FACTOR,
+            ),
+        },
+    )
+    input_port_types = [port(GREY_IN, ["image/greyscale+png"])]
+    output_port_types = [port(ONEBIT_OUT, ["image/onebit+png"], 1, 2)]
+
+    def run_my_task(self, inputs, settings, outputs):
+        grey = load(inputs, GREY_IN, "greyscale")
+        names = ("X lookahead", "Y lookahead", "Bias mode", "Bias factor", "F factor", "G factor")
+        args = tuple(int(setting(settings, self.settings, n)) for n in names)
+        if engine.use_fast():
+            result = white_rohrer.white_rohrer_threshold(grey, *args)
+        else:
+            white_rohrer.check_settings(grey, *args)
+            result = gamera_white_rohrer(grey, *args)
         save(result, outputs, ONEBIT_OUT)
         return True

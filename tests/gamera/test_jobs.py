@@ -49,6 +49,11 @@ CATALOGUE = {
     "Niblack Threshold": (
         "Binarization", G, O, "Niblack threshold settings", ["Region size", "Sensitivity", "Lower bound", "Upper bound"],
     ),
+    # Beyond Rodan's catalogue, in its style.
+    "White-Rohrer Threshold": (
+        "Binarization", G, O, "White-Rohrer threshold settings",
+        ["X lookahead", "Y lookahead", "Bias mode", "Bias factor", "F factor", "G factor"],
+    ),
     "Otsu Threshold": ("Threshold", G, O, "Otsu threshold settings", SF),
     "Tsai Moment Preserving Threshold": ("Threshold", G, O, "Tsai Moment Preserving Threshold", SF),
     "Abutaleb locally-adaptive threshold": ("Threshold", G, O, "Abutaleb locally-adaptive threshold", SF),
