@@ -148,19 +148,31 @@ def remove_carter(ink, staves=None, num_lines=0, staffline_height=None, staffspa
     return Removal(ink & ~run_mask(ink, staff_section[head] & touching & (length <= 2 * lh), column, top, bottom), staves, lh, ss)
 
 
+def _run_lengths_along(line, position):
+    """Length of the run through each pixel, pixels given by the line they lie on and their position on it.
+
+    Pixels must come in row-major order, where positions already ascend
+    within a line; a stable sort by line (a linear radix sort for 16-bit
+    keys) then puts every run's pixels next to each other.
+    """
+    keys = line - line.min()
+    order = np.argsort(keys.astype(np.uint16) if keys.max() < 1 << 16 else keys, kind="stable")
+    line, position = line[order], position[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (line[1:] != line[:-1]) | (position[1:] != position[:-1] + 1)
+    run = np.cumsum(starts) - 1
+    lengths = np.empty(len(order), dtype=np.int64)
+    lengths[order] = np.bincount(run)[run]
+    return lengths
+
+
 def _directional_run_lengths(ink):
     """Run lengths through each black pixel along 0°, 90°, 45° and 135° (Roach and Tatem's vector field)."""
     rows, cols = np.nonzero(ink)
-    height, width = ink.shape
-    vertical = run_length_map(ink)[rows, cols]
-    horizontal = run_length_map(np.ascontiguousarray(ink.T))[cols, rows]
-    diagonals = []
-    for sign in (1, -1):
-        sheared = np.zeros((height, width + height), dtype=bool)
-        shift = cols + (rows if sign > 0 else height - 1 - rows)
-        sheared[rows, shift] = True
-        diagonals.append(run_length_map(sheared)[rows, shift])
-    return rows, cols, horizontal, vertical, np.maximum(*diagonals)
+    horizontal = _run_lengths_along(rows, cols)
+    vertical = _run_lengths_along(cols, rows)
+    diagonal = np.maximum(_run_lengths_along(cols - rows, rows), _run_lengths_along(cols + rows, rows))
+    return rows, cols, horizontal, vertical, diagonal
 
 
 def remove_roach_tatem(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
