@@ -12,24 +12,28 @@ nearest original pixel (staff or symbol).
 """
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from musicstaves import staffline_height, staffspace_height
 from scipy import ndimage
 
-from .generate import Page
+
+def _with_images(page, ink, no_staff):
+    """The page with new images, everything else it records (staves, lines, notation) kept."""
+    return replace(page, ink=ink, no_staff=no_staff)
 
 
 def _with_staff(page, staff):
     """The page with its staff pixels replaced by ``staff`` (symbol pixels untouched)."""
-    return Page(page.no_staff | staff, page.no_staff.copy(), page.staves, page.lines_per_staff)
+    return _with_images(page, page.no_staff | staff, page.no_staff.copy())
 
 
 def _relabelled(page, ink):
     """A page of new ``ink`` whose pixels take the label (staff / symbol) of the nearest original black pixel."""
     _, (rows, cols) = ndimage.distance_transform_edt(~page.ink, return_indices=True)
     staff = ink & page.staff_only[rows, cols]
-    return Page(ink, ink & ~staff, page.staves, page.lines_per_staff)
+    return _with_images(page, ink, ink & ~staff)
 
 
 def _spacing(page):
@@ -47,13 +51,13 @@ def _shift_columns(image, dy):
 def rotation(page, rng):
     angle = float(rng.uniform(1.0, 3.0) * rng.choice([-1, 1]))
     turn = lambda image: ndimage.rotate(image, angle, reshape=False, order=0, mode="constant", cval=False)  # noqa: E731
-    return Page(turn(page.ink), turn(page.no_staff), page.staves, page.lines_per_staff)
+    return _with_images(page, turn(page.ink), turn(page.no_staff))
 
 
 def curvature(page, rng):
     width = page.ink.shape[1]
     dy = rng.uniform(0.01, 0.03) * width * np.sin(np.pi * np.arange(width) / width)
-    return Page(_shift_columns(page.ink, dy), _shift_columns(page.no_staff, dy), page.staves, page.lines_per_staff)
+    return _with_images(page, _shift_columns(page.ink, dy), _shift_columns(page.no_staff, dy))
 
 
 def line_thickness(page, rng):
@@ -218,7 +222,7 @@ def white_speckles(page, rng, p=0.05, n=5, k=2):
     if k > 1:
         walk = ndimage.binary_closing(walk, structure=np.ones((k, k), dtype=bool))
     ink = page.ink & ~walk
-    return Page(ink, page.no_staff & ink, page.staves, page.lines_per_staff)
+    return _with_images(page, ink, page.no_staff & ink)
 
 
 DEFORMATIONS = {
