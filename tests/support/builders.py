@@ -58,6 +58,54 @@ def chain_document(steps, job_name=STEP, in_port="Text input", out_port="Text ou
     return {"__version__": 0.2, "name": name, "description": "", "workflow_jobs": jobs, "connections": connections}
 
 
+def graph_document(nodes, name="graph"):
+    """A serialized workflow of registered jobs, wired by port types.
+
+    ``nodes`` maps a key to ``(job_name, settings, feeds)``; ``feeds`` maps an
+    input port type name to the key of the node feeding it, through that job's
+    first output port type sharing a resource type with the input, or to None
+    for an open input of the workflow. Every output port type a job must have,
+    and every one that feeds another job, gets one port.
+    """
+    from rodan.jobs.registry import get_registry
+
+    jobs = get_registry().jobs
+    ids = iter(range(1, 10_000))
+    out_ids, connections, entries = {}, [], []
+
+    def out_port(key, resource_types):
+        source = jobs[nodes[key][0]]
+        (port_type,) = [p for p in source.output_port_types if set(p["resource_types"]) & set(resource_types)][:1]
+        return out_ids.setdefault((key, port_type["name"]), next(ids))
+
+    for key, (job_name, settings, feeds) in nodes.items():
+        input_ports = []
+        for port_type in jobs[job_name].input_port_types:
+            if port_type["name"] not in feeds:
+                continue
+            port_id = next(ids)
+            input_ports.append({"label": port_type["name"], "type": port_type["name"], "id": port_id})
+            if feeds[port_type["name"]] is not None:
+                connections.append({"output_port": out_port(feeds[port_type["name"]], port_type["resource_types"]), "input_port": port_id})
+        entries.append((key, job_name, settings, input_ports))
+    documents = []
+    for index, (key, job_name, settings, input_ports) in enumerate(entries):
+        for port_type in jobs[job_name].output_port_types:
+            if port_type["minimum"] >= 1:
+                out_ids.setdefault((key, port_type["name"]), next(ids))
+        output_ports = [{"label": port, "type": port, "id": pid} for (k, port), pid in out_ids.items() if k == key]
+        documents.append(
+            {
+                "job_name": job_name,
+                "job_settings": settings,
+                "input_ports": input_ports,
+                "output_ports": output_ports,
+                "appearance": {"x": index, "y": 0},
+            }
+        )
+    return {"__version__": 0.2, "name": name, "description": "", "workflow_jobs": documents, "connections": connections}
+
+
 def step_settings(tag, **extra):
     return {"Tag": tag, "Sleep": 0, "Ledger": "", "Fail unless exists": "", "Mode": "append", **extra}
 
