@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pytest
-from builders import chain_document, make_project, upload, valid_workflow, run_over, wait_run
+from builders import graph_document, make_project, run_over, upload, valid_workflow, wait_run
 
 import musicstaves
 from jobs.musicstaves import staves as jobs
@@ -118,21 +118,49 @@ def test_roach_tatem_job(pages, page_file, tmp_path):
 
 
 @pytest.mark.engine
-def test_staff_removal_in_a_workflow_on_a_worker(start_worker, pages, tmp_path):
+def test_every_staff_job_in_one_workflow_on_a_worker(start_worker, pages, tmp_path):
+    """One page through the Miyao finder and every remover, all outputs connected, on a real worker."""
     source = tmp_path / "page.png"
     save_png(~pages[0].ink, str(source), "image/onebit+png")
+    removal_jobs = [cls for cls in vars(jobs).values() if isinstance(cls, type) and issubclass(cls, jobs._RemoveStaffLines) and cls.name]
+    nodes = {
+        "miyao": (
+            "Miyao Staff Finder",
+            {"Number of lines": 0, "Scan lines": 20, "Blackness": 0.8, "Tolerance": -1},
+            {"Greyscale or one-bit PNG image": "page"},
+            ["PNG image (Miyao results used as mask)", "Polygons (Miyao results)"],
+        ),
+        "page": ("Resource Distributor", {}, {"Resource input": None}),
+    }
+    for cls in removal_jobs:
+        optional = [port["name"] for port in cls.output_port_types if port["minimum"] == 0]
+        nodes[cls.name] = (cls.name, {"Number of lines per staff": 0}, {jobs.ORIGINAL: "page"}, optional)
     project = make_project()
-    document = chain_document(
-        [{"Number of lines per staff": 0}],
-        job_name="Carter Remove Staff Lines",
-        in_port="One-bit PNG image - original",
-        out_port="One-bit PNG image - staff lines removed",
-    )
-    workflow = valid_workflow(project, document)
-    start_worker(queues=("Python3",))
+    workflow = valid_workflow(project, graph_document(nodes, name="staves"))
+    start_worker()
     run = run_over(workflow, [upload(project, source, name="folio 1r", mimetype="image/onebit+png")])
-    wait_run(run, {RunStatus.FINISHED, RunStatus.FAILED}, timeout=120)
+    wait_run(run, {RunStatus.FINISHED, RunStatus.FAILED}, timeout=300)
     assert run.status == RunStatus.FINISHED
-    output = RunJob.objects.get(workflow_run=run).outputs.get().resource
-    result = ~load_image(storage.absolute_path(output))
-    assert np.array_equal(result, musicstaves.remove_carter(pages[0].ink).image)
+
+    def outputs(job_name):
+        run_job = RunJob.objects.get(workflow_run=run, job_name=job_name)
+        return {o.output_port_type_name: o.resource for o in run_job.outputs.all()}
+
+    def array(resource):
+        return load_image(storage.absolute_path(resource))
+
+
+    ink = pages[0].ink
+    for cls in removal_jobs:
+        written = outputs(cls.name)
+        expected = cls.remover(ink)
+        assert np.array_equal(~array(written[jobs.REMOVED]), expected.image), cls.name
+        if jobs.LINES_ONLY in written:
+            assert np.array_equal(~array(written[jobs.LINES_ONLY]), ink & ~expected.image), cls.name
+            positions = json.loads(Path(storage.absolute_path(written[jobs.POSITIONS])).read_text())
+            assert len(positions["staves"]) == len(expected.staves) > 0
+    miyao = outputs("Miyao Staff Finder")
+    polygons = miyao["Polygons (Miyao results)"]
+    assert polygons.resource_type.mimetype == "application/gamera-polygons+txt"
+    assert Path(storage.absolute_path(polygons)).read_text().strip()
+    assert array(miyao["PNG image (Miyao results used as mask)"]).shape == ink.shape

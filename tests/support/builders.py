@@ -58,14 +58,21 @@ def chain_document(steps, job_name=STEP, in_port="Text input", out_port="Text ou
     return {"__version__": 0.2, "name": name, "description": "", "workflow_jobs": jobs, "connections": connections}
 
 
+def _share_a_type(declared, wanted):
+    """Whether two ports' resource types meet; a callable (Rodan's "any type") meets everything."""
+    return callable(declared) or callable(wanted) or bool(set(declared) & set(wanted))
+
+
 def graph_document(nodes, name="graph"):
     """A serialized workflow of registered jobs, wired by port types.
 
-    ``nodes`` maps a key to ``(job_name, settings, feeds)``; ``feeds`` maps an
-    input port type name to the key of the node feeding it, through that job's
-    first output port type sharing a resource type with the input, or to None
-    for an open input of the workflow. Every output port type a job must have,
-    and every one that feeds another job, gets one port.
+    ``nodes`` maps a key to ``(job_name, settings, feeds)`` or ``(job_name,
+    settings, feeds, optional_outputs)``; ``feeds`` maps an input port type
+    name to the key of the node feeding it, through that job's first output
+    port type sharing a resource type with the input, or to None for an open
+    input of the workflow. Every output port type a job must have, every one
+    that feeds another job and every one named in ``optional_outputs`` gets
+    one port.
     """
     from rodan.jobs.registry import get_registry
 
@@ -75,10 +82,12 @@ def graph_document(nodes, name="graph"):
 
     def out_port(key, resource_types):
         source = jobs[nodes[key][0]]
-        (port_type,) = [p for p in source.output_port_types if set(p["resource_types"]) & set(resource_types)][:1]
+        (port_type,) = [p for p in source.output_port_types if _share_a_type(p["resource_types"], resource_types)][:1]
         return out_ids.setdefault((key, port_type["name"]), next(ids))
 
-    for key, (job_name, settings, feeds) in nodes.items():
+    for key, (job_name, settings, feeds, *optional) in nodes.items():
+        for port_name in optional[0] if optional else ():
+            out_ids.setdefault((key, port_name), next(ids))
         input_ports = []
         for port_type in jobs[job_name].input_port_types:
             if port_type["name"] not in feeds:
