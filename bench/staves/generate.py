@@ -10,8 +10,10 @@ images and the staff-only ground truth is ``page & ~no_staff``.
 Randomised per page (from one seed), whatever the notation: staff space,
 staff-line width and the music (``scores.py``). Per notation: common
 Western notation has 1-3 staves per system of 5 lines (4 on one page in
-five); mensural notation (white, or black on one page in four) has 1-3
-staves of 5 or 4 lines; square notation has one 4-line staff per system.
+five); mensural notation has 1-3 staves per system, white notation on 5
+or 4 lines and black notation on 4 or 5 lines in turn (so that any two
+consecutive seeds show both); square notation has one 4-line staff per
+system.
 The lyrics of chant pages are set in a system font, so their pixels (not
 the staff lines') may differ between machines with different fonts.
 """
@@ -31,6 +33,9 @@ SVG = "http://www.w3.org/2000/svg"
 
 #: A4 at 300 dpi.
 A4_300DPI = (3508, 2480)
+
+#: Thinnest staff line drawn, in pixels.
+MIN_LINE_PX = 1.1
 
 #: The notations a page can be engraved in: common Western, white/black mensural, square (neume).
 NOTATIONS = ("cwmn", "mensural", "square")
@@ -96,40 +101,48 @@ def rasterise(svg):
     return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("L")) < 128
 
 
-def _layout(rng, notation):
+#: Mensural pages cycle through these (black notation?, lines per staff) by seed.
+MENSURAL_VARIANTS = ((False, 5), (True, 4), (False, 4), (True, 5))
+
+
+def _layout(rng, notation, seed):
     """Staves per system and lines per staff of a page in ``notation``."""
     if notation == "cwmn":
         return int(rng.choice([1, 1, 2, 3])), 4 if rng.random() < 0.2 else 5
     if notation == "mensural":
-        return int(rng.choice([1, 1, 2, 3])), int(rng.choice([4, 5]))
+        return int(rng.choice([1, 1, 2, 3])), MENSURAL_VARIANTS[seed % 4][1]
     if notation == "square":
         return 1, 4
     raise ValueError(f"unknown notation {notation!r}; one of {', '.join(NOTATIONS)}")
 
 
-def _score(rng, notation, per_system, lines):
+def _score(rng, notation, seed, per_system, lines):
     """Random MEI for a page in ``notation``, long enough to fill the first page."""
     if notation == "cwmn":
         return cwmn_mei(rng, per_system, lines, measures=int(rng.integers(20, 60)))
     if notation == "mensural":
         events = int(rng.integers(450, 650)) // per_system
-        return mensural_mei(rng, per_system, lines, events=events, black=rng.random() < 0.25)
+        return mensural_mei(rng, per_system, lines, events=events, black=MENSURAL_VARIANTS[seed % 4][0])
     return chant_mei(rng, syllables=int(rng.integers(220, 320)))
 
 
 def engrave(seed, size=A4_300DPI, notation="cwmn"):
     """The verovio SVG of the first page for ``seed`` and its number of lines per staff."""
     rng = np.random.default_rng(seed)
-    per_system, lines = _layout(rng, notation)
+    per_system, lines = _layout(rng, notation, seed)
     scale = float(rng.uniform(110, 180)) * size[1] / A4_300DPI[1]
+    unit = float(rng.uniform(7.5, 10))
+    # A line thinner than a pixel can miss every pixel centre and vanish under crisp edges:
+    # widen it to MIN_LINE_PX (verovio draws width * unit * scale / 100 pixels, width at most 0.3).
+    line_width = max(float(rng.uniform(0.15, 0.3)), min(0.3, MIN_LINE_PX * 100 / (unit * scale)))
     toolkit = verovio.toolkit()
     toolkit.setOptions(
         {
             "pageWidth": int(size[1] * 100 / scale),
             "pageHeight": int(size[0] * 100 / scale),
             "scale": int(round(scale)),
-            "unit": float(rng.uniform(7.5, 10)),
-            "staffLineWidth": float(rng.uniform(0.15, 0.3)),
+            "unit": unit,
+            "staffLineWidth": line_width,
             "adjustPageHeight": False,
             "header": "none",
             "footer": "none",
@@ -138,7 +151,7 @@ def engrave(seed, size=A4_300DPI, notation="cwmn"):
             "evenNoteSpacing": notation == "mensural",
         }
     )
-    toolkit.loadData(_score(rng, notation, per_system, lines))
+    toolkit.loadData(_score(rng, notation, seed, per_system, lines))
     return toolkit.renderToSVG(1), lines
 
 
