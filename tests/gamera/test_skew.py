@@ -6,21 +6,13 @@ known angles with OpenCV; the references are Gamera's own plugins.
 
 import json
 
-import cv2
 import numpy as np
 import pytest
-from gamera_pages import _page, onebit_pages, pages
+from gamera_pages import onebit_pages, pages, skewed_page
 
 from jobs.gamera import engine, skew as job_module
 from jobs.gamera.fast import skew
 from rodan.imaging import ImageError, load_image, save_png
-
-
-def skewed_page(seed, rows, cols, angle):
-    """A greyscale page turned by ``angle`` degrees about its centre, paper-grey corners."""
-    grey = _page(np.random.default_rng(seed), rows, cols)
-    turn = cv2.getRotationMatrix2D((cols / 2, rows / 2), angle, 1.0)
-    return cv2.warpAffine(grey, turn, (cols, rows), flags=cv2.INTER_LINEAR, borderValue=215)
 
 
 SKEWED = [

@@ -6,6 +6,7 @@ single histogram level), noise (every threshold tie), gradients (the global
 bounds), and page-like content (text strokes, staff lines, bleed-through).
 """
 
+import cv2
 import numpy as np
 
 
@@ -68,3 +69,10 @@ def onebit_pages(seed=8):
     edges[5:7, 5:7] = False
     out.append(("corners", edges))
     return out
+
+
+def skewed_page(seed, rows, cols, angle):
+    """A ``_page`` turned by ``angle`` degrees about its centre (OpenCV, bilinear), paper-grey corners."""
+    grey = _page(np.random.default_rng(seed), rows, cols)
+    turn = cv2.getRotationMatrix2D((cols / 2, rows / 2), angle, 1.0)
+    return cv2.warpAffine(grey, turn, (cols, rows), flags=cv2.INTER_LINEAR, borderValue=215)
