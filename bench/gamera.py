@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from gamera_pages import _page  # noqa: E402
 
-from jobs.gamera import binarization, classification, conversion, engine, fast, masking, morphology, threshold  # noqa: E402
+from jobs.gamera import binarization, classification, conversion, engine, fast, masking, morphology, skew, threshold  # noqa: E402
+from jobs.gamera.fast import skew as fast_skew, white_rohrer  # noqa: E402
 from rodan.imaging import save_png  # noqa: E402
 
 A4 = (3508, 2480)
@@ -87,8 +88,31 @@ def peers():
     return found
 
 
-def algorithm_rows(grey, repeat):
+def skewed(grey, degrees=1.3):
+    """The page turned by a few degrees (OpenCV), for the skew correction rows."""
+    rows, cols = grey.shape
+    turn = cv2.getRotationMatrix2D((cols / 2, rows / 2), degrees, 1.0)
+    return cv2.warpAffine(grey, turn, (cols, rows), borderValue=215)
+
+
+def gamera_white_rohrer(padded, *args):
+    """Gamera's White-Rohrer on the page above white rows, as the job runs it (binarization.gamera_white_rohrer)."""
+    core = engine.gamera_core()
+    view = core.SubImage(padded, core.Point(0, 0), core.Dim(padded.ncols, padded.nrows - 2))
+    return view.white_rohrer_threshold(*args)
+
+
+def gamera_correct_skew(image):
+    """Gamera's skew estimate on the one-bit version, then its rotation, as the job runs them."""
+    onebit = image if image.data.pixel_type == engine.gamera_core().ONEBIT else image.to_onebit()
+    return image.rotate(onebit.rotation_angle_projections()[0], None, 1)
+
+
+def algorithm_rows(grey, repeat, only):
     onebit = grey > 128
+    tilted = skewed(grey)
+    tilted_onebit = fast.sauvola_threshold(tilted)
+    below = np.vstack([grey, np.full((2, grey.shape[1]), white_rohrer.PAST_END, np.uint8)])
     preliminary = fast.niblack_threshold(grey, 15)
     background = fast.gatos_background(grey, preliminary, 15)
     rows = [
@@ -105,19 +129,27 @@ def algorithm_rows(grey, repeat):
         ("Dilate", None, lambda: fast.dilate(onebit), ("dilate", (onebit,), ())),
         ("Invert (greyscale)", None, lambda: ~grey, ("invert", (grey,), ())),
         ("Mask (logical 'xor')", None, lambda: ~((~onebit) ^ (~preliminary)), ("xor_image", (onebit, preliminary), ())),
+        ("White-Rohrer Threshold", None, lambda: white_rohrer.white_rohrer_threshold(grey),
+         (gamera_white_rohrer, (below,), (8, 1, 0, 100, 100, 100))),
+        ("Correct Skew (one-bit page)", None, lambda: fast_skew.correct_skew(tilted_onebit)[0],
+         (gamera_correct_skew, (tilted_onebit,), ())),
+        ("Correct Skew (greyscale page)", None, lambda: fast_skew.correct_skew(tilted)[0],
+         (gamera_correct_skew, (tilted,), ())),
     ]
     found = peers()
     print("| job | Gamera | ours | Gamera / ours | peers | same pixels as Gamera |")
     print("|---|---:|---:|---:|---|---|")
     for label, algorithm, ours, (method, arrays, args) in rows:
-        # Gamera's time is its plugin alone, on fresh images each run (despeckle and invert work in
-        # place); converting arrays in and out of Gamera is not counted.
-        slow = method.endswith("threshold") or method == "gatos_background"
+        if only and only.lower() not in label.lower():
+            continue
+        # Gamera's time is its plugin alone (or ``method`` calling its plugins), on fresh images each
+        # run (despeckle and invert work in place); converting arrays in and out of Gamera is not counted.
+        slow = callable(method) or method.endswith("threshold") or method == "gatos_background"
         gamera_time = float("inf")
         for _ in range(1 if slow else repeat):
             images = [engine.to_gamera(a) for a in arrays]
             start = time.perf_counter()
-            result = getattr(images[0], method)(*images[1:], *args)
+            result = method(*images, *args) if callable(method) else getattr(images[0], method)(*images[1:], *args)
             gamera_time = min(gamera_time, time.perf_counter() - start)
         theirs = engine.from_gamera(images[0] if result is None else result)
         our_time, mine = best_time(ours, repeat)
@@ -126,7 +158,7 @@ def algorithm_rows(grey, repeat):
         print(f"| {label} | {gamera_time * 1000:.0f} ms | {our_time * 1000:.1f} ms | {gamera_time / our_time:.0f}× | {peer_text} | {equal} |")
 
 
-def job_rows(grey):
+def job_rows(grey, only):
     """Whole jobs as a worker runs them, each engine, with PNG I/O, on the same page."""
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -140,6 +172,7 @@ def job_rows(grey):
         onebit_in = write(fast.sauvola_threshold(grey), "image/onebit+png", "onebit")
         rgb_in = write(np.stack([grey] * 3, axis=2), "image/rgb+png", "rgb")
         background_in = write(fast.gatos_background(grey, fast.sauvola_threshold(grey), 15), "image/greyscale+png", "bg")
+        tilted_in = write(fast.sauvola_threshold(skewed(grey)), "image/onebit+png", "tilted")
         jobs = [
             (binarization.SauvolaThreshold, {"Greyscale PNG image": grey_in}),
             (binarization.NiblackThreshold, {"Greyscale PNG image": grey_in}),
@@ -159,12 +192,17 @@ def job_rows(grey):
             (conversion.ConvertToGreyscale, {"PNG image": rgb_in}),
             (conversion.ConvertToOnebit, {"PNG image": grey_in}),
             (classification.CCAnalysis, {"1-Bit PNG Image": onebit_in}),
+            (binarization.WhiteRohrerThreshold, {"Greyscale PNG image": grey_in}),
+            (skew.CorrectSkew, {"PNG image": tilted_in}),
         ]
         print("\n| job (whole, with PNG I/O) | RODAN_GAMERA_ENGINE=gamera | fast (default) | ratio |")
         print("|---|---:|---:|---:|")
         for cls, inputs in jobs:
+            if only and only.lower() not in cls.name.lower():
+                continue
             port = cls.output_port_types[0]
-            mimetype = next(iter(inputs.values()))[0]["resource_type"] if cls is conversion.Invert else port["resource_types"][0]
+            same_type = cls in (conversion.Invert, skew.CorrectSkew)  # their output keeps the input's type
+            mimetype = next(iter(inputs.values()))[0]["resource_type"] if same_type else port["resource_types"][0]
             times = []
             for chosen in ("gamera", "fast"):
                 os.environ[engine.ENGINE_ENV] = chosen
@@ -179,13 +217,15 @@ def job_rows(grey):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per fast measurement; the best counts")
+    parser.add_argument("--only", metavar="NAME", help="only the rows whose job name contains NAME (any case)")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     grey = _page(np.random.default_rng(2480), *A4)
-    print(f"`.venv/bin/python -m bench.gamera --repeat {args.repeat}` on {platform.processor() or platform.machine()}, "
+    only = f" --only '{args.only}'" if args.only else ""
+    print(f"`.venv/bin/python -m bench.gamera --repeat {args.repeat}{only}` on {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, one thread; page {A4[1]}×{A4[0]} = {grey.size / 1e6:.1f} Mpx\n")
-    algorithm_rows(grey, args.repeat)
-    job_rows(grey)
+    algorithm_rows(grey, args.repeat, args.only)
+    job_rows(grey, args.only)
 
 
 if __name__ == "__main__":
