@@ -17,6 +17,7 @@ from . import runs
 from .finders import EIGHT, find_dalitz, find_projection, line_fragments, thin_ink
 from .runs import as_ink, run_length_map, run_mask, runs_touching, vertical_runs
 from .staves import assemble, refine
+from .tracking import crossings, line_pixels
 
 
 @dataclass
@@ -64,11 +65,16 @@ def remove_line_tracking(ink, staves=None, num_lines=0, staffline_height=None, s
 
     Staff lines are found with Dalitz's finder and tracked column by column
     (each line's y snapped to the thin black run it passes through); at each
-    column the run through the line is removed unless it is longer than twice
-    the staff-line height.
+    column the runs through the line are removed unless longer than the
+    line's local thickness allows (its 80th percentile plus half its median,
+    at least 2: twice the height on a clean page). A longer run that stays on one side of the
+    line (a symbol touching it) loses only the line's rows on the far side.
     """
     ink, staves, lh, ss = _prepare(ink, staves, num_lines, staffline_height, staffspace_height)
-    return Removal(_remove_thin_runs_on_lines(ink, staves, lh, 2 * lh), staves, lh, ss)
+    page_runs = vertical_runs(ink)
+    found = crossings(ink, staves, lh, ss, page_runs)
+    staff = line_pixels(ink, page_runs, found, found.spread + np.maximum(2, found.thickness // 2))
+    return Removal(ink & ~staff, staves, lh, ss)
 
 
 def remove_simple(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
