@@ -8,14 +8,14 @@ and thresholded at mid-grey, so every symbol pixel is identical in the two
 images and the staff-only ground truth is ``page & ~no_staff``.
 
 Randomised per page (from one seed), whatever the notation: staff space,
-staff-line width and the music (``scores.py``). Per notation: common
-Western notation has 1-3 staves per system of 5 lines (4 on one page in
-five); mensural notation has 1-3 staves per system, white notation on 5
-or 4 lines and black notation on 4 or 5 lines in turn (so that any two
-consecutive seeds show both); square notation has one 4-line staff per
-system.
-The lyrics of chant pages are set in a system font, so their pixels (not
-the staff lines') may differ between machines with different fonts.
+staff-line width (at least ``MIN_LINE_PX``) and the music (``scores.py``).
+Per notation: common Western notation has 1-3 staves per system of 5 lines
+(4 on one page in five); mensural notation has 1-3 staves per system and
+cycles by seed through white on 5 lines, black on 4, white on 4 and black
+on 5 (``MENSURAL_VARIANTS``), so any two consecutive seeds show both
+notations and both staff sizes; square notation has one 4-line staff per
+system. Text (chant lyrics, measure numbers) is set in a system font, so
+its pixels, never the staff lines', may differ between machines.
 """
 
 import io
@@ -67,7 +67,8 @@ def _staff_line_paths(root):
 
 
 def _to_string(root):
-    ET.register_namespace("", SVG)  # serialise as plain SVG, as verovio wrote it (ns0: prefixes otherwise)
+    """The SVG text of a parsed tree, with plain SVG and xlink prefixes as verovio wrote it (not ns0:)."""
+    ET.register_namespace("", SVG)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     return ET.tostring(root, encoding="unicode")
 

@@ -52,6 +52,7 @@ def _cwmn_pitch(rng, clef):
 
 
 def _cwmn_note(rng, clef, dur=None, with_dur=True):
+    """A note, with an accidental one time in five; chord members carry no duration of their own."""
     pname, octave = _cwmn_pitch(rng, clef)
     accid = f' accid="{rng.choice(["s", "f", "n"])}"' if rng.random() < 0.2 else ""
     duration = f' dur="{dur}"' if with_dur and dur else ""
@@ -77,6 +78,7 @@ def _cwmn_beat(rng, clef, beats_left):
 
 
 def _cwmn_layer(rng, clef):
+    """One full 4/4 measure of events for one staff."""
     events, beats = [], 4
     while beats > 0:
         event, used = _cwmn_beat(rng, clef, beats)
