@@ -15,15 +15,17 @@ rgba       uint8, (H, W, 4)        image/rgba+png
 
 ``load_image`` turns any file Pillow reads into one of these arrays, refusing
 oversized, truncated and corrupt files with an ``ImageError`` a user can act
-on. ``save_png`` writes an array as exactly one PNG flavour. The ``to_*``
-helpers convert between pixel types so that a job can accept any image and
-still produce the flavour its output port promises.
+on. ``save_png`` writes an array as exactly one PNG flavour (with OpenCV,
+the faster encoder). The ``to_*`` helpers convert between pixel types so
+that a job can accept any image and still produce the flavour its output
+port promises.
 """
 
 import contextlib
 import os
 import threading
 
+import cv2
 import numpy as np
 from PIL import Image, ImageFile
 
@@ -33,6 +35,14 @@ DEFAULT_MAX_PIXELS = 300_000_000
 
 #: zlib level of every PNG we write; see ``save_png`` for the measurements behind it.
 PNG_COMPRESS_LEVEL = 1
+#: zlib strategy per pixel type of the PNGs we write (``save_png``).
+PNG_STRATEGIES = {
+    "onebit": cv2.IMWRITE_PNG_STRATEGY_RLE,
+    "greyscale": cv2.IMWRITE_PNG_STRATEGY_RLE,
+    "grey16": cv2.IMWRITE_PNG_STRATEGY_DEFAULT,
+    "rgb": cv2.IMWRITE_PNG_STRATEGY_DEFAULT,
+    "rgba": cv2.IMWRITE_PNG_STRATEGY_DEFAULT,
+}
 
 #: The pixel type each Rodan PNG flavour holds; plain image/png holds whichever it is given.
 PNG_PIXEL_TYPES = {
@@ -338,13 +348,16 @@ def save_png(array, path, resource_type):
     16-bit grey, rgb → 8-bit RGB, rgba → 8-bit RGBA. Plain image/png writes
     whichever of those the array is.
 
-    zlib level 1 (``PNG_COMPRESS_LEVEL``), because encoding dominates cheap
-    jobs: on a 4000×6000 scanned-page-like image, "To greyscale PNG" takes
-    1.1 s of which 0.7 s is the encode at level 1, against 1.9 s (1.4 s) at
-    Pillow's default 6. Scans are noisy, so the slower levels gain little:
-    files grow 5-15 % at level 1 (greyscale 14.9 MB against 13.2 MB, RGB 45 MB
-    against 40 MB), 16-bit files come out smaller than at level 6, and levels
-    2-3 are at most 3 % smaller than level 1 while slower.
+    OpenCV's libpng encoder at zlib level 1 (``PNG_COMPRESS_LEVEL``), with
+    zlib's run-length strategy for one-bit and 8-bit grey
+    (``PNG_STRATEGIES``), because encoding dominates cheap jobs. On an A4
+    page at 300 dpi with scanner-like noise, against Pillow at level 1
+    (its previous setting here): one-bit 12 ms instead of 30-45 ms and
+    0.22 MB instead of 0.27 MB; greyscale about 250 ms instead of 600 ms
+    and 6.3 MB instead of 6.7 MB (noise leaves LZ77 nothing to match, so
+    run-length coding loses nothing); 16-bit and RGB 20-30 % faster for
+    files 8-10 % larger (there run-length coding would add 25-55 %).
+    Higher levels cost 3-4× the time for a few per cent.
     """
     if resource_type not in PNG_PIXEL_TYPES:
         raise ValueError(f"{resource_type} is not a PNG resource type")
@@ -354,7 +367,21 @@ def save_png(array, path, resource_type):
         if kind is None:
             raise ImageError(f"cannot save {_describe(array)} as PNG")
     require_pixel_type(array, kind)
-    Image.fromarray(array).save(path, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    params = [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESS_LEVEL, cv2.IMWRITE_PNG_STRATEGY, PNG_STRATEGIES[kind]]
+    pixels = np.ascontiguousarray(array)
+    if kind == "onebit":
+        # 1-bit output; OpenCV writes every non-zero byte as white (Pillow's True bytes are 255).
+        pixels = pixels.view(np.uint8)
+        params += [cv2.IMWRITE_PNG_BILEVEL, 1]
+    elif kind == "rgb":
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    elif kind == "rgba":
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA)
+    encoded, data = cv2.imencode(".png", pixels, params)
+    if not encoded:
+        raise ImageError(f"could not encode {_describe(array)} as PNG")
+    with open(path, "wb") as stream:
+        stream.write(data)
 
 
 def save_tiff(array, path):

@@ -323,3 +323,17 @@ def test_convert_for_follows_the_resource_type(rng):
     assert imaging.pixel_type(convert_for(rgb, "image/onebit+png")) == "onebit"
     with pytest.raises(ValueError):
         convert_for(rgb, "image/rgb+jpg")
+
+
+@pytest.mark.parametrize("kind", FLAVOURS)
+def test_save_png_takes_views_and_decoded_arrays(tmp_path, rng, kind):
+    """Flipped and sliced views, and Pillow's one-bit arrays (True stored as 255), are written exactly."""
+    resource_type = FLAVOURS[kind][0]
+    array = samples(rng, (6, 8))[kind]
+    view = array[::-1, 1::2]
+    save_png(view, str(tmp_path / "view"), resource_type)
+    assert np.array_equal(load_image(str(tmp_path / "view")), view)
+    decoded = load_image(str(tmp_path / "view"))
+    save_png(decoded, str(tmp_path / "again"), resource_type)
+    assert np.array_equal(load_image(str(tmp_path / "again")), view)
+    assert identify(str(tmp_path / "again")) == resource_type
