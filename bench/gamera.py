@@ -34,6 +34,8 @@ from gamera_pages import _page  # noqa: E402
 
 from jobs.gamera import binarization, classification, conversion, engine, fast, masking, morphology, skew, threshold  # noqa: E402
 from jobs.gamera.fast import skew as fast_skew, white_rohrer  # noqa: E402
+from jobs.gamera.fast import components, global_thresholds  # noqa: E402
+from jobs.gamera.fast import conversion as fast_conversion  # noqa: E402
 from rodan.imaging import save_png  # noqa: E402
 
 A4 = (3508, 2480)
@@ -52,12 +54,14 @@ def best_time(function, repeat):
 def peers():
     """{algorithm: [(library, callable on the grey page)]} for the libraries installed here."""
     found = {"otsu": [("OpenCV", lambda g: cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU))]}
+    found["components"] = [("OpenCV", lambda g: cv2.connectedComponentsWithStats((g <= 128).view(np.uint8), connectivity=8))]
     try:
-        from skimage import filters, morphology as skmorphology
+        from skimage import filters, measure, morphology as skmorphology
 
         found.setdefault("sauvola", []).append(("scikit-image", lambda g: g > filters.threshold_sauvola(g, 15, k=0.5)))
         found.setdefault("niblack", []).append(("scikit-image", lambda g: g > filters.threshold_niblack(g, 15, k=-0.2)))
         found["otsu"].append(("scikit-image", lambda g: g > filters.threshold_otsu(g)))
+        found["components"] = [("scikit-image", lambda g: measure.label(g <= 128, connectivity=2))]
         found.setdefault("despeckle", []).append(
             ("scikit-image", lambda g: skmorphology.remove_small_objects(g < 128, max_size=19))
         )
@@ -88,7 +92,7 @@ def peers():
     return found
 
 
-def skewed(grey, degrees=1.3):
+def skewed(grey, degrees=1.1):
     """The page turned by a few degrees (OpenCV), for the skew correction rows."""
     rows, cols = grey.shape
     turn = cv2.getRotationMatrix2D((cols / 2, rows / 2), degrees, 1.0)
@@ -108,10 +112,18 @@ def gamera_correct_skew(image):
     return image.rotate(onebit.rotation_angle_projections()[0], None, 1)
 
 
+def gamera_cc_xml(image):
+    """Gamera's cc_analysis written as CC Analysis writes it (the XML text)."""
+    from gamera import gamera_xml
+
+    return gamera_xml.WriteXMLFile(glyphs=image.cc_analysis(), with_features=True).string()
+
+
 def algorithm_rows(grey, repeat, only):
     onebit = grey > 128
+    rgb = np.stack([grey, grey // 2, 255 - grey], axis=2)
     tilted = skewed(grey)
-    tilted_onebit = fast.sauvola_threshold(tilted)
+    tilted_onebit = tilted > 128
     below = np.vstack([grey, np.full((2, grey.shape[1]), white_rohrer.PAST_END, np.uint8)])
     preliminary = fast.niblack_threshold(grey, 15)
     background = fast.gatos_background(grey, preliminary, 15)
@@ -129,6 +141,16 @@ def algorithm_rows(grey, repeat, only):
         ("Dilate", None, lambda: fast.dilate(onebit), ("dilate", (onebit,), ())),
         ("Invert (greyscale)", None, lambda: ~grey, ("invert", (grey,), ())),
         ("Mask (logical 'xor')", None, lambda: ~((~onebit) ^ (~preliminary)), ("xor_image", (onebit, preliminary), ())),
+        ("CC Analysis (XML text, same bytes)", "components", lambda: components.cc_analysis_xml(onebit),
+         (gamera_cc_xml, (onebit,), ())),
+        ("Tsai Moment Preserving Threshold", None, lambda: global_thresholds.tsai_threshold(grey),
+         ("tsai_moment_preserving_threshold", (grey,), (0,))),
+        ("Brink Threshold", None, lambda: global_thresholds.brink_threshold(grey), ("brink_threshold", (grey,), ())),
+        ("Convert to greyscale (from RGB)", None, lambda: fast_conversion.to_greyscale(rgb), ("to_greyscale", (rgb,), ())),
+        ("Convert to RGB (from greyscale)", None, lambda: fast_conversion.to_rgb(grey), ("to_rgb", (grey,), ())),
+        ("Convert to greyscale 16 (from greyscale)", None, lambda: fast_conversion.to_grey16(grey), ("to_grey16", (grey,), ())),
+        ("Convert to one-bit (from RGB)", None, lambda: fast_conversion.to_onebit(rgb), ("to_onebit", (rgb,), ())),
+        ("Invert (RGB)", None, lambda: fast_conversion.invert(rgb), ("invert", (rgb,), ())),
         ("White-Rohrer Threshold", None, lambda: white_rohrer.white_rohrer_threshold(grey),
          (gamera_white_rohrer, (below,), (8, 1, 0, 100, 100, 100))),
         ("Correct Skew (one-bit page)", None, lambda: fast_skew.correct_skew(tilted_onebit)[0],
@@ -151,7 +173,7 @@ def algorithm_rows(grey, repeat, only):
             start = time.perf_counter()
             result = method(*images, *args) if callable(method) else getattr(images[0], method)(*images[1:], *args)
             gamera_time = min(gamera_time, time.perf_counter() - start)
-        theirs = engine.from_gamera(images[0] if result is None else result)
+        theirs = result if isinstance(result, str) else engine.from_gamera(images[0] if result is None else result)
         our_time, mine = best_time(ours, repeat)
         peer_text = ", ".join(f"{lib} {best_time(lambda f=f: f(grey), repeat)[0] * 1000:.0f} ms" for lib, f in found.get(algorithm, [])) or "-"
         equal = "yes" if np.array_equal(mine, theirs) else f"NO ({int(np.count_nonzero(mine != theirs))} px differ)"
@@ -172,7 +194,7 @@ def job_rows(grey, only):
         onebit_in = write(fast.sauvola_threshold(grey), "image/onebit+png", "onebit")
         rgb_in = write(np.stack([grey] * 3, axis=2), "image/rgb+png", "rgb")
         background_in = write(fast.gatos_background(grey, fast.sauvola_threshold(grey), 15), "image/greyscale+png", "bg")
-        tilted_in = write(fast.sauvola_threshold(skewed(grey)), "image/onebit+png", "tilted")
+        tilted_in = write(skewed(grey) > 128, "image/onebit+png", "tilted")
         jobs = [
             (binarization.SauvolaThreshold, {"Greyscale PNG image": grey_in}),
             (binarization.NiblackThreshold, {"Greyscale PNG image": grey_in}),
@@ -190,6 +212,8 @@ def job_rows(grey, only):
             (threshold.AbutalebThreshold, {"Greyscale PNG image": grey_in}),
             (threshold.DjvuThreshold, {"RGB PNG image": rgb_in}),
             (conversion.ConvertToGreyscale, {"PNG image": rgb_in}),
+            (conversion.ConvertToRgb, {"PNG image": grey_in}),
+            (conversion.ConvertToGrey16, {"PNG image": grey_in}),
             (conversion.ConvertToOnebit, {"PNG image": grey_in}),
             (classification.CCAnalysis, {"1-Bit PNG Image": onebit_in}),
             (binarization.WhiteRohrerThreshold, {"Greyscale PNG image": grey_in}),

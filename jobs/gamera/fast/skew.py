@@ -30,10 +30,10 @@ from .conversion import to_onebit
 
 #: The search range the job allows: within it Gamera's rotate never turns by 90 degrees first.
 MAX_ANGLE = 45.0
-#: Rows whose source positions are summed together (many: one NumPy call per column) and
-#: interpolated together (few: the working arrays stay in cache).
-ROWS_PER_BAND = 512
-ROWS_PER_BLOCK = 32
+#: Rows whose source positions are summed together (many: one NumPy call per column), and
+#: columns of them interpolated together (few: the working arrays stay in cache).
+ROWS_PER_BAND = 2048
+COLUMNS_PER_BLOCK = 32
 _WHITE = {"onebit": 1, "greyscale": 255, "grey16": 65535, "rgb": 255}
 
 
@@ -43,21 +43,25 @@ _WHITE = {"onebit": 1, "greyscale": 255, "grey16": 65535, "rgb": 255}
 def skewed_projections(ink_rows, ink_cols, height, angles):
     """Gamera's ``projection_skewed_rows``: per angle, black pixels counted at row round(c·sin + r·cos).
 
-    Rows 0 and outside the image are not counted, as in Gamera. C's
+    Row 0 and rows outside the image are not counted, as in Gamera. C's
     ``round`` (half away from zero) of a non-negative double v is
-    floor(v + 0.5) exactly, since v + 0.5 is exact below 2^52; negative v
-    land at row 0 or above, which are not counted either way.
+    floor(v + 0.5) exactly, since v + 0.5 is exact below 2^52; truncation
+    toward zero differs from floor only below 0, and those positions, like
+    every v < 0.5, fall in the uncounted row 0 either way.
     """
     projections = []
     for angle in angles:
         radians = angle * math.pi / 180.0
         across = np.arange(int(ink_cols.max(initial=0)) + 1) * math.sin(radians)
         down = np.arange(height) * math.cos(radians)
-        position = across[ink_cols] + down[ink_rows]
+        position = across[ink_cols]
+        position += down[ink_rows]
         position += 0.5
-        row = np.floor(position, out=position).astype(np.int64)
-        counted = row[(row > 0) & (row < height)]
-        projections.append(np.bincount(counted, minlength=height))
+        row = position.astype(np.int32)
+        np.clip(row, 0, height, out=row)
+        counts = np.bincount(row, minlength=height + 1)[:height]
+        counts[0] = 0
+        projections.append(counts)
     return projections
 
 
@@ -75,7 +79,7 @@ def rotation_angle(onebit, minangle=-2.5, maxangle=2.5, accuracy=0.0):
     """
     require_pixel_type(onebit, "onebit")
     check_range(minangle, maxangle, accuracy)
-    ink_rows, ink_cols = np.nonzero(~onebit)
+    ink_rows, ink_cols = np.divmod(np.flatnonzero(~onebit), onebit.shape[1])  # faster than np.nonzero
     height = onebit.shape[0]
 
     def score(angles):
@@ -239,7 +243,7 @@ def rotate(image, angle):
     white = _WHITE[kind]
     pad = ((pad_y, pad_y), (pad_x, pad_x)) + ((0, 0),) * (image.ndim - 2)
     source = np.pad(values, pad, constant_values=white)
-    turned = _rotate_bilinear(source, -angle, white, kind == "onebit")
+    turned = _rotate_bilinear(source, -angle, white, kind == "onebit", pad_x > 0 and pad_y > 0)
     return turned != 0 if kind == "onebit" else turned
 
 
@@ -257,8 +261,9 @@ def _running_positions(starts, step, width):
     return positions
 
 
-def _edge_cells(source):
-    """Flat, 1 where cell i's neighbours flat[i], flat[i + 1], flat[i + width], flat[i + width + 1] differ.
+def _cell_codes(source):
+    """Per cell i of a 0/1 source, flat: its top-left value, plus 2 where its neighbours flat[i],
+    flat[i + 1], flat[i + width], flat[i + width + 1] differ (an edge).
 
     Cells of the last row and column, which a position reaches only at t = 0,
     count as edges: their formula is exact too, with the missing neighbours
@@ -266,38 +271,39 @@ def _edge_cells(source):
     """
     flat = source.ravel()
     width = source.shape[1]
-    edges = np.ones(flat.size, np.uint8)
+    edge = np.ones(flat.size, bool)
     top_left = flat[: -width - 1]
     same = (top_left == flat[1:-width]) & (top_left == flat[width:-1]) & (top_left == flat[width + 1 :])
-    edges[: -width - 1] = ~same
-    edges.reshape(source.shape)[:, -1] = 1
-    return edges
+    np.logical_not(same, out=edge[: -width - 1])
+    edge.reshape(source.shape)[:, -1] = True
+    return flat | (edge.view(np.uint8) << 1)
 
 
-def _rotate_bilinear(source, degrees, background, one_bit):
+def _rotate_bilinear(source, degrees, background, one_bit, padded):
     """VIGRA's ``rotateImage`` of a ``SplineImageView<1>`` about the image centre into an image of its size.
 
     Row by row VIGRA starts at the source position of the row's first pixel
     and adds cos and sin per pixel (``_running_positions``, for a band of
-    rows at a time); then each block of rows is interpolated in cache.
+    rows at a time, laid out columns by rows); then blocks of columns are interpolated in cache.
+    ``padded``: the source has a border of at least two background pixels.
     """
     height, width = source.shape[:2]
     cos, sin = _direction(degrees)
     centre_x, centre_y = (width - 1.0) / 2.0, (height - 1.0) / 2.0
     result = np.empty_like(source)
-    edges = _edge_cells(source) if one_bit else None
+    codes = _cell_codes(source) if one_bit else None
     for band in range(0, height, ROWS_PER_BAND):
         ys = np.arange(band, min(band + ROWS_PER_BAND, height), dtype=np.float64)
         x = _running_positions((-(ys - centre_y)) * sin - centre_x * cos + centre_x, cos, width)
         y = _running_positions((ys - centre_y) * cos - centre_x * sin + centre_y, sin, width)
-        for first in range(0, ys.size, ROWS_PER_BLOCK):
-            rows = slice(first, first + ROWS_PER_BLOCK)
-            block = _interpolate(source, x[:, rows], y[:, rows], background, edges)
-            result[band + first : band + first + block.shape[1]] = block.swapaxes(0, 1)
+        for first in range(0, width, COLUMNS_PER_BLOCK):
+            columns = slice(first, first + COLUMNS_PER_BLOCK)
+            block = _interpolate(source, x[columns], y[columns], background, codes, padded)
+            result[band : band + ys.size, columns] = block.swapaxes(0, 1)
     return result
 
 
-def _interpolate(source, x, y, background, edges):
+def _interpolate(source, x, y, background, codes, padded):
     """The bilinear values at source positions (x, y), VIGRA's way, or ``background`` outside the source.
 
     (1 - ty)·((1 - tx)·a + tx·b) + ty·((1 - tx)·c + tx·d) over the 2×2
@@ -306,30 +312,39 @@ def _interpolate(source, x, y, background, edges):
     staying there with t = 0 gives the same value, so the step is left out.
     Inside the source the value lies within the neighbours' range, so
     VIGRA's clipping never acts. Where all four neighbours are equal the
-    value rounds to theirs: given ``edges`` (1 for the cells whose neighbours
-    differ), only those cells get the arithmetic, as suits one-bit pages.
+    value rounds to theirs: given the ``codes`` of a one-bit source
+    (``_cell_codes``), only the cells on an edge get the arithmetic.
+    On a ``padded`` source, positions outside it are moved onto its border,
+    whose cells hold only background: cheaper than masking them.
     """
     height, width = source.shape[:2]
-    inside = (x >= 0.0) & (x <= width - 1.0) & (y >= 0.0) & (y <= height - 1.0)
+    if padded:
+        np.clip(x, 0.0, width - 1.0, out=x)
+        np.clip(y, 0.0, height - 1.0, out=y)
+    else:
+        outside = (x < 0.0) | (x > width - 1.0) | (y < 0.0) | (y > height - 1.0)
     cell_x, cell_y = np.floor(x), np.floor(y)
-    tx, ty = x - cell_x, y - cell_y
-    cell_y *= width
-    cell_y += cell_x
-    cell = cell_y.astype(np.intp)
+    cell = cell_y * width
+    cell += cell_x
+    cell = cell.astype(np.intp)
     flat = source.reshape((height * width,) + source.shape[2:])
     neighbours = [flat[offset:] for offset in (0, 1, width, width + 1)]
-    if edges is None:
+    if codes is None:
+        tx, ty = x - cell_x, y - cell_y
         if source.ndim == 3:
             tx, ty = tx[..., None], ty[..., None]
         a, b, c, d = (np.take(n, cell, axis=0, mode="clip") for n in neighbours)
         result = _bilinear(tx, ty, a, b, c, d).astype(source.dtype)
     else:
-        result = np.take(flat, cell, mode="clip")
-        edge = np.flatnonzero(np.take(edges, cell, mode="clip"))
+        code = np.take(codes, cell, mode="clip")
+        edge = np.flatnonzero(code > 1)
+        result = code & 1
         cell = cell.ravel()[edge]
+        x, y = x.ravel()[edge], y.ravel()[edge]
         values = (np.take(n, cell, mode="clip") for n in neighbours)
-        result.ravel()[edge] = _bilinear(tx.ravel()[edge], ty.ravel()[edge], *values)
-    result[~inside] = background
+        result.ravel()[edge] = _bilinear(x - np.floor(x), y - np.floor(y), *values)
+    if not padded:
+        result[outside] = background
     return result
 
 
