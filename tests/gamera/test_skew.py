@@ -158,3 +158,12 @@ def test_job_on_each_engine(chosen, tmp_path, monkeypatch):
     expected, angle, accuracy = skew.correct_skew(onebit, -3.0, 3.0, 0.0)
     same(load_image(str(tmp_path / "out")), expected)
     assert json.loads((tmp_path / "angle").read_text()) == {"angle": angle, "accuracy": accuracy}
+
+
+@pytest.mark.parametrize("angle", [1.7, -0.4, 1e-7])
+@pytest.mark.parametrize("image", [ONEBIT_SKEWED[1][1], SKEWED[1][1]], ids=["onebit", "greyscale"])
+def test_rotation_across_bands_and_blocks(image, angle, monkeypatch):
+    """Pages taller than a band and wider than a block, so their seams are crossed."""
+    monkeypatch.setattr(skew, "ROWS_PER_BAND", 37)
+    monkeypatch.setattr(skew, "COLUMNS_PER_BLOCK", 11)
+    same(skew.rotate(image, angle), gamera_rotate(image, angle))
