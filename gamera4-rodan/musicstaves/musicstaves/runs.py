@@ -23,13 +23,16 @@ def as_ink(image):
 
 
 def vertical_runs(ink, black=True):
-    """The vertical runs of black (or white) pixels: arrays ``(column, top, bottom)``, bottom exclusive."""
+    """The vertical runs of black (or white) pixels: arrays ``(column, top, bottom)``, bottom exclusive.
+
+    Every column is padded with a pixel of the other colour at both ends, so
+    its colour changes alternate start, end, start, ... in scan order.
+    """
     height = ink.shape[0]
-    padded = np.zeros((ink.shape[1], height + 2), dtype=np.int8)
+    padded = np.zeros((ink.shape[1], height + 2), dtype=bool)
     padded[:, 1:-1] = ink.T if black else ~ink.T
-    edges = np.diff(padded, axis=1).ravel()  # row-major over (column, row + 1)
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+    edges = np.flatnonzero(padded[:, 1:] != padded[:, :-1])  # row-major over (column, row + 1)
+    starts, ends = edges[0::2], edges[1::2]
     return starts // (height + 1), starts % (height + 1), ends % (height + 1)
 
 
@@ -65,19 +68,22 @@ def staffspace_height(ink):
 def run_mask(ink, selected, column, top, bottom):
     """The pixels of the ``selected`` runs (a boolean array over the runs) as an image-shaped mask."""
     height, width = ink.shape
-    delta = np.zeros(width * (height + 1) + 1, dtype=np.int32)
+    delta = np.zeros(width * (height + 1) + 1, dtype=np.int8)
     base = column[selected] * (height + 1)
-    delta[base + top[selected]] = 1  # runs are disjoint: no index is hit twice
+    delta[base + top[selected]] = 1  # runs of one colour never touch: no index is hit twice
     delta[base + bottom[selected]] = -1
-    mask = np.cumsum(delta[:-1]).reshape(width, height + 1)[:, :height] > 0
+    mask = np.cumsum(delta[:-1], dtype=np.int8).reshape(width, height + 1)[:, :height] > 0
     return mask.T
 
 
 def runs_touching(mask, column, top, bottom):
     """For each run, whether it contains at least one pixel of ``mask``."""
     height = mask.shape[0]
-    padded = np.zeros((mask.shape[1], height + 1), dtype=np.int32)
-    padded[:, 1:] = mask.T
-    counts = np.cumsum(padded, axis=1).ravel()
-    base = column * (height + 1)
-    return counts[base + bottom] - counts[base + top] > 0
+    flat = np.zeros(mask.size + 1, dtype=bool)  # column-major, one spare pixel so every run end is an index
+    flat[:-1] = mask.T.ravel()
+    if column.size == 0:
+        return np.zeros(0, dtype=bool)
+    bounds = np.empty(2 * column.size, dtype=np.int64)
+    bounds[0::2] = column * height + top
+    bounds[1::2] = column * height + bottom
+    return np.logical_or.reduceat(flat, bounds)[0::2]

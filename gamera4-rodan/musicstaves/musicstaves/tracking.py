@@ -45,18 +45,30 @@ def _run_at(keys, bottom, stride, xs, ys):
     return np.where(inside, k, -1)
 
 
-def _smoothed_per_line(values, numbers, window, percentile):
-    """A percentile of ``values`` (NaN = unknown) over blocks of ``window`` samples along each line, interpolated between."""
-    out = np.full(len(values), np.nan)
-    for k in np.unique(numbers):
-        where = np.flatnonzero(numbers == k)
-        part = values[where]
-        blocks = [b for b in np.array_split(np.arange(len(part)), max(1, round(len(part) / window))) if (~np.isnan(part[b])).any()]
-        if blocks:
-            centres = [block.mean() for block in blocks]
-            levels = [np.nanpercentile(part[block], percentile) for block in blocks]
-            out[where] = np.interp(np.arange(len(part)), centres, levels)
-    return out
+def _blockwise(values, numbers, window, percentiles):
+    """Percentiles of ``values`` (NaN = unknown) over blocks of ``window`` samples along each line, interpolated between.
+
+    Samples come line by line, each line's columns in order. Returns one
+    array per percentile (NaN on a line with no known value).
+    """
+    position = np.arange(len(values)) - np.searchsorted(numbers, numbers)  # column index within its line
+    block = numbers * (1 + len(values) // max(1, window)) + position // max(1, window)
+    known = ~np.isnan(values)
+    order = np.lexsort((values[known], block[known]))
+    groups, first, count = np.unique(block[known][order], return_index=True, return_counts=True)
+    sorted_values = values[known][order]
+    centres = np.bincount(np.searchsorted(groups, block[known]), weights=position[known]) / count
+    group_line = numbers[known][order][first]
+    results = []
+    for percentile in percentiles:
+        level = sorted_values[first + np.floor((count - 1) * percentile / 100).astype(int)]
+        out = np.full(len(values), np.nan)
+        for k in np.unique(group_line):
+            mine = group_line == k
+            where = numbers == k
+            out[where] = np.interp(position[where], centres[mine], level[mine])
+        results.append(out)
+    return results
 
 
 def crossings(ink, staves, lh, ss, runs=None):
@@ -81,9 +93,7 @@ def crossings(ink, staves, lh, ss, runs=None):
     through = _run_at(keys, bottom, stride, xs, rows)
     length = np.where(through >= 0, bottom[through] - top[through], 0).astype(float)
     length[(through < 0) | (length > max(lh + 2, 1.5 * lh))] = np.nan
-    window = max(3, 8 * ss)
-    thickness = np.rint(_smoothed_per_line(length, numbers, window, 50))
-    upper = np.rint(_smoothed_per_line(length, numbers, window, 80))
+    thickness, upper = (np.rint(level) for level in _blockwise(length, numbers, max(3, 8 * ss), (50, 80)))
     thickness = np.where(np.isnan(thickness), lh, np.maximum(1, thickness)).astype(int)
     upper = np.where(np.isnan(upper), thickness, np.maximum(thickness, upper)).astype(int)
     band_top = np.floor(centres - (thickness - 1) / 2.0 + 0.5).astype(int)
