@@ -142,23 +142,35 @@ def running_average(stream, start, table):
     chunk whose predecessor's bounds meet starts at that known state. For
     the others every start within the bounds is tried, and the true starts
     follow chunk after chunk from ``start``. A last pass from the true
-    starts records every state.
+    starts records every state. Averages that move little (small f factors)
+    forget their start slowly: longer chunks are tried, then pixel by pixel.
     """
+    if (table == np.arange(256)).all():  # f factor 0 or 1: Y never moves
+        return np.full(stream.size, start, np.uint16)
     flat = table.ravel().astype(np.uint16)
-    if stream.size < SHORT_STREAM:
-        return _run_sequentially(stream, start, flat)
-    count = -(-stream.size // CHUNK)
-    padded = np.full(count * CHUNK, PAST_END, np.uint16)
+    for length in (CHUNK, 8 * CHUNK):
+        if stream.size < SHORT_STREAM or stream.size < 8 * length:
+            break
+        chunked = _run_in_chunks(stream, start, table, flat, length)
+        if chunked is not None:
+            return chunked
+    return _run_sequentially(stream, start, flat)
+
+
+def _run_in_chunks(stream, start, table, flat, length):
+    """``running_average`` in chunks of ``length``, or None when too many starts would need trying."""
+    count = -(-stream.size // length)
+    padded = np.full(count * length, PAST_END, np.uint16)
     padded[: stream.size] = stream
     padded <<= 8
-    rows = cv2.transpose(padded.reshape(count, CHUNK))
+    rows = cv2.transpose(padded.reshape(count, length))
     lower, upper = _envelopes(table)
     low = _chunk_ends(rows, np.zeros(count), lower)
     high = _chunk_ends(rows, np.full(count, 255), upper)
     lanes = _lanes(start, low, high)
-    if len(lanes[0]) > MAX_LANES_PER_CHUNK * count:  # averages that barely move: no chunk forgets its start
-        return _run_sequentially(stream, start, flat)
-    states = np.empty((CHUNK, count), np.uint16)
+    if len(lanes[0]) > MAX_LANES_PER_CHUNK * count:
+        return None
+    states = np.empty((length, count), np.uint16)
     y = _stitch(rows, start, low, high, flat, lanes)
     index = np.empty_like(y)
     for row, out in zip(rows, states):
