@@ -13,8 +13,10 @@ The rotation is Gamera's ``rotate(angle, white, order=1)``: the image padded
 with white so the turned page fits, then VIGRA's ``rotateImage`` with a
 bilinear spline. VIGRA steps through each row by adding cos and sin to the
 source position pixel after pixel; the same additions in the same order
-(``np.add.accumulate``) give the same positions bit for bit, and the
-interpolation and its rounding are the same double operations.
+(``_running_positions``) give the same positions bit for bit, and the
+interpolation and its rounding are the same double operations. One-bit
+pages are interpolated as whiteness (Gamera's one-bit accessor), so a
+half-way value turns white, and only cells on an edge need arithmetic.
 
 Arrays are ``rodan.imaging``'s pixel types (one-bit: True = white).
 """
@@ -237,8 +239,7 @@ def rotate(image, angle):
     new_width, new_height = _turned_size(width, height, angle)
     pad_x = (new_width - width) // 2 + 2 if new_width > width else 0
     pad_y = (new_height - height) // 2 + 2 if new_height > height else 0
-    # Gamera's one-bit accessor shows VIGRA white as 1 and black as 0: one-bit pages are
-    # interpolated as whiteness, and a half-way value rounds to white.
+    # Gamera's one-bit accessor shows VIGRA white as 1 and black as 0.
     values = image.astype(np.uint8) if kind == "onebit" else image  # not a view: Pillow may store True as 255
     white = _WHITE[kind]
     pad = ((pad_y, pad_y), (pad_x, pad_x)) + ((0, 0),) * (image.ndim - 2)

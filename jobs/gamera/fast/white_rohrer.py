@@ -13,11 +13,11 @@ it (``binarization.hpp``, code from XITE):
   ``y_lookahead + 1`` rows below and ``x_lookahead + 1`` columns right of it
   (the raster order wraps at row ends), integer arithmetic throughout.
 
-Gamera's loop reads ``x_lookahead`` too far ahead on the last row, that is
-``width + 1`` pixels past the end of the image's memory: its last pixels
-depend on whatever lies there, and two runs on one page can differ. Here
-those reads see white paper (``PAST_END``); the job's Gamera engine gives
-Gamera the same white rows below the page, so both engines agree.
+Gamera's lookahead runs off the bottom of the page: it reads ``width + 1``
+pixels past the end of the image's memory, so its last pixels depend on
+whatever lies there, and two runs on one A4 page differed in 1 to 5 pixels.
+Here those reads see white paper (``PAST_END``); the job's Gamera engine
+gives Gamera the same white rows below the page, so both engines agree.
 
 The stream of Y is one long chain of table lookups, which NumPy cannot run
 pixel by pixel at speed. It is cut into chunks computed side by side: first
@@ -110,7 +110,7 @@ def _envelopes(table):
 
 
 def _run_sequentially(stream, start, flat):
-    """Y_j = table[stream_j, Y_j-1] one pixel at a time, for short streams."""
+    """Y_j = table[stream_j, Y_j-1] one pixel at a time: short streams, and averages too sluggish for chunks."""
     out = np.empty(stream.size, np.uint16)
     y = start
     flat = flat.tolist()
