@@ -19,6 +19,8 @@ def images():
         ("rgb-random", rng.integers(0, 256, (61, 83, 3), dtype=np.uint8)),
         ("rgb-page", np.stack([grey, grey // 2, 255 - grey], axis=2)),
         ("rgb-1x1", np.array([[[10, 200, 30]]], np.uint8)),
+        ("rgb-1x7", rng.integers(0, 256, (1, 7, 3), dtype=np.uint8)),
+        ("rgb-7x1", rng.integers(0, 256, (7, 1, 3), dtype=np.uint8)),
         ("grey16-random", rng.integers(0, 65536, (40, 50)).astype(np.uint16)),
         ("grey16-small-max", rng.integers(0, 300, (40, 50)).astype(np.uint16)),
         ("grey16-black", np.zeros((7, 9), np.uint16)),

@@ -44,3 +44,16 @@ def test_tsai_level_and_pixels(grey):
 @pytest.mark.parametrize("grey", [g for _, g in HISTOGRAMS], ids=ids)
 def test_brink_pixels(grey):
     assert np.array_equal(global_thresholds.brink_threshold(grey), run_gamera("brink_threshold", grey))
+
+
+def test_histograms_of_pages_beyond_float32_counts_are_exact():
+    """Above 2^24 pixels OpenCV's float32 counts would round; the exact counter takes over."""
+    from jobs.gamera import fast
+
+    grey = HISTOGRAMS[-1][1]
+    exact = np.bincount(grey.ravel(), minlength=256).tolist()
+    assert fast.grey_histogram(grey) == exact
+    big = np.zeros((4097, 4096), np.uint8)
+    big[0, :3] = (1, 2, 2)
+    counts = fast.grey_histogram(big)
+    assert counts[:3] == [big.size - 3, 1, 2] and sum(counts) == big.size

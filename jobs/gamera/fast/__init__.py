@@ -269,6 +269,13 @@ def _c_exp(x):
         return np.float64(math.inf)
 
 
+def grey_histogram(grey):
+    """The 256 level counts of an 8-bit image as ints: OpenCV's (fastest) while float32 holds them exactly."""
+    if grey.size < 2**24:
+        return [int(c) for c in cv2.calcHist([np.ascontiguousarray(grey)], [0], None, [256], [0, 256]).ravel()]
+    return np.bincount(grey.ravel(), minlength=256).tolist()
+
+
 def otsu_find_threshold(grey):
     """Gamera's ``otsu_find_threshold``: its loop over the normalised histogram, in float64.
 
@@ -279,7 +286,7 @@ def otsu_find_threshold(grey):
     The loop is over 256 bins, so plain Python floats (IEEE doubles, the same
     sums in the same order) cost nothing.
     """
-    counts = np.bincount(grey.ravel(), minlength=256).tolist()
+    counts = grey_histogram(grey)
     size = float(grey.shape[0] * grey.shape[1])
     p = [c / size for c in counts]
     mu_t = 0.0

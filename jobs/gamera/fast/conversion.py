@@ -11,8 +11,7 @@ Gamera's 16-bit pixels are 32-bit integers, so through the bridge that is
 Arrays are ``rodan.imaging``'s pixel types (one-bit: True = white).
 """
 
-import functools
-
+import cv2
 import numpy as np
 
 from rodan.imaging import pixel_type, require_pixel_type
@@ -22,34 +21,30 @@ from . import otsu_threshold
 KINDS = ("rgb", "onebit", "greyscale", "grey16")
 
 
-@functools.cache
-def _weighted_sum_tables():
-    """For t = 30·R + 59·G + 11·B: round(t / 100) half up, and whether t / 100 is exactly half-way."""
-    t = np.arange(100 * 255 + 1)
-    return ((t + 50) // 100).astype(np.uint8), (t % 100) == 50
+#: VIGRA's luminance weights with a bias of -0.005 and +0.005 (OpenCV's affine ``transform`` rows).
+_BELOW = np.array([[0.3, 0.59, 0.11, -0.005]])
+_ABOVE = np.array([[0.3, 0.59, 0.11, 0.005]])
 
 
 def luminance(rgb):
     """VIGRA's ``RGBValue::luminance`` of every pixel of an RGB array, as uint8.
 
     Gamera evaluates ``(0.3·R + 0.59·G) + 0.11·B`` in double and rounds by
-    adding 0.5 and truncating. The exact value is t / 100 with the integer
-    t = 30·R + 59·G + 11·B, and the double's error is far below 0.01, so
-    rounding t / 100 half up agrees everywhere except where t / 100 lies
-    exactly half-way; there (about one pixel in a hundred) the double
-    expression itself decides, as in Gamera.
+    adding 0.5 and truncating. The exact value is a multiple of 0.01, so
+    unless it lies exactly half-way between two integers it is at least
+    0.01 from a rounding boundary, and OpenCV's float ``transform`` (error
+    far below 0.005) rounds it right even when shifted by ±0.005. The two
+    shifted roundings differ exactly at the half-way values; there (a few
+    pixels in a thousand on a page) the double expression itself decides,
+    as in Gamera.
     """
-    require_pixel_type(rgb, "rgb")
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    t = np.multiply(red, 30, dtype=np.uint16)
-    t += np.multiply(green, 59, dtype=np.uint16)
-    t += np.multiply(blue, 11, dtype=np.uint16)
-    rounded, halfway = _weighted_sum_tables()
-    grey = rounded[t]
-    ties = np.flatnonzero(halfway[t])
-    if ties.size:
-        r, g, b = (channel.ravel()[ties].astype(np.float64) for channel in (red, green, blue))
-        grey.ravel()[ties] = np.clip(0.3 * r + 0.59 * g + 0.11 * b, 0.0, 255.0) + 0.5
+    rgb = np.ascontiguousarray(require_pixel_type(rgb, "rgb"))
+    grey = cv2.transform(rgb, _BELOW)
+    ties = cv2.findNonZero(cv2.compare(grey, cv2.transform(rgb, _ABOVE), cv2.CMP_NE))
+    if ties is not None:
+        cols, rows = ties.reshape(-1, 2).T
+        red, green, blue = rgb[rows, cols].astype(np.float64).T
+        grey[rows, cols] = np.clip(0.3 * red + 0.59 * green + 0.11 * blue, 0.0, 255.0) + 0.5
     return grey
 
 

@@ -10,17 +10,16 @@ pass; the rest is independent of the image size.
 
 import math
 
-import cv2
 import numpy as np
 
 from rodan.imaging import require_pixel_type
 
+from . import grey_histogram
+
 
 def _counts(grey):
-    """The 256-bin histogram of an 8-bit image as a list of ints (OpenCV counts fastest)."""
-    require_pixel_type(grey, "greyscale")
-    hist = cv2.calcHist([np.ascontiguousarray(grey)], [0], None, [256], [0, 256])
-    return [int(count) for count in hist.ravel()]
+    """The 256-bin histogram of an 8-bit image as a list of ints."""
+    return grey_histogram(require_pixel_type(grey, "greyscale"))
 
 
 def tsai_find_threshold(grey):
