@@ -236,16 +236,19 @@ class WhiteRohrerThreshold(RodanTask):
         **{
             "X lookahead": _integer(
                 8, "Pixels ahead in the row for the running average; White and Rohrer suggest 8 at 240 dpi.",
-                minimum=0,
+                minimum=0, maximum=white_rohrer.MAX_SETTING,
             ),
-            "Y lookahead": _integer(1, "Rows ahead for the vertical running average.", minimum=0),
+            "Y lookahead": _integer(
+                1, "Rows ahead for the vertical running average (fewer than the image's rows).",
+                minimum=0, maximum=white_rohrer.MAX_SETTING,
+            ),
             "Bias mode": _integer(
                 0, "The bias offset; 0 derives it from the page's grey-level deviation.",
-                minimum=-white_rohrer.MAX_BIAS, maximum=white_rohrer.MAX_BIAS,
+                minimum=-white_rohrer.MAX_SETTING, maximum=white_rohrer.MAX_SETTING,
             ),
             "Bias factor": _integer(
                 100, "Percent of the biased running average a pixel must reach to be white.",
-                minimum=-white_rohrer.MAX_BIAS, maximum=white_rohrer.MAX_BIAS,
+                minimum=-white_rohrer.MAX_SETTING, maximum=white_rohrer.MAX_SETTING,
             ),
             "F factor": _integer(
                 100, "Percent of XITE's horizontal step applied per pixel.", minimum=0, maximum=white_rohrer.MAX_FACTOR,

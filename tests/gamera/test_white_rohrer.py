@@ -95,7 +95,7 @@ def test_running_average_follows_the_table_pixel_by_pixel():
         (np.zeros((5, 5, 3), np.uint8), (), "expected an 8-bit greyscale image, got an RGB colour image"),
         (np.zeros((5, 5), bool), (), "expected an 8-bit greyscale image, got a one-bit"),
         (np.zeros((1, 40), np.uint8), (), "a y lookahead of 1 needs an image more than 1 rows high"),
-        (np.zeros((9, 9), np.uint8), (-1, 1), "must not be negative"),
+        (np.zeros((9, 9), np.uint8), (-1, 1), "lookahead must be between 0 and 1000000"),
         (np.zeros((9, 9), np.uint8), (8, 1, 0, 100, 200, 100), "f factor must be between 0 and 199"),
         (np.zeros((9, 9), np.uint8), (8, 1, 0, 100, 100, -1), "g factor must be between 0 and 199"),
         (np.zeros((9, 9), np.uint8), (8, 1, 0, 10**7), "bias factor must be between"),

@@ -79,8 +79,8 @@ PAST_END = 255
 #: Largest f and g factor (percent) that keeps both averages within 0-255, so that Gamera's
 #: table lookups stay inside its tables; from 200 on they can step outside.
 MAX_FACTOR = 199
-#: Bias modes and factors beyond this could overflow Gamera's int arithmetic (bias_factor · 256).
-MAX_BIAS = 1_000_000
+#: Gamera's settings are C ints: beyond this, its arithmetic (bias_factor · 256) could overflow.
+MAX_SETTING = 1_000_000
 #: Streams shorter than this are run pixel by pixel; longer ones in chunks of about CHUNK pixels.
 SHORT_STREAM = 4096
 CHUNK = 1024
@@ -270,8 +270,8 @@ def _column_averages(ys, first, z, g_table):
 def check_settings(grey, x_lookahead, y_lookahead, bias_mode, bias_factor, f_factor, g_factor):
     """The settings for which Gamera's loop stays within the image and its tables, as clear ImageErrors."""
     name = "White-Rohrer threshold"
-    if x_lookahead < 0 or y_lookahead < 0:
-        raise ImageError(f"{name}: the x and y lookahead must not be negative")
+    if not (0 <= x_lookahead <= MAX_SETTING and 0 <= y_lookahead <= MAX_SETTING):
+        raise ImageError(f"{name}: the x and y lookahead must be between 0 and {MAX_SETTING}")
     if y_lookahead >= grey.shape[0]:
         raise ImageError(
             f"{name}: a y lookahead of {y_lookahead} needs an image more than {y_lookahead} rows high, "
@@ -281,8 +281,8 @@ def check_settings(grey, x_lookahead, y_lookahead, bias_mode, bias_factor, f_fac
         if not 0 <= factor <= MAX_FACTOR:
             raise ImageError(f"{name}: the {label} factor must be between 0 and {MAX_FACTOR}, not {factor}")
     for label, value in (("bias mode", bias_mode), ("bias factor", bias_factor)):
-        if abs(value) > MAX_BIAS:
-            raise ImageError(f"{name}: the {label} must be between -{MAX_BIAS} and {MAX_BIAS}, not {value}")
+        if abs(value) > MAX_SETTING:
+            raise ImageError(f"{name}: the {label} must be between -{MAX_SETTING} and {MAX_SETTING}, not {value}")
 
 
 def white_rohrer_threshold(grey, x_lookahead=8, y_lookahead=1, bias_mode=0, bias_factor=100, f_factor=100,
