@@ -13,7 +13,7 @@ import pytest
 from gamera_pages import pages
 from PIL import Image
 
-from jobs.gamera import binarization, classification, conversion, engine, masking, morphology, threshold
+from jobs.gamera import binarization, classification, conversion, engine, masking, morphology, skew, threshold
 from rodan.identify import identify
 from rodan.imaging import ImageError, load_image, save_png
 from rodan.jobs.base import RodanTask
@@ -75,6 +75,12 @@ CATALOGUE = {
         "Image Conversion", [("PNG image", P, 1, 1)], [("One-bit PNG image", [OB], 1, 2)], None, [],
     ),
     "Invert": ("Image Utilities", [("PNG image", P, 1, 1)], [("PNG image", P, 1, 2)], None, []),
+    # Beyond Rodan's catalogue, in its style.
+    "Correct Skew": (
+        "Image Utilities", [("PNG image", P, 1, 1)],
+        [("PNG image", P, 1, 2), ("Skew angle (JSON)", ["application/json"], 0, 1)],
+        "Skew correction settings", ["Minimum angle", "Maximum angle", "Accuracy"],
+    ),
     "Despeckle": (
         "Morphology", [("Onebit PNG image", [OB], 1, 1)], [("Onebit PNG despeckled image", [OB], 1, 2)],
         "Despeckle settings", ["Connected component size"],
@@ -105,7 +111,7 @@ CATALOGUE = {
     ),
 }
 
-MODULES = [binarization, threshold, conversion, morphology, classification, masking]
+MODULES = [binarization, threshold, conversion, morphology, classification, masking, skew]
 JOBS = {
     cls.name: cls
     for module in MODULES
