@@ -70,9 +70,15 @@ def _logs(values):
     return np.fromiter(map(math.log, values.ravel().tolist()), np.float64, values.size).reshape(values.shape)
 
 
-def _entropy_terms(moments, pmf, levels):
-    """Gamera's tmp4 matrix: pmf[i] · (m[j] · log(m[j] / i) + i · log(1 / (m[j] / i))), 0 where m[j] or i is 0."""
+def _entropy_terms(moments, pmf, levels, upper=False):
+    """Gamera's tmp4 matrix: pmf[i] · (m[j] · log(m[j] / i) + i · log(1 / (m[j] / i))), 0 where m[j] or i is 0.
+
+    With ``upper``, only the entries with i <= j, all that the diagonal of
+    the column-wise cumulative sum reads: the logarithms are most of the cost.
+    """
     usable = (levels[:, None] != 0) & (moments[None, :] != 0)
+    if upper:
+        usable &= levels[:, None] <= levels[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (moments[None, :] / levels[:, None])[usable]
     log_ratio = np.zeros((256, 256))
@@ -100,7 +106,7 @@ def brink_find_threshold(grey):
         foreground[i] = i * pmf[i] + foreground[i - 1]
     background = foreground[255] - foreground
     diagonal = np.arange(256)
-    forward = np.cumsum(_entropy_terms(foreground, pmf, levels), axis=0)
+    forward = np.cumsum(_entropy_terms(foreground, pmf, levels, upper=True), axis=0)
     criterion = forward[diagonal, diagonal]
     backward = np.cumsum(_entropy_terms(background, pmf, levels), axis=0)
     criterion = criterion + (backward[255] - backward[diagonal, diagonal])
