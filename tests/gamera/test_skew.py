@@ -164,6 +164,6 @@ def test_job_on_each_engine(chosen, tmp_path, monkeypatch):
 @pytest.mark.parametrize("image", [ONEBIT_SKEWED[1][1], SKEWED[1][1]], ids=["onebit", "greyscale"])
 def test_rotation_across_bands_and_blocks(image, angle, monkeypatch):
     """Pages taller than a band and wider than a block, so their seams are crossed."""
-    monkeypatch.setattr(skew, "ROWS_PER_BAND", 37)
+    monkeypatch.setattr(skew, "POSITIONS_PER_BAND", 37 * 200)
     monkeypatch.setattr(skew, "COLUMNS_PER_BLOCK", 11)
     same(skew.rotate(image, angle), gamera_rotate(image, angle))

@@ -32,9 +32,10 @@ from .conversion import to_onebit
 
 #: The search range the job allows: within it Gamera's rotate never turns by 90 degrees first.
 MAX_ANGLE = 45.0
-#: Rows whose source positions are summed together (many: one NumPy call per column), and
-#: columns of them interpolated together (few: the working arrays stay in cache).
-ROWS_PER_BAND = 2048
+#: Source positions summed together (many: one NumPy call per column and band of rows; 4 M is
+#: about 1600 rows of an A4 page at 300 dpi, 64 MB for x and y), and columns of a band
+#: interpolated together (few: the working arrays stay in cache).
+POSITIONS_PER_BAND = 4_000_000
 COLUMNS_PER_BLOCK = 32
 _WHITE = {"onebit": 1, "greyscale": 255, "grey16": 65535, "rgb": 255}
 
@@ -293,8 +294,9 @@ def _rotate_bilinear(source, degrees, background, one_bit, padded):
     centre_x, centre_y = (width - 1.0) / 2.0, (height - 1.0) / 2.0
     result = np.empty_like(source)
     codes = _cell_codes(source) if one_bit else None
-    for band in range(0, height, ROWS_PER_BAND):
-        ys = np.arange(band, min(band + ROWS_PER_BAND, height), dtype=np.float64)
+    rows_per_band = max(1, POSITIONS_PER_BAND // width)
+    for band in range(0, height, rows_per_band):
+        ys = np.arange(band, min(band + rows_per_band, height), dtype=np.float64)
         x = _running_positions((-(ys - centre_y)) * sin - centre_x * cos + centre_x, cos, width)
         y = _running_positions((ys - centre_y) * cos - centre_x * sin + centre_y, sin, width)
         for first in range(0, width, COLUMNS_PER_BLOCK):
