@@ -73,8 +73,7 @@ def to_rgb(image):
     kind = pixel_type(require_pixel_type(image, *KINDS))
     if kind == "rgb":
         return image.copy()
-    grey = to_greyscale(image)
-    return np.repeat(grey[..., np.newaxis], 3, axis=2)
+    return cv2.cvtColor(np.ascontiguousarray(to_greyscale(image)), cv2.COLOR_GRAY2RGB)
 
 
 def to_grey16(image):
