@@ -130,7 +130,7 @@ def _chunk_ends(rows, starts, flat, chunks=None):
     index = np.empty_like(y)
     for row in rows:
         np.add(row if chunks is None else row[chunks], y, out=index)
-        np.take(flat, index, out=y, mode="wrap")
+        flat.take(index, out=y, mode="wrap")
     return y
 
 
@@ -175,7 +175,7 @@ def _run_in_chunks(stream, start, table, flat, length):
     index = np.empty_like(y)
     for row, out in zip(rows, states):
         np.add(row, y, out=index)
-        np.take(flat, index, out=out, mode="wrap")
+        flat.take(index, out=out, mode="wrap")
         y = out
     return cv2.transpose(states).ravel()[: stream.size]
 
@@ -208,9 +208,11 @@ def _stitch(rows, start, low, high, flat, lanes):
 
 def _image_statistics(grey):
     """Gamera's ``image_mean`` and ``image_variance``: exact integer sums, then its double operations."""
+    counts = np.bincount(grey.ravel(), minlength=256)
+    levels = np.arange(256)
     area = float(grey.size)
-    mean = float(grey.sum(dtype=np.int64)) / area
-    squares = float(np.square(grey, dtype=np.int64).sum()) / area
+    mean = float(counts @ levels) / area
+    squares = float(counts @ (levels * levels)) / area
     return mean, squares - mean * mean
 
 
@@ -263,7 +265,7 @@ def _column_averages(ys, first, z, g_table):
     index = np.empty(cols, np.uint16)
     for r in range(1, rows):
         np.add(grid[r], history[r - 1], out=index)
-        np.take(flat, index, out=history[r], mode="wrap")
+        flat.take(index, out=history[r], mode="wrap")
     return history.ravel()[first : first + ys.size]
 
 
