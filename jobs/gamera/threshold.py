@@ -1,7 +1,7 @@
 """Gamera's global and local threshold jobs: Otsu, Tsai, Abutaleb, Bernsen, DjVu.
 
-Otsu, Bernsen and Tsai run on the fast engine (same pixels as Gamera,
-``fast``, ``fast.global_thresholds``); Abutaleb and DjVu run on Gamera.
+Otsu, Bernsen, Tsai and Abutaleb run on the fast engine (same pixels as
+Gamera, ``fast``, ``fast.global_thresholds``); DjVu runs on Gamera.
 *Storage format* (dense or run-length) only changes how Gamera holds the
 result in memory, never its pixels, so the fast engine accepts and ignores it.
 """
@@ -68,7 +68,7 @@ class AbutalebThreshold(RodanTask):
     author = "Rodan contributors"
     description = (
         "Threshold from the two-dimensional entropy of grey level and local mean (Abutaleb, "
-        "CVGIP 47, 1989). Runs on Gamera."
+        "CVGIP 47, 1989)."
     )
     category = CATEGORY
     settings = settings_schema(name, **{"Storage format": STORAGE_FORMAT})
@@ -77,7 +77,11 @@ class AbutalebThreshold(RodanTask):
 
     def run_my_task(self, inputs, settings, outputs):
         grey = load(inputs, GREY_IN, "greyscale")
-        result = run_gamera("abutaleb_threshold", grey, args=(_storage_format(self, settings),))
+        storage = _storage_format(self, settings)
+        if engine.use_fast():
+            result = global_thresholds.abutaleb_threshold(grey)
+        else:
+            result = run_gamera("abutaleb_threshold", grey, args=(storage,))
         save(result, outputs, ONEBIT_OUT)
         return True
 

@@ -1,4 +1,4 @@
-"""Tsai and Brink without Gamera: Gamera 4.1.0's threshold levels and pixels (``jobs.gamera.fast.global_thresholds``)."""
+"""Tsai, Brink and Abutaleb without Gamera: Gamera 4.1.0's levels and pixels (``jobs.gamera.fast.global_thresholds``)."""
 
 import numpy as np
 import pytest
@@ -57,3 +57,16 @@ def test_histograms_of_pages_beyond_float32_counts_are_exact():
     big[0, :3] = (1, 2, 2)
     counts = fast.grey_histogram(big)
     assert counts[:3] == [big.size - 3, 1, 2] and sum(counts) == big.size
+
+
+@pytest.mark.parametrize("grey", [g for _, g in HISTOGRAMS], ids=ids)
+def test_abutaleb_mean_and_pixels(grey):
+    assert np.array_equal(global_thresholds.gamera_mean3(grey), run_gamera("mean", grey, args=(3, 1)))
+    assert np.array_equal(global_thresholds.abutaleb_threshold(grey), run_gamera("abutaleb_threshold", grey, args=(0,)))
+
+
+def test_abutaleb_counts_large_pages_exactly(monkeypatch):
+    """Pages of 2^24 pixels or more are counted by NumPy, not OpenCV's float32 histogram: same pixels."""
+    monkeypatch.setattr(global_thresholds, "CALCHIST_EXACT_LIMIT", 0)
+    grey = pages()[-1][1]
+    assert np.array_equal(global_thresholds.abutaleb_threshold(grey), run_gamera("abutaleb_threshold", grey, args=(0,)))

@@ -316,6 +316,6 @@ def test_without_gamera_fast_jobs_run_and_gamera_jobs_say_why(page, tmp_path, mo
     try:
         run_job("Sauvola Threshold", {"Greyscale PNG image": page["grey"]}, tmp_path)
         with pytest.raises(engine.GameraUnavailable, match="needs Gamera 4, which is not installed"):
-            run_job("Abutaleb locally-adaptive threshold", {"Greyscale PNG image": page["grey"]}, tmp_path)
+            run_job("DjVu threshold", {"RGB PNG image": page["rgb"]}, tmp_path)
     finally:
         engine.gamera_core.cache_clear()

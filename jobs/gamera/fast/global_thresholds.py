@@ -10,6 +10,7 @@ pass; the rest is independent of the image size.
 
 import math
 
+import cv2
 import numpy as np
 
 from rodan.imaging import require_pixel_type
@@ -120,3 +121,59 @@ def brink_find_threshold(grey):
 def brink_threshold(grey):
     """Gamera's ``brink_threshold``: white where the pixel is above Brink's level + 1."""
     return grey > brink_find_threshold(grey) + 1
+
+
+#: Pixel counts below this are exact in OpenCV's float32 histograms; larger images are counted by NumPy.
+CALCHIST_EXACT_LIMIT = 2**24
+
+#: Gamera's initial Phi maximum in Abutaleb's search: DBL_MIN, the smallest positive normal double.
+_DBL_MIN = np.finfo(np.float64).tiny
+
+
+def gamera_mean3(grey):
+    """Gamera's ``mean`` filter as Abutaleb calls it: 3×3, borders reflected, (sum · (1/9) + 0.5) truncated.
+
+    The window sums are integers (exact in OpenCV and in Gamera's double),
+    so a table over the 2296 possible sums reproduces Gamera's rounding.
+    Images under 3 pixels in either direction come back unchanged.
+    """
+    if min(grey.shape) < 3:
+        return grey.copy()
+    sums = cv2.boxFilter(grey, cv2.CV_16U, (3, 3), normalize=False, borderType=cv2.BORDER_REFLECT_101)
+    table = (np.arange(9 * 255 + 1, dtype=np.float64) * (1.0 / 9.0) + 0.5).astype(np.uint8)
+    return table[sums]
+
+
+def abutaleb_threshold(grey):
+    """Gamera's ``abutaleb_threshold``: black where the pixel and its 3×3 mean are both at most the chosen pair.
+
+    A. S. Abutaleb, "Automatic thresholding of gray-level pictures using
+    two-dimensional entropy", CVGIP 47:22-32, 1989, as Gamera computes it:
+    the joint histogram of grey level s and mean t, normalised by
+    multiplying with 1 / area, its cumulative sums P and entropies H (rows
+    accumulated left to right, then added to the row above, sequentially),
+    and the first (s-major order) maximum of
+    log(P·(1 - P)) + H / P + (H_end - H) / (1 - P) over 1e-6 < P < 1 - 1e-6
+    that exceeds DBL_MIN; (0, 0) when none does.
+    """
+    require_pixel_type(grey, "greyscale")
+    average = gamera_mean3(grey)
+    if grey.size < CALCHIST_EXACT_LIMIT:
+        counts = cv2.calcHist([average, np.ascontiguousarray(grey)], [0, 1], None, [256, 256], [0, 256, 0, 256])
+        counts = counts.astype(np.int64)
+    else:
+        counts = np.bincount(average.ravel().astype(np.int64) * 256 + grey.ravel(), minlength=65536).reshape(256, 256)
+    p = counts * (1.0 / (grey.shape[0] * grey.shape[1]))  # p[t, s]: t the mean, s the grey level
+    cumulative = np.cumsum(np.cumsum(p, axis=1), axis=0)
+    terms = np.zeros((256, 256))
+    occupied = p != 0
+    terms[occupied] = p[occupied] * _logs(p[occupied])
+    entropy = np.cumsum(np.cumsum(-terms, axis=1), axis=0)
+    valid = (cumulative > 1e-6) & ((1.0 - cumulative) > 1e-6)
+    chosen, h = cumulative[valid], entropy[valid]
+    phi = np.full((256, 256), -np.inf)
+    phi[valid] = _logs(chosen * (1.0 - chosen)) + h / chosen + (entropy[255, 255] - h) / (1.0 - chosen)
+    by_level = phi.T.ravel()  # s-major, as Gamera's loops
+    best = int(np.argmax(by_level))
+    level, mean_level = divmod(best, 256) if by_level[best] > _DBL_MIN else (0, 0)
+    return ~((grey <= level) & (average <= mean_level))
