@@ -66,7 +66,7 @@ def remove_line_tracking(ink, staves=None, num_lines=0, staffline_height=None, s
     Staff lines are found with Dalitz's finder and tracked column by column
     (each line's y snapped to the thin black run it passes through); at each
     column the runs through the line are removed unless longer than the
-    line's local thickness allows (its 80th percentile plus half its median,
+    line's local thickness allows (its 75th percentile plus half its median,
     at least 2: twice the height on a clean page). A longer run that stays on one side of the
     line (a symbol touching it) loses only the line's rows on the far side.
     """

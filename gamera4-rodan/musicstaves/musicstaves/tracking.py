@@ -21,20 +21,21 @@ class Crossings:
     band_top: np.ndarray  # first row of the line at that column
     band_bottom: np.ndarray  # row after its last
     thickness: np.ndarray  # local line thickness there (median run length)
-    spread: np.ndarray  # local upper line thickness (80th percentile of the run lengths)
+    spread: np.ndarray  # local upper line thickness (75th percentile of the run lengths)
 
 
 def _line_samples(staves, shape):
-    """Line number, column and centre row of every column of every line inside the image."""
-    numbers, columns, centres = [], [], []
-    for k, line in enumerate(line for staff in staves for line in staff.lines):
-        xs = np.arange(max(0, line.x0), min(shape[1], line.x1 + 1))
-        numbers.append(np.full(len(xs), k))
-        columns.append(xs)
-        centres.append(line.y_at(xs))
-    if not numbers:
+    """Staff number, column and centre row of every column of every line inside the image."""
+    staff_numbers, columns, centres = [], [], []
+    for k, staff in enumerate(staves):
+        for line in staff.lines:
+            xs = np.arange(max(0, line.x0), min(shape[1], line.x1 + 1))
+            staff_numbers.append(np.full(len(xs), k))
+            columns.append(xs)
+            centres.append(line.y_at(xs))
+    if not staff_numbers:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0)
-    return np.concatenate(numbers), np.concatenate(columns), np.concatenate(centres)
+    return np.concatenate(staff_numbers), np.concatenate(columns), np.concatenate(centres)
 
 
 def _run_at(keys, bottom, stride, xs, ys):
@@ -45,28 +46,28 @@ def _run_at(keys, bottom, stride, xs, ys):
     return np.where(inside, k, -1)
 
 
-def _blockwise(values, numbers, window, percentiles):
-    """Percentiles of ``values`` (NaN = unknown) over blocks of ``window`` samples along each line, interpolated between.
+def _blockwise(values, staff, columns, window, percentiles):
+    """Percentiles of ``values`` (NaN = unknown) over each staff's lines together, in stretches of ``window`` columns.
 
-    Samples come line by line, each line's columns in order. Returns one
-    array per percentile (NaN on a line with no known value).
+    Pooling a staff's lines makes the estimate robust to a symbol that runs
+    along one line (a beam, a ligature) for a whole stretch. Returns one
+    array per percentile, interpolated between the stretches' centres (NaN
+    on a staff with no known value).
     """
-    position = np.arange(len(values)) - np.searchsorted(numbers, numbers)  # column index within its line
-    block = numbers * (1 + len(values) // max(1, window)) + position // max(1, window)
+    block = staff * (1 + columns.max(initial=0) // window) + columns // window
     known = ~np.isnan(values)
     order = np.lexsort((values[known], block[known]))
     groups, first, count = np.unique(block[known][order], return_index=True, return_counts=True)
     sorted_values = values[known][order]
-    centres = np.bincount(np.searchsorted(groups, block[known]), weights=position[known]) / count
-    group_line = numbers[known][order][first]
+    centres = np.bincount(np.searchsorted(groups, block[known]), weights=columns[known]) / count
+    group_staff = staff[known][order][first]
     results = []
     for percentile in percentiles:
         level = sorted_values[first + np.floor((count - 1) * percentile / 100).astype(int)]
         out = np.full(len(values), np.nan)
-        for k in np.unique(group_line):
-            mine = group_line == k
-            where = numbers == k
-            out[where] = np.interp(position[where], centres[mine], level[mine])
+        for k in np.unique(group_staff):
+            mine, where = group_staff == k, staff == k
+            out[where] = np.interp(columns[where], centres[mine], level[mine])
         results.append(out)
     return results
 
@@ -74,26 +75,25 @@ def _blockwise(values, numbers, window, percentiles):
 def crossings(ink, staves, lh, ss, runs=None):
     """Where the found staff lines meet black runs, with each line's local thickness.
 
-    The thickness at a column is the median (and 80th percentile), over
-    stretches of eight staff spaces interpolated between, of the length of
-    the run through the line's centre, counting only runs up to one and a
-    half times the page's line height, at least two more pixels (longer ones
-    belong to symbols). A wide window follows slow changes of thickness
-    along a scanned line without being swayed by a symbol running along it
-    (a ligature, a beam).
+    The thickness at a column is the median (and 75th percentile), over the
+    staff's lines in stretches of eight staff spaces interpolated between,
+    of the length of the run through each line's centre, counting only runs
+    up to three times the page's line height (longer ones belong to
+    symbols). Wide stretches follow slow changes of thickness along a
+    scanned staff without being swayed by symbols.
     """
     column, top, bottom = vertical_runs(ink) if runs is None else runs
     stride = ink.shape[0] + 1
     keys = column * stride + top
-    numbers, xs, centres = _line_samples(staves, ink.shape)
+    staff_of, xs, centres = _line_samples(staves, ink.shape)
     if len(keys) == 0 or len(xs) == 0:
         empty = np.zeros(0, dtype=int)
         return Crossings(empty, empty, empty, empty, empty)
     rows = np.clip(np.rint(centres).astype(int), 0, ink.shape[0] - 1)
     through = _run_at(keys, bottom, stride, xs, rows)
     length = np.where(through >= 0, bottom[through] - top[through], 0).astype(float)
-    length[(through < 0) | (length > max(lh + 2, 1.5 * lh))] = np.nan
-    thickness, upper = (np.rint(level) for level in _blockwise(length, numbers, max(3, 8 * ss), (50, 80)))
+    length[(through < 0) | (length > 3 * lh)] = np.nan
+    thickness, upper = (np.rint(level) for level in _blockwise(length, staff_of, xs, max(3, 8 * ss), (50, 75)))
     thickness = np.where(np.isnan(thickness), lh, np.maximum(1, thickness)).astype(int)
     upper = np.where(np.isnan(upper), thickness, np.maximum(thickness, upper)).astype(int)
     band_top = np.floor(centres - (thickness - 1) / 2.0 + 0.5).astype(int)
