@@ -129,3 +129,14 @@ def test_job_on_each_engine(chosen, tmp_path, monkeypatch):
     save_png(grey[:1], str(source), GREY)
     with pytest.raises(ImageError, match="y lookahead of 1 needs an image more than 1 rows high"):
         job.run_my_task(inputs, {}, outputs)
+
+
+@pytest.mark.parametrize("settings", [(8, 1, 0, 100, 100, 100), (3, 4, 0, 100, 60, 100), (0, 0, 12, 100, 100, 100)],
+                         ids=str)
+@pytest.mark.parametrize("grey", [g for _, g in larger_pages()], ids=[n for n, _ in larger_pages()])
+def test_raw_gamera_agrees_above_the_rows_its_stray_reads_reach(grey, settings):
+    """Gamera alone (no white rows below the page) reads memory past the image; that decides at most
+    the pixels of the last y_lookahead + 2 rows, and only there may it differ from the fast engine."""
+    raw = engine.from_gamera(engine.to_gamera(grey).white_rohrer_threshold(*settings))
+    reached = settings[1] + 2
+    same(white_rohrer.white_rohrer_threshold(grey, *settings)[:-reached], raw[:-reached])
