@@ -2,14 +2,16 @@
 
     .venv/bin/python -m bench.gamera [--repeat 3]
 
-Prints two Markdown tables: the algorithm alone (arrays in memory) with
+Prints three Markdown tables: the algorithm alone (arrays in memory) with
 Gamera's time, ours, the ratio, peers that implement the same method
 (OpenCV, scikit-image, doxapy; "-" where none does or it is not installed)
-and whether our pixels equal Gamera's; then the whole job as a worker runs
-it (PNG decode, the work, PNG encode to one output) on each engine. The page
-is the equality tests' generator at 2480 × 3508 (A4 at 300 dpi, 8.7 Mpx).
-A peer's pixels are not compared: peers implement the papers' formulas,
-not Gamera's.
+and whether our pixels (for CC Analysis: the XML bytes) equal Gamera's; then
+the whole job as a worker runs it (PNG decode, the work, PNG encode to one
+output) on each engine; then PNG decode and encode per flavour (ours,
+Pillow at level 1, Gamera's own reader and writer). The page is the
+equality tests' generator at 2480 × 3508 (A4 at 300 dpi, 8.7 Mpx). A
+peer's pixels are not compared: peers implement the papers' formulas, not
+Gamera's.
 """
 
 import os
@@ -36,7 +38,7 @@ from jobs.gamera import binarization, classification, conversion, engine, fast, 
 from jobs.gamera.fast import skew as fast_skew, white_rohrer  # noqa: E402
 from jobs.gamera.fast import components, global_thresholds  # noqa: E402
 from jobs.gamera.fast import conversion as fast_conversion  # noqa: E402
-from rodan.imaging import save_png  # noqa: E402
+from rodan.imaging import load_image, save_png  # noqa: E402
 
 A4 = (3508, 2480)
 
@@ -180,8 +182,8 @@ def algorithm_rows(grey, repeat, only):
         print(f"| {label} | {gamera_time * 1000:.0f} ms | {our_time * 1000:.1f} ms | {gamera_time / our_time:.0f}× | {peer_text} | {equal} |")
 
 
-def job_rows(grey, only):
-    """Whole jobs as a worker runs them, each engine, with PNG I/O, on the same page."""
+def job_rows(grey, only, repeat):
+    """Whole jobs as a worker runs them, each engine, with PNG I/O, on the same page: the best of ``repeat`` runs."""
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
 
@@ -219,7 +221,7 @@ def job_rows(grey, only):
             (binarization.WhiteRohrerThreshold, {"Greyscale PNG image": grey_in}),
             (skew.CorrectSkew, {"PNG image": tilted_in}),
         ]
-        print("\n| job (whole, with PNG I/O) | RODAN_GAMERA_ENGINE=gamera | fast (default) | ratio |")
+        print(f"\n| job (whole, with PNG I/O, best of {repeat}) | RODAN_GAMERA_ENGINE=gamera | fast (default) | ratio |")
         print("|---|---:|---:|---:|")
         for cls, inputs in jobs:
             if only and only.lower() not in cls.name.lower():
@@ -231,11 +233,48 @@ def job_rows(grey, only):
             for chosen in ("gamera", "fast"):
                 os.environ[engine.ENGINE_ENV] = chosen
                 output = {port["name"]: [{"resource_path": str(scratch / f"out-{chosen}"), "resource_type": mimetype}]}
-                start = time.perf_counter()
-                cls().run_my_task(inputs, {}, output)
-                times.append(time.perf_counter() - start)
+                best = float("inf")
+                for _ in range(repeat):
+                    start = time.perf_counter()
+                    cls().run_my_task(inputs, {}, output)
+                    best = min(best, time.perf_counter() - start)
+                    if best > 1.0:  # Gamera's slow jobs: one run says enough
+                        break
+                times.append(best)
             os.environ.pop(engine.ENGINE_ENV)
             print(f"| {cls.name} | {times[0] * 1000:.0f} ms | {times[1] * 1000:.0f} ms | {times[0] / times[1]:.1f}× |")
+
+
+def png_rows(grey, repeat):
+    """PNG decode and encode of each Rodan flavour: ours, Pillow at level 1 (our encoder before), Gamera's own."""
+    from PIL import Image
+
+    core = engine.gamera_core()
+    flavours = [
+        ("onebit", fast.sauvola_threshold(grey)),
+        ("greyscale", grey),
+        ("grey16", grey.astype(np.uint16) * 257),
+        ("rgb", np.stack([grey, grey // 2, 255 - grey], axis=2)),
+        ("rgba", np.dstack([grey, grey // 2, 255 - grey, np.full_like(grey, 255)])),
+    ]
+    print("\n| PNG flavour | decode: ours (Pillow) | decode: Gamera | encode: ours (OpenCV) | encode: Pillow level 1 "
+          "(before) | encode: Gamera | file: ours / Pillow 1 / Gamera |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    with tempfile.TemporaryDirectory() as scratch:
+        for kind, array in flavours:
+            ours, pillow, theirs = (str(Path(scratch) / f"{kind}-{name}") for name in ("ours", "pillow", "gamera"))
+            encode = best_time(lambda: save_png(array, ours, f"image/{kind}+png"), repeat)[0]
+            before = best_time(lambda: Image.fromarray(array).save(pillow, format="PNG", compress_level=1), repeat)[0]
+            decode = best_time(lambda: load_image(ours), repeat)[0]
+            cells = ["-", "-"]
+            sizes = [os.path.getsize(ours), os.path.getsize(pillow)]
+            if kind != "rgba":  # Gamera has no RGBA images
+                image = engine.to_gamera(array)
+                cells[1] = f"{best_time(lambda: image.save_PNG(theirs), repeat)[0] * 1000:.0f} ms"
+                cells[0] = f"{best_time(lambda: core.load_image(theirs), repeat)[0] * 1000:.0f} ms"
+                sizes.append(os.path.getsize(theirs))
+            print(f"| {kind} | {decode * 1000:.0f} ms | {cells[0]} | {encode * 1000:.0f} ms | {before * 1000:.0f} ms | "
+                  f"{cells[1]} | {' / '.join(f'{size / 1e6:.2f}' for size in sizes)} MB |")
 
 
 def main():
@@ -249,7 +288,9 @@ def main():
     print(f"`.venv/bin/python -m bench.gamera --repeat {args.repeat}{only}` on {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, one thread; page {A4[1]}×{A4[0]} = {grey.size / 1e6:.1f} Mpx\n")
     algorithm_rows(grey, args.repeat, args.only)
-    job_rows(grey, args.only)
+    job_rows(grey, args.only, args.repeat)
+    if not args.only:
+        png_rows(grey, args.repeat)
 
 
 if __name__ == "__main__":
