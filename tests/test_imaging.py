@@ -337,3 +337,33 @@ def test_save_png_takes_views_and_decoded_arrays(tmp_path, rng, kind):
     save_png(decoded, str(tmp_path / "again"), resource_type)
     assert np.array_equal(load_image(str(tmp_path / "again")), view)
     assert identify(str(tmp_path / "again")) == resource_type
+
+
+@pytest.mark.parametrize("kind", ["rgb", "rgba"])
+def test_colour_pngs_decoded_by_opencv_match_pillow_and_refuse_damage(tmp_path, rng, kind, monkeypatch):
+    """8-bit RGB and RGBA PNGs take OpenCV's decoder: Pillow's pixels, and Pillow's errors for broken files."""
+    array = rng.integers(0, 256, (120, 90, 3 if kind == "rgb" else 4), dtype=np.uint8)
+    path = tmp_path / "page"
+    Image.fromarray(array).save(path, format="PNG", compress_level=1)
+    assert np.array_equal(load_image(str(path)), array)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-3000])
+    with pytest.raises(ImageError, match="corrupt or truncated PNG"):
+        load_image(str(path))
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2] ^= 0xFF  # inside IDAT: its CRC no longer matches
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(ImageError):
+        load_image(str(path))
+    path.write_bytes(whole)
+    monkeypatch.setenv("RODAN_MAX_IMAGE_PIXELS", "1000")
+    with pytest.raises(ImageError, match="above the limit"):
+        load_image(str(path))
+
+
+def test_an_rgb_pngs_transparent_colour_is_ignored_as_pillow_does(tmp_path, rng):
+    array = rng.integers(0, 256, (9, 11, 3), dtype=np.uint8)
+    Image.fromarray(array).save(tmp_path / "keyed", format="PNG", transparency=tuple(int(v) for v in array[0, 0]))
+    with Image.open(tmp_path / "keyed") as image:
+        assert "transparency" in image.info
+    assert np.array_equal(load_image(str(tmp_path / "keyed")), array)
