@@ -148,6 +148,8 @@ def algorithm_rows(grey, repeat, only):
         ("Tsai Moment Preserving Threshold", None, lambda: global_thresholds.tsai_threshold(grey),
          ("tsai_moment_preserving_threshold", (grey,), (0,))),
         ("Brink Threshold", None, lambda: global_thresholds.brink_threshold(grey), ("brink_threshold", (grey,), ())),
+        ("Abutaleb locally-adaptive threshold", None, lambda: global_thresholds.abutaleb_threshold(grey),
+         ("abutaleb_threshold", (grey,), (0,))),
         ("Convert to greyscale (from RGB)", None, lambda: fast_conversion.to_greyscale(rgb), ("to_greyscale", (rgb,), ())),
         ("Convert to RGB (from greyscale)", None, lambda: fast_conversion.to_rgb(grey), ("to_rgb", (grey,), ())),
         ("Convert to greyscale 16 (from greyscale)", None, lambda: fast_conversion.to_grey16(grey), ("to_grey16", (grey,), ())),
@@ -179,7 +181,7 @@ def algorithm_rows(grey, repeat, only):
         our_time, mine = best_time(ours, repeat)
         peer_text = ", ".join(f"{lib} {best_time(lambda f=f: f(grey), repeat)[0] * 1000:.0f} ms" for lib, f in found.get(algorithm, [])) or "-"
         equal = "yes" if np.array_equal(mine, theirs) else f"NO ({int(np.count_nonzero(mine != theirs))} px differ)"
-        print(f"| {label} | {gamera_time * 1000:.0f} ms | {our_time * 1000:.1f} ms | {gamera_time / our_time:.0f}× | {peer_text} | {equal} |")
+        print(f"| {label} | {gamera_time * 1000:.0f} ms | {our_time * 1000:.1f} ms | {gamera_time / our_time:.{0 if gamera_time >= 10 * our_time else 1}f}× | {peer_text} | {equal} |")
 
 
 def job_rows(grey, only, repeat):
