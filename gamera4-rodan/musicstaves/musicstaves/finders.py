@@ -115,7 +115,7 @@ def extend(staves, ink, lh):
 
 
 def find_dalitz(ink, num_lines=0, staffline_height=None, staffspace_height=None):
-    """Dalitz's finder: long quasi-black runs, their skeletons as fragments, linked into lines and staves.
+    """Dalitz's finder: long quasi-black runs (noise-tolerant, see ``line_fragments``) linked into lines and staves.
 
     Dalitz, Droettboom, Pranzas, Fujinaga, "A comparative study of staff
     removal algorithms", IEEE TPAMI 30(5):753-766, 2008, §3.1.

@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from . import runs
 from .finders import EIGHT, find_dalitz, find_projection, line_fragments, thin_ink
-from .runs import as_ink, run_length_map, run_mask, runs_touching, vertical_runs
+from .runs import as_ink, run_mask, runs_touching, vertical_runs
 from .staves import assemble, refine
 from .tracking import crossings, line_pixels
 
