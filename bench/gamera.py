@@ -259,7 +259,7 @@ def png_rows(grey, repeat):
         ("rgb", np.stack([grey, grey // 2, 255 - grey], axis=2)),
         ("rgba", np.dstack([grey, grey // 2, 255 - grey, np.full_like(grey, 255)])),
     ]
-    print("\n| PNG flavour | decode: ours (Pillow) | decode: Gamera | encode: ours (OpenCV) | encode: Pillow level 1 "
+    print("\n| PNG flavour | decode: ours | decode: Gamera | encode: ours (OpenCV) | encode: Pillow level 1 "
           "(before) | encode: Gamera | file: ours / Pillow 1 / Gamera |")
     print("|---|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as scratch:
