@@ -13,9 +13,9 @@ rgb        uint8, (H, W, 3)        image/rgb+png
 rgba       uint8, (H, W, 4)        image/rgba+png
 =========  ======================  ============================================
 
-``load_image`` turns any file Pillow reads into one of these arrays, refusing
-oversized, truncated and corrupt files with an ``ImageError`` a user can act
-on. ``save_png`` writes an array as exactly one PNG flavour (with OpenCV,
+``load_image`` turns any file Pillow reads into one of these arrays (8-bit
+colour PNGs through OpenCV's faster decoder), refusing oversized, truncated
+and corrupt files with an ``ImageError`` a user can act on. ``save_png`` writes an array as exactly one PNG flavour (with OpenCV,
 the faster encoder). The ``to_*`` helpers convert between pixel types so
 that a job can accept any image and still produce the flavour its output
 port promises.
