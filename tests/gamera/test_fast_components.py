@@ -145,3 +145,15 @@ def test_despeckle_of_a_decoded_png_is_gameras(tmp_path):
     decoded = load_image(str(tmp_path / "page"))
     for size in (3, 20):
         assert np.array_equal(fast.despeckle(decoded, size), run_gamera("despeckle", decoded, args=(size,)))
+
+
+@pytest.mark.parametrize("chosen", ["fast", "gamera"])
+def test_cc_analysis_job_refuses_too_many_marks_with_one_sentence_on_both_engines(chosen, tmp_path, monkeypatch):
+    from jobs.gamera.classification import CCS, CCAnalysis
+
+    monkeypatch.setenv(engine.ENGINE_ENV, chosen)
+    save_png(dots(65534), str(tmp_path / "dots"), "image/onebit+png")
+    inputs = {"1-Bit PNG Image": [{"resource_path": str(tmp_path / "dots"), "resource_type": "image/onebit+png"}]}
+    outputs = {CCS: [{"resource_path": str(tmp_path / "out"), "resource_type": "application/gamera+xml"}]}
+    with pytest.raises(ImageError, match="too many separate black marks"):
+        CCAnalysis().run_my_task(inputs, {}, outputs)
