@@ -9,7 +9,7 @@ from bench.staves.generate import A4_300DPI, render_page
 from musicstaves.evaluation import finder_scores, interruption_error, region_error, removal_scores
 from musicstaves.removers import _directional_run_lengths, _zhang_suen_tables, skeletonize
 from musicstaves.runs import run_length_map, runs_touching, vertical_runs
-from musicstaves.staves import Staff, StaffLine
+from musicstaves.staves import Staff, StaffLine, drop_duplicates
 
 # Undeformed half-A4 pages (one-pixel lines): thresholds a little under what each method reaches
 # (0.984, 0.980, 0.985, 0.986, 0.985, 0.965 at worst), so a regression shows.
@@ -126,6 +126,15 @@ def test_finders_see_through_noise(deformation, a4_page):
         scores = finder_scores(finder(page.ink), page.staff_only, lh, page.staves, page.lines_per_staff)
         assert (scores["staves_found"], scores["lines_found"]) == (page.staves, scores["lines_drawn"]), (name, scores)
         assert scores["max_position_error"] < 1.0, (name, scores)
+
+
+def test_a_staff_found_twice_is_kept_once():
+    def staff(top, x0, width, lines=5):
+        return Staff([StaffLine(x0, np.full(width, top + 20.0 * k)) for k in range(lines)])
+
+    found = [staff(100, 0, 1000), staff(101, 10, 990, lines=4), staff(300, 0, 1000), staff(100, 2000, 500)]
+    kept = drop_duplicates(found)
+    assert [(s.x0, len(s.lines), float(s.lines[0].ys[0])) for s in kept] == [(0, 5, 100.0), (2000, 5, 100.0), (0, 5, 300.0)]
 
 
 def test_finder_honours_the_number_of_lines(pages):

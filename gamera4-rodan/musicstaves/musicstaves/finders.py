@@ -9,7 +9,7 @@ import numpy as np
 from scipy import ndimage
 
 from .runs import as_ink, run_length_map, run_mask, staffline_height, staffspace_height, vertical_runs
-from .staves import assemble, refine
+from .staves import assemble, drop_duplicates, refine
 
 EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -124,7 +124,7 @@ def find_dalitz(ink, num_lines=0, staffline_height=None, staffspace_height=None)
     lh, ss = _heights(ink, staffline_height, staffspace_height)
     fragments = line_fragments(thin_ink(ink, lh), ss)
     staves = assemble(fragments, lh, ss, num_lines)
-    return extend(refine(staves, ink, lh), ink, lh)
+    return drop_duplicates(extend(refine(staves, ink, lh), ink, lh))
 
 
 def find_projection(ink, num_lines=0, staffline_height=None, staffspace_height=None):
@@ -153,7 +153,7 @@ def find_projection(ink, num_lines=0, staffline_height=None, staffspace_height=N
             y = float((rows * weights[t:b]).sum() / weights[t:b].sum())
             fragments.append((np.array([(starts[k] + stops[k] - 1) // 2]), np.array([y])))
     staves = assemble(fragments, lh, ss, num_lines)
-    return extend(refine(staves, ink, lh), ink, lh)
+    return drop_duplicates(extend(refine(staves, ink, lh), ink, lh))
 
 
 def find_miyao(ink, num_lines=0, scanlines=20, blackness=0.8, tolerance=-1, staffline_height=None, staffspace_height=None):
@@ -217,4 +217,4 @@ def find_miyao(ink, num_lines=0, scanlines=20, blackness=0.8, tolerance=-1, staf
             if len(xs) >= 2:
                 fragments.append((np.array(xs), np.array(ys)))
     staves = assemble(fragments, lh, ss, num_lines)
-    return extend(refine(staves, ink, lh), ink, lh)
+    return drop_duplicates(extend(refine(staves, ink, lh), ink, lh))

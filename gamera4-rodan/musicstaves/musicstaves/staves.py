@@ -254,6 +254,31 @@ def assemble(fragments, staffline_height, staffspace_height, num_lines=0, min_le
     return staves
 
 
+def _overlap(a, b):
+    """Whether staves ``a`` and ``b`` share most of their columns and overlap vertically there."""
+    start, stop = max(a.x0, b.x0), min(a.x1, b.x1)
+    if stop - start + 1 < 0.5 * min(a.x1 - a.x0 + 1, b.x1 - b.x0 + 1):
+        return False
+    columns = np.arange(start, stop + 1)
+    a_top, a_bottom = np.median(a.lines[0].y_at(columns)), np.median(a.lines[-1].y_at(columns))
+    b_top, b_bottom = np.median(b.lines[0].y_at(columns)), np.median(b.lines[-1].y_at(columns))
+    return a_top <= b_bottom and b_top <= a_bottom
+
+
+def drop_duplicates(staves):
+    """The staves, each found once: of staves overlapping one another the one with most lines, then widest, is kept.
+
+    Pieces of one staff that could not be linked (a strongly curved staff)
+    become two staves, which the extension to the staff's ends makes
+    coincide; real staves never overlap.
+    """
+    kept = []
+    for staff in sorted(staves, key=lambda s: (-len(s.lines), s.x0 - s.x1)):
+        if not any(_overlap(staff, other) for other in kept):
+            kept.append(staff)
+    return sorted(kept, key=lambda staff: float(np.median(staff.lines[0].ys)))
+
+
 def refine(staves, ink, staffline_height):
     """Snap each line's y, column by column, to the centre of the nearest thin black run.
 
