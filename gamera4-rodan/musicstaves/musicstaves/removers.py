@@ -274,31 +274,66 @@ def skeletonize(ink, passes=None):
     return unpad(flat).astype(bool), unpad(degree)
 
 
+def _neighbour_count(image, rows, cols):
+    """Number of black 8-neighbours of the pixels (rows, cols) of a one-bit image."""
+    padded = np.pad(image, 1)
+    return sum(padded[rows + 1 + dy, cols + 1 + dx].astype(np.uint8) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+
+
+def _branches(skeleton, rows, cols, degree):
+    """The skeleton cut at its junctions: labels of its branches and, per label, its pixel count, box height and width."""
+    branch = degree <= 2
+    labels = np.zeros(skeleton.shape, dtype=np.int32)
+    labels[rows[branch], cols[branch]] = 1
+    labels, count = ndimage.label(labels, structure=EIGHT)
+    lab, r, c = labels[rows[branch], cols[branch]], rows[branch], cols[branch]
+    top, left = np.full(count + 1, np.iinfo(np.int64).max), np.full(count + 1, np.iinfo(np.int64).max)
+    bottom, right = np.full(count + 1, -1), np.full(count + 1, -1)
+    np.minimum.at(top, lab, r)
+    np.maximum.at(bottom, lab, r)
+    np.minimum.at(left, lab, c)
+    np.maximum.at(right, lab, c)
+    return labels, np.bincount(lab, minlength=count + 1), bottom - top + 1, right - left + 1
+
+
+def _pruned(skeleton, degree, length):
+    """The skeleton without its spurs: end branches of at most ``length`` pixels (noise on a line's edge)."""
+    rows, cols = np.nonzero(skeleton)
+    labels, size, _, _ = _branches(skeleton, rows, cols, degree[rows, cols])
+    ends = np.bincount(labels[rows, cols][degree[rows, cols] == 1], minlength=len(size))
+    spur = (ends > 0) & (size <= length) & (ends < 2)  # a short piece with free ends on both sides is kept
+    spur[0] = False
+    return skeleton & ~spur[labels]
+
+
 def remove_skeleton(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
     """Skeleton-based removal (Dalitz et al. 2008, "Skeleton").
 
     The page is thinned (Zhang-Suen) until strokes as thick as a staff line
     are one pixel wide (thicker blobs keep a core, which the staff branches
-    end at just as at their skeleton); the skeleton is cut at its branching
-    points into branches; long, nearly horizontal branches are staff-line
-    segments, linked into staves. A vertical run is removed when a staff
-    branch passes through it and it is no longer than twice the staff-line
-    height; at crossings the skeleton branches, so symbol pixels keep their
-    own (non-staff) branches and stay.
+    end at just as at their skeleton); spurs of up to a line height (noise
+    on the lines' edges) are pruned; the skeleton is cut at its branching
+    points into branches. Long, nearly horizontal branches are staff-line
+    segments, linked into staves; every nearly horizontal branch on a found
+    line is staff, and so are the junctions it reaches. A vertical run is removed when a staff branch passes
+    through it and it is no longer than twice the staff-line height; at
+    crossings the skeleton branches, so symbol pixels keep their own
+    (non-staff) branches and stay.
     """
     ink = as_ink(ink)
     lh = staffline_height or runs.staffline_height(ink)
     ss = staffspace_height or runs.staffspace_height(ink)
     skeleton, degree = skeletonize(ink, passes=lh + 1)
-    branches = skeleton & (degree <= 2)
-    labels, count = ndimage.label(branches, structure=EIGHT)
-    boxes = ndimage.find_objects(labels)
-    flat = np.array([box is not None and (box[0].stop - box[0].start) <= max(2, lh) + 0.1 * (box[1].stop - box[1].start) for box in boxes])
-    wide = np.array([box is not None and (box[1].stop - box[1].start) >= max(2, lh) for box in boxes])
-    staff_branch = np.concatenate([[False], flat & wide])
-    candidates = staff_branch[labels]
+    skeleton = _pruned(skeleton, degree, max(2, lh))
+    rows, cols = np.nonzero(skeleton)
+    labels, _, height, width = _branches(skeleton, rows, cols, _neighbour_count(skeleton, rows, cols))
+    flat = height <= max(2, lh) + 0.1 * width
+    flat[0] = False
+    candidates = flat[labels]
+    candidates[rows, cols] |= _neighbour_count(candidates, rows, cols) > 0  # the junctions between staff branches
     if staves is None:
-        staves = refine(assemble(line_fragments(candidates & (labels > 0), ss), lh, ss, num_lines), ink, lh)
+        wide = flat & (width >= max(2, lh))
+        staves = refine(assemble(line_fragments(wide[labels], ss), lh, ss, num_lines), ink, lh)
     candidates &= line_band(ink.shape, staves, max(1, lh // 2 + 1))
     column, top, bottom = vertical_runs(ink)
     selected = runs_touching(candidates, column, top, bottom) & (bottom - top <= 2 * lh)
