@@ -70,3 +70,17 @@ def test_abutaleb_counts_large_pages_exactly(monkeypatch):
     monkeypatch.setattr(global_thresholds, "CALCHIST_EXACT_LIMIT", 0)
     grey = pages()[-1][1]
     assert np.array_equal(global_thresholds.abutaleb_threshold(grey), run_gamera("abutaleb_threshold", grey, args=(0,)))
+
+
+@pytest.mark.parametrize("grey", [g for _, g in HISTOGRAMS], ids=ids)
+def test_brink_with_the_c_librarys_logarithm_everywhere(grey, monkeypatch):
+    """The near-tie path (every level recomputed with math.log) gives Gamera's pixels too."""
+    monkeypatch.setattr(global_thresholds, "BRINK_TRUSTED_MARGIN", np.inf)
+    assert np.array_equal(global_thresholds.brink_threshold(grey), run_gamera("brink_threshold", grey))
+
+
+def test_brink_on_an_a4_page():
+    from gamera_pages import _page
+
+    grey = _page(np.random.default_rng(2480), 3508, 2480)
+    assert np.array_equal(global_thresholds.brink_threshold(grey), run_gamera("brink_threshold", grey))

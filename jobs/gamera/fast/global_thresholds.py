@@ -71,11 +71,14 @@ def _logs(values):
     return np.fromiter(map(math.log, values.ravel().tolist()), np.float64, values.size).reshape(values.shape)
 
 
-def _entropy_terms(moments, pmf, levels, upper=False):
+def _entropy_terms(moments, pmf, levels, log, upper=False):
     """Gamera's tmp4 matrix: pmf[i] · (m[j] · log(m[j] / i) + i · log(1 / (m[j] / i))), 0 where m[j] or i is 0.
 
     With ``upper``, only the entries with i <= j, all that the diagonal of
     the column-wise cumulative sum reads: the logarithms are most of the cost.
+    Also returns the sum of the products' sizes, pmf[i] · (m[j] · |log …| +
+    i · |log …|), which bounds how far a last-bit change in the logarithms
+    can move any sum of these terms.
     """
     usable = (levels[:, None] != 0) & (moments[None, :] != 0)
     if upper:
@@ -84,9 +87,28 @@ def _entropy_terms(moments, pmf, levels, upper=False):
         ratio = (moments[None, :] / levels[:, None])[usable]
     log_ratio = np.zeros((256, 256))
     log_inverse = np.zeros((256, 256))
-    log_ratio[usable] = _logs(ratio)
-    log_inverse[usable] = _logs(1.0 / ratio)
-    return pmf[:, None] * (moments[None, :] * log_ratio + levels[:, None] * log_inverse)
+    log_ratio[usable] = log(ratio)
+    log_inverse[usable] = log(1.0 / ratio)
+    terms = pmf[:, None] * (moments[None, :] * log_ratio + levels[:, None] * log_inverse)
+    sizes = pmf[:, None] * (moments[None, :] * np.abs(log_ratio) + levels[:, None] * np.abs(log_inverse))
+    return terms, sizes.sum()
+
+
+def _brink_criterion(foreground, background, pmf, log):
+    """Gamera's criterion per level (its tmpVec1) with the given logarithm, and the sum of the terms' sizes."""
+    levels = np.arange(256, dtype=np.float64)
+    diagonal = np.arange(256)
+    forward_terms, forward_size = _entropy_terms(foreground, pmf, levels, log, upper=True)
+    backward_terms, backward_size = _entropy_terms(background, pmf, levels, log)
+    forward = np.cumsum(forward_terms, axis=0)
+    backward = np.cumsum(backward_terms, axis=0)
+    criterion = forward[diagonal, diagonal] + (backward[255] - backward[diagonal, diagonal])
+    return criterion, forward_size + 2 * backward_size
+
+
+#: A minimum found with NumPy's logarithm is trusted when the runner-up is further from it than this times the
+#: terms' total size; a few ulps per logarithm (about 1e-15 of that size) cannot reorder the criteria then.
+BRINK_TRUSTED_MARGIN = 1e-9
 
 
 def brink_find_threshold(grey):
@@ -97,23 +119,33 @@ def brink_find_threshold(grey):
     transcribes it from MATLAB: 256 × 256 matrices of terms, cumulative
     sums down the columns (sequential, as in its loops), the diagonal, and
     the first strict minimum over the levels where both moments are non-zero.
+
+    NumPy's vectorised logarithm may differ from the C library's (which
+    Gamera calls) in the last bits. So the level is first found with it, and
+    kept when no other level comes anywhere near; otherwise (a near tie) the
+    criterion is recomputed with the C library's ``log`` (``math.log``), a
+    few times slower, and Gamera's rule decides.
     """
     counts = _counts(grey)
     inverse_total = 1.0 / sum(counts)
     pmf = np.array([c * inverse_total for c in counts])
-    levels = np.arange(256, dtype=np.float64)
     foreground = np.zeros(256)
     for i in range(1, 256):
         foreground[i] = i * pmf[i] + foreground[i - 1]
     background = foreground[255] - foreground
-    diagonal = np.arange(256)
-    forward = np.cumsum(_entropy_terms(foreground, pmf, levels, upper=True), axis=0)
-    criterion = forward[diagonal, diagonal]
-    backward = np.cumsum(_entropy_terms(background, pmf, levels), axis=0)
-    criterion = criterion + (backward[255] - backward[diagonal, diagonal])
+    candidates = (foreground != 0) & (background != 0)
+    if not candidates.any():
+        return 0
+    criterion, scale = _brink_criterion(foreground, background, pmf, np.log)
+    values = np.where(candidates, criterion, np.inf)
+    level = int(np.argmin(values))
+    runner_up = np.partition(values, 1)[1]
+    if runner_up - values[level] > BRINK_TRUSTED_MARGIN * scale:
+        return level
+    criterion, _ = _brink_criterion(foreground, background, pmf, _logs)
     best, level = None, 0
-    for i in range(256):
-        if foreground[i] != 0 and background[i] != 0 and (best is None or criterion[i] < best):
+    for i in np.flatnonzero(candidates).tolist():
+        if best is None or criterion[i] < best:
             best, level = criterion[i], i
     return level
 
