@@ -226,14 +226,17 @@ def _zhang_suen_tables():
 
 def _neighbour_codes(flat, pixels, offsets):
     """The 8-neighbour code of each pixel of a padded, flattened one-bit image (bit k = neighbour k)."""
-    gathered = flat[pixels[:, None] + offsets[None, :]]
-    return np.packbits(gathered, axis=1, bitorder="little")[:, 0]
+    code = np.zeros(len(pixels), dtype=np.uint8)
+    for bit, offset in enumerate(offsets):
+        code |= flat[pixels + offset] << np.uint8(bit)
+    return code
 
 
 def _distinct(pixels, slot):
     """``pixels`` without repeats, in linear time: ``slot`` is a scratch array over all pixels."""
-    slot[pixels] = np.arange(len(pixels))
-    return pixels[slot[pixels] == np.arange(len(pixels))]
+    order = np.arange(len(pixels), dtype=slot.dtype)
+    slot[pixels] = order
+    return pixels[slot[pixels] == order]
 
 
 def skeletonize(ink, passes=None):
@@ -258,7 +261,7 @@ def skeletonize(ink, passes=None):
     border[1:-1, 1:-1] &= ~inner  # deletion needs a white N, E, S or W neighbour
     front = np.flatnonzero(border)
     tables = _zhang_suen_tables()
-    slot = np.empty(flat.size, dtype=np.int64)
+    slot = np.empty(flat.size, dtype=np.int32)
     done, idle = 0, 0
     while idle < 2 and (passes is None or done < 2 * passes):
         doomed = front[tables[done % 2][_neighbour_codes(flat, front, offsets)]]
@@ -283,9 +286,9 @@ def _neighbour_count(image, rows, cols):
 def _branches(skeleton, rows, cols, degree):
     """The skeleton cut at its junctions: labels of its branches and, per label, its pixel count, box height and width."""
     branch = degree <= 2
-    labels = np.zeros(skeleton.shape, dtype=np.int32)
-    labels[rows[branch], cols[branch]] = 1
-    labels, count = ndimage.label(labels, structure=EIGHT)
+    on_branch = np.zeros(skeleton.shape, dtype=bool)
+    on_branch[rows[branch], cols[branch]] = True
+    labels, count = ndimage.label(on_branch, structure=EIGHT)
     lab, r, c = labels[rows[branch], cols[branch]], rows[branch], cols[branch]
     top, left = np.full(count + 1, np.iinfo(np.int64).max), np.full(count + 1, np.iinfo(np.int64).max)
     bottom, right = np.full(count + 1, -1), np.full(count + 1, -1)
@@ -296,14 +299,14 @@ def _branches(skeleton, rows, cols, degree):
     return labels, np.bincount(lab, minlength=count + 1), bottom - top + 1, right - left + 1
 
 
-def _pruned(skeleton, degree, length):
-    """The skeleton without its spurs: end branches of at most ``length`` pixels (noise on a line's edge)."""
-    rows, cols = np.nonzero(skeleton)
-    labels, size, _, _ = _branches(skeleton, rows, cols, degree[rows, cols])
-    ends = np.bincount(labels[rows, cols][degree[rows, cols] == 1], minlength=len(size))
-    spur = (ends > 0) & (size <= length) & (ends < 2)  # a short piece with free ends on both sides is kept
+def _spurs(skeleton, rows, cols, degree, length):
+    """Which skeleton pixels (rows, cols) lie on spurs: end branches of at most ``length`` pixels (noise on a line's edge)."""
+    labels, size, _, _ = _branches(skeleton, rows, cols, degree)
+    on_branch = labels[rows, cols]
+    ends = np.bincount(on_branch[degree == 1], minlength=len(size))
+    spur = (ends == 1) & (size <= length)  # a short piece with free ends on both sides is kept
     spur[0] = False
-    return skeleton & ~spur[labels]
+    return spur[on_branch]
 
 
 def remove_skeleton(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
@@ -323,9 +326,11 @@ def remove_skeleton(ink, staves=None, num_lines=0, staffline_height=None, staffs
     ink = as_ink(ink)
     lh = staffline_height or runs.staffline_height(ink)
     ss = staffspace_height or runs.staffspace_height(ink)
-    skeleton, degree = skeletonize(ink, passes=lh + 1)
-    skeleton = _pruned(skeleton, degree, max(2, lh))
+    skeleton, degree = skeletonize(ink, passes=lh // 2 + 2)
     rows, cols = np.nonzero(skeleton)
+    spur = _spurs(skeleton, rows, cols, degree[rows, cols], max(2, lh))
+    skeleton[rows[spur], cols[spur]] = False
+    rows, cols = rows[~spur], cols[~spur]
     labels, _, height, width = _branches(skeleton, rows, cols, _neighbour_count(skeleton, rows, cols))
     flat = height <= max(2, lh) + 0.1 * width
     flat[0] = False
