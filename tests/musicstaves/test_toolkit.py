@@ -195,6 +195,15 @@ def test_line_tracking_keeps_the_far_rows_of_a_line_a_symbol_touches():
     assert result[22:30, 300:320].all() and not result[31, 300:320].any()
 
 
+@pytest.mark.parametrize("fill", [False, True], ids=["white page", "black page"])
+def test_pages_without_staves_pass_through(fill):
+    ink = np.full((50, 60), fill)
+    for name, remover in musicstaves.REMOVERS.items():
+        result = remover(ink)
+        assert result.staves == [] and (result.image == ink).all(), name
+    assert all(finder(ink) == [] for finder in musicstaves.FINDERS.values())
+
+
 def test_measures_of_a_perfect_and_a_lazy_result(pages):
     page = pages[0]
     perfect = removal_scores(page.ink, page.staff_only, page.no_staff)

@@ -161,8 +161,8 @@ def _run_lengths_along(line, position):
     within a line; a stable sort by line (a linear radix sort for 16-bit
     keys) then puts every run's pixels next to each other.
     """
-    keys = line - line.min()
-    order = np.argsort(keys.astype(np.uint16) if keys.max() < 1 << 16 else keys, kind="stable")
+    keys = line - line.min(initial=0)
+    order = np.argsort(keys.astype(np.uint16) if keys.max(initial=0) < 1 << 16 else keys, kind="stable")
     line, position = line[order], position[order]
     starts = np.ones(len(order), dtype=bool)
     starts[1:] = (line[1:] != line[:-1]) | (position[1:] != position[:-1] + 1)
