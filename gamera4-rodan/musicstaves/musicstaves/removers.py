@@ -191,19 +191,26 @@ def remove_roach_tatem(ink, staves=None, num_lines=0, staffline_height=None, sta
     thickness. Pixels of horizontal, thin strokes are line pixels; staff lines
     are found among them (fragments linked into staves) and their pixels
     removed, except where a steeper stroke (a diagonal run longer than
-    ``2·lh + 2``, a vertical run longer than ``2·lh``) crosses the line.
+    ``2·lh + 2``, a vertical run longer than ``2·lh``) crosses the line. A
+    thin pixel on a found line that shares its vertical run with line
+    pixels (a bump on a rough edge, whose longest run is vertical) goes too.
     """
     ink = as_ink(ink)
     lh = staffline_height or runs.staffline_height(ink)
     ss = staffspace_height or runs.staffspace_height(ink)
     rows, cols, horizontal, vertical, diagonal = _directional_run_lengths(ink)
-    line_pixel = (horizontal >= np.maximum(vertical, diagonal)) & (vertical <= 2 * lh) & (diagonal <= 2 * lh + 2)
+    thin = (vertical <= 2 * lh) & (diagonal <= 2 * lh + 2)
+    line_pixel = thin & (horizontal >= np.maximum(vertical, diagonal))
     candidates = np.zeros(ink.shape, dtype=bool)
     candidates[rows[line_pixel], cols[line_pixel]] = True
     if staves is None:
         staves = refine(assemble(line_fragments(candidates, ss), lh, ss, num_lines), ink, lh)
     band = line_band(ink.shape, staves, lh)
-    return Removal(ink & ~(candidates & band), staves, lh, ss)
+    column, top, bottom = vertical_runs(ink)
+    on_lines = run_mask(ink, runs_touching(candidates & band, column, top, bottom), column, top, bottom)
+    staff = np.zeros(ink.shape, dtype=bool)
+    staff[rows[thin], cols[thin]] = True
+    return Removal(ink & ~(staff & on_lines & band), staves, lh, ss)
 
 
 def _zhang_suen_tables():
