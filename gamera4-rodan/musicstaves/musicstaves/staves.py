@@ -96,7 +96,7 @@ def _link(fragments, max_gap, max_dy):
     slope = slopes[order][np.searchsorted(cumulative, cumulative[-1] / 2)] if cumulative[-1] > 0 else 0.0
     gap = x0[None, :] - x1[:, None]  # [i, j]: from the end of i to the start of j
     dy = np.abs(y0[None, :] - y1[:, None] - slope * gap)
-    allowed = (gap > 0) & (gap <= max_gap) & (dy <= max_dy + 0.03 * gap)
+    allowed = (gap > 0) & (gap <= max_gap) & (dy <= max_dy + 0.1 * gap)
     i, j = np.nonzero(allowed)
     cost = dy[i, j] + 0.02 * gap[i, j]
     successor = np.full(count, -1)
