@@ -1,11 +1,12 @@
-"""Gamera 4.1.0's global thresholds Tsai and Brink: its threshold from the histogram, exactly, then one comparison.
+"""Gamera 4.1.0's histogram thresholds Tsai, Brink and Abutaleb: Gamera's levels, exactly, then comparisons.
 
-Both choose one level from the 256-bin histogram with Gamera's own
-floating-point loops (``threshold.hpp``, ``binarization.hpp``), redone here
-in the same order of IEEE operations (plain Python floats and sequential
-NumPy accumulations, never pairwise sums), so the level is Gamera's; the
-page is then white where it is above that level. The histogram costs one
-pass; the rest is independent of the image size.
+Tsai and Brink choose one level from the 256-bin histogram, Abutaleb a pair
+(grey level, 3×3 mean) from the joint 256 × 256 histogram, with Gamera's own
+floating-point loops (``threshold.hpp``, ``binarization.hpp``) redone here in
+the same order of IEEE operations (plain Python floats and sequential NumPy
+accumulations, never pairwise sums) and the C library's logarithm where it
+can decide the result, so the levels are Gamera's. The histograms cost one
+pass over the page; the rest is independent of the image size.
 """
 
 import math
