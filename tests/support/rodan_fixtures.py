@@ -32,9 +32,14 @@ class Processes:
         return process
 
     def stop_all(self):
+        """SIGTERM to each main process, as `docker stop` sends it; then the whole group is killed.
+
+        Not SIGTERM to the group: a Celery pool child killed while it holds
+        billiard's queue lock leaves its parent waiting on that lock forever.
+        """
         for process in self.started:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                process.terminate()
         for process in self.started:
             try:
                 process.wait(timeout=20)
