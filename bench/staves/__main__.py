@@ -6,7 +6,8 @@ from 10 000; the tests use seeds below 10 000), applies every deformation
 of ``deform.py`` to each (seeded by page and deformation), and prints
 Markdown tables: per deformation and remover the F-measure, Dalitz's pixel
 error rate and the time per page, over all pages and then summed up per
-notation; the segmentation-region and staff-line interruption errors; and
+notation; the segmentation-region and staff-line interruption errors (along
+the true line skeletons the generator exports); and
 the finders' staves and lines found and line-position error. It asserts
 nothing.
 """
@@ -49,7 +50,7 @@ def measure_page(task):
             started = time.process_time()
             result = remover(page.ink)
             seconds = time.process_time() - started
-            scores = removal_scores(page.ink, page.staff_only, result.image)
+            scores = removal_scores(page.ink, page.staff_only, result.image, page.lines)
             rows.append({"task": "removal", "algorithm": name, "deformation": deformation, "notation": notation, **scores, "seconds": seconds})
         for name, finder in musicstaves.FINDERS.items():
             started = time.process_time()

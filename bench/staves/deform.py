@@ -8,20 +8,46 @@ Kanungo noise, white speckles. Every function takes a ``Page`` and a NumPy
 generator and returns a new ``Page``: geometric deformations move both
 images identically; those that touch only the staff lines change the staff
 pixels and leave the no-staff twin as it is; noise is labelled by the
-nearest original pixel (staff or symbol).
+nearest original pixel (staff or symbol). Whatever moves the staff lines
+(rotation, curvature, y-variation, typeset emulation) moves the page's true
+line skeletons (``Page.lines``) with them.
 """
 
 import math
 from dataclasses import replace
 
 import numpy as np
-from musicstaves import staffline_height, staffspace_height
+from musicstaves import StaffLine, staffline_height, staffspace_height
 from scipy import ndimage
 
 
-def _with_images(page, ink, no_staff):
-    """The page with new images, everything else it records (staves, lines, notation) kept."""
-    return replace(page, ink=ink, no_staff=no_staff)
+def _with_images(page, ink, no_staff, lines=None):
+    """The page with new images (and line skeletons, if given), everything else it records kept."""
+    return replace(page, ink=ink, no_staff=no_staff, lines=page.lines if lines is None else lines)
+
+
+def _shifted_lines(lines, dy):
+    """Line skeletons moved down by ``dy[x]`` rounded, as ``_shift_columns`` moves the pixels."""
+    return [StaffLine(line.x0, line.ys + np.rint(dy[line.x0 : line.x1 + 1])) for line in lines]
+
+
+def _rotated_lines(lines, angle, shape):
+    """Line skeletons turned by ``angle`` degrees about the image centre, as ``ndimage.rotate`` turns pixels.
+
+    Each turned line is resampled at the whole columns it spans inside the image.
+    """
+    theta = np.deg2rad(angle)
+    centre_y, centre_x = (shape[0] - 1) / 2.0, (shape[1] - 1) / 2.0
+    turned = []
+    for line in lines:
+        x, y = np.arange(line.x0, line.x1 + 1) - centre_x, line.ys - centre_y
+        new_x = np.cos(theta) * x + np.sin(theta) * y + centre_x
+        new_y = -np.sin(theta) * x + np.cos(theta) * y + centre_y
+        order = np.argsort(new_x)
+        columns = np.arange(max(0, int(np.ceil(new_x.min()))), min(shape[1] - 1, int(np.floor(new_x.max()))) + 1)
+        if columns.size:
+            turned.append(StaffLine(int(columns[0]), np.interp(columns, new_x[order], new_y[order])))
+    return turned
 
 
 def _with_staff(page, staff):
@@ -51,13 +77,13 @@ def _shift_columns(image, dy):
 def rotation(page, rng):
     angle = float(rng.uniform(1.0, 3.0) * rng.choice([-1, 1]))
     turn = lambda image: ndimage.rotate(image, angle, reshape=False, order=0, mode="constant", cval=False)  # noqa: E731
-    return _with_images(page, turn(page.ink), turn(page.no_staff))
+    return _with_images(page, turn(page.ink), turn(page.no_staff), _rotated_lines(page.lines, angle, page.ink.shape))
 
 
 def curvature(page, rng):
     width = page.ink.shape[1]
     dy = rng.uniform(0.01, 0.03) * width * np.sin(np.pi * np.arange(width) / width)
-    return _with_images(page, _shift_columns(page.ink, dy), _shift_columns(page.no_staff, dy))
+    return _with_images(page, _shift_columns(page.ink, dy), _shift_columns(page.no_staff, dy), _shifted_lines(page.lines, dy))
 
 
 def line_thickness(page, rng):
@@ -155,15 +181,31 @@ def y_variation(page, rng, max_diff=5, stay=0.8):
     bounds = np.cumsum([0] + widths)
     centres = [line[0] + chain[bounds[k] : bounds[k + 1]] for k, line in enumerate(lines)]
     thicknesses = [np.full(w, line[1]) for line, w in zip(lines, widths)]
-    return _redrawn(page, lines, centres, thicknesses, rng)
+    moved = replace(page, lines=[StaffLine(x0, centre.astype(float)) for (_, _, x0, _), centre in zip(lines, centres)])
+    return _redrawn(moved, lines, centres, thicknesses, rng)
 
 
-def interruptions(page, rng):
-    width = page.ink.shape[1]
-    gaps = np.zeros(width, dtype=bool)
-    for start in rng.integers(0, width, size=width // 60):
-        gaps[start : start + int(rng.integers(2, 8))] = True
-    return _with_staff(page, page.staff_only & ~gaps[None, :])
+def interruptions(page, rng, alpha=0.02, n=6):
+    """Dalitz's ``staffline_interruptions``: every line cut independently at random columns.
+
+    Along each line every column starts a gap with probability ``alpha``,
+    of a width drawn uniformly from 1 to ``n`` columns (Dalitz et al. used
+    alpha from 0.01 to 0.05 and n = 6); the line's pixels in the gap, and
+    only that line's, are removed from the page and its ground truth.
+    """
+    staff = page.staff_only
+    reach = np.arange(-staffline_height(staff), staffline_height(staff) + 1)
+    cut = np.zeros_like(staff)
+    for line in page.lines:
+        width = line.x1 - line.x0 + 1
+        starts = np.flatnonzero(rng.random(width) < alpha)
+        delta = np.zeros(width + n + 1, dtype=np.int32)
+        np.add.at(delta, starts, 1)
+        np.add.at(delta, starts + rng.integers(1, n + 1, size=starts.size), -1)
+        gap = np.flatnonzero(np.cumsum(delta)[:width] > 0)
+        rows = np.clip(np.rint(line.ys[gap]).astype(int)[:, None] + reach[None, :], 0, staff.shape[0] - 1)
+        cut[rows, (line.x0 + gap)[:, None]] = True
+    return _with_staff(page, staff & ~cut)
 
 
 def typeset_emulation(page, rng):
@@ -179,7 +221,7 @@ def typeset_emulation(page, rng):
         gaps[x : x + int(rng.integers(1, 3))] = True
         x += piece
     staff = _shift_columns(page.staff_only, dy) & ~gaps[None, :]
-    return _with_staff(page, staff & ~page.no_staff)
+    return _with_staff(replace(page, lines=_shifted_lines(page.lines, dy)), staff & ~page.no_staff)
 
 
 def kanungo(page, rng, eta=0.0, a0=0.5, a=0.5, b0=0.5, b=0.5, k=2):

@@ -5,7 +5,10 @@ Verovio draws every staff line as a ``path`` that is a direct child of a
 those paths gives the same page without its staff lines (ledger lines, which
 belong to notes, stay). Both SVGs are rasterised by resvg with crisp shapes
 and thresholded at mid-grey, so every symbol pixel is identical in the two
-images and the staff-only ground truth is ``page & ~no_staff``.
+images and the staff-only ground truth is ``page & ~no_staff``. The same
+paths give the true staff-line skeletons (``Page.lines``): their y and
+x-extents mapped to pixels, the pieces of one line (drawn per measure or
+syllable) joined.
 
 Randomised per page (from one seed), whatever the notation: staff space,
 staff-line width (at least ``MIN_LINE_PX``) and the music (``scores.py``).
@@ -19,13 +22,17 @@ its pixels, never the staff lines', may differ between machines.
 """
 
 import io
+import math
+import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import resvg_py
 import verovio
 from PIL import Image
+
+from musicstaves import StaffLine
 
 from .scores import chant_mei, cwmn_mei, mensural_mei
 
@@ -53,6 +60,7 @@ class Page:
     staves: int
     lines_per_staff: int
     notation: str = "cwmn"
+    lines: list = field(default_factory=list)  # true staff-line skeletons (StaffLine), top to bottom
 
     @property
     def staff_only(self):
@@ -64,6 +72,65 @@ def _staff_line_paths(root):
     for group in root.iter(f"{{{SVG}}}g"):
         if "staff" in group.get("class", "").split():
             yield group, [child for child in group if child.tag == f"{{{SVG}}}path"]
+
+
+def _pixel_mapping(root):
+    """Scale and offsets from the inner ``svg`` viewBox to pixels, as SVG's default xMidYMid meet fits it."""
+    inner = next(svg for svg in root.iter(f"{{{SVG}}}svg") if svg.get("viewBox"))
+    _, _, box_w, box_h = (float(v) for v in inner.get("viewBox").split())
+    width, height = (float(root.get(key).removesuffix("px")) for key in ("width", "height"))
+    scale = min(width / box_w, height / box_h)
+    return scale, (width - box_w * scale) / 2, (height - box_h * scale) / 2
+
+
+def _translated_staff_groups(element, dx=0.0, dy=0.0):
+    """Every ``g.staff`` with the sum of its ancestors' ``translate`` offsets (verovio's page margin)."""
+    match = re.fullmatch(r"translate\((-?[\d.]+),\s*(-?[\d.]+)\)", element.get("transform", ""))
+    if match:
+        dx, dy = dx + float(match[1]), dy + float(match[2])
+    if element.tag == f"{{{SVG}}}g" and "staff" in element.get("class", "").split():
+        yield element, dx, dy
+    for child in element:
+        yield from _translated_staff_groups(child, dx, dy)
+
+
+def staff_line_segments(svg):
+    """The staff-line paths of an SVG in pixels: (centre row, first column, last column), sorted.
+
+    A horizontal path from X0 to X1 at Y (pixels) covers the columns whose
+    centres lie strictly between X0 and X1 (a pixel half covered stays white
+    under the mid-grey threshold) and is centred on row Y - 0.5 (row i spans
+    i to i + 1).
+    """
+    root = ET.fromstring(svg)
+    scale, off_x, off_y = _pixel_mapping(root)
+    segments = []
+    for group, dx, dy in _translated_staff_groups(root):
+        for path in group:
+            if path.tag != f"{{{SVG}}}path":
+                continue
+            x0, y0, x1, _ = (float(v) for v in re.findall(r"-?[\d.]+", path.get("d")))
+            left, right = sorted(((x0 + dx) * scale + off_x, (x1 + dx) * scale + off_x))
+            segments.append(((y0 + dy) * scale + off_y - 0.5, math.floor(left - 0.5) + 1, math.ceil(right - 0.5) - 1))
+    return sorted(segments)
+
+
+def staff_line_skeletons(svg, size):
+    """True staff-line skeletons of an SVG inside a page of ``size``: pieces at one height that touch are one line.
+
+    Two pieces meeting exactly on a pixel centre each half cover that
+    column, so together they draw it: a one-column gap between pieces is no gap.
+    """
+    lines = []
+    for y, first, last in staff_line_segments(svg):
+        first, last = max(0, first), min(size[1] - 1, last)
+        if last < first or not 0 <= y < size[0]:
+            continue
+        if lines and lines[-1][0] == y and first <= lines[-1][2] + 2:
+            lines[-1][2] = max(lines[-1][2], last)
+        else:
+            lines.append([y, first, last])
+    return [StaffLine(first, np.full(last - first + 1, y)) for y, first, last in lines]
 
 
 def _to_string(root):
@@ -161,7 +228,7 @@ def render_page(seed, size=A4_300DPI, notation="cwmn"):
     svg, lines = engrave(seed, size, notation)
     bare, staves = without_staff_lines(svg)
     ink, no_staff = rasterise(svg), rasterise(bare)
-    return Page(_fit(ink, size), _fit(no_staff, size), staves, lines, notation)
+    return Page(_fit(ink, size), _fit(no_staff, size), staves, lines, notation, staff_line_skeletons(svg, size))
 
 
 def _fit(ink, size):

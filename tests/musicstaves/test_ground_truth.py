@@ -97,3 +97,24 @@ def test_held_out_seeds_do_not_overlap_test_seeds():
 def test_unknown_notation_is_refused():
     with pytest.raises(ValueError, match="notation"):
         render_page(1, SIZE, "tablature")
+
+
+@pytest.mark.parametrize("notation", NOTATIONS)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_exported_skeletons_are_the_drawn_lines(notation, seed):
+    page = render_page(seed, SIZE, notation)
+    svg, _ = engrave(seed, SIZE, notation)
+    drawn = np.zeros(SIZE, dtype=bool)
+    raster = rasterise(staff_lines_only(svg))[: SIZE[0], : SIZE[1]]
+    drawn[: raster.shape[0], : raster.shape[1]] = raster
+    assert len(page.lines) == page.staves * page.lines_per_staff
+    covered = np.zeros_like(drawn)
+    for line in page.lines:
+        xs = np.arange(line.x0, line.x1 + 1)
+        rows = np.rint(line.ys).astype(int)[:, None] + np.arange(-4, 5)[None, :]
+        hits = drawn[rows, xs[:, None]]
+        assert hits.any(axis=1).all()  # every column of the skeleton is drawn ...
+        centres = (hits * rows).sum(axis=1) / hits.sum(axis=1)
+        assert np.abs(centres - line.ys).max() <= 0.5  # ... centred on it
+        covered[rows, xs[:, None]] |= hits
+    assert np.array_equal(covered, drawn)  # and nothing is drawn beyond the skeletons' ends

@@ -15,7 +15,7 @@ algorithm removed is predicted staff.
   region, and the error is the share of regions that are not exactly one
   ground-truth segment matched to one removed segment (missed, false
   positive, split, merged);
-- staff-line interruption error: walking along every staff line, an
+- staff-line interruption error: walking along every true staff line, an
   interruption is a stretch of columns with no staff pixel within two rows
   of the line; interruptions of the ground truth and of the removed pixels
   are linked where they overlap, each kept at most once; the error is
@@ -32,7 +32,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .finders import EIGHT, find_dalitz
+from .finders import EIGHT
 
 
 def pixel_scores(ink, ground_truth_staff, result):
@@ -104,28 +104,27 @@ def _line_interruptions(truth, removed, xs, ys, reach=2):
     return unlinked, dropped, len(g_starts)
 
 
-def interruption_error(ground_truth_staff, removed, staves):
-    """Dalitz's staff-line interruption error along the lines of ``staves`` (0 = perfect; may exceed 1)."""
+def interruption_error(ground_truth_staff, removed, lines):
+    """Dalitz's staff-line interruption error along the true staff ``lines`` (0 = perfect; may exceed 1).
+
+    ``lines`` are ``StaffLine`` skeletons of the lines as drawn (a page
+    generator knows them exactly): walking along what a finder reports
+    would make the measure depend on that finder.
+    """
     unlinked = dropped = truth = 0
-    for line in (line for staff in staves for line in staff.lines):
+    for line in lines:
         xs = np.arange(max(0, line.x0), min(ground_truth_staff.shape[1], line.x1 + 1))
         u, d, t = _line_interruptions(ground_truth_staff, removed, xs, line.y_at(xs))
         unlinked, dropped, truth = unlinked + u, dropped + d, truth + t
     return (unlinked + dropped) / max(1, truth)
 
 
-def removal_scores(ink, ground_truth_staff, result, staves=None):
-    """Every staff-removal measure for one page, as a dict.
-
-    The interruption error walks along ``staves``, the true staff lines; by
-    default they are found on the ground-truth staff image, where only staff
-    lines are drawn.
-    """
+def removal_scores(ink, ground_truth_staff, result, lines):
+    """Every staff-removal measure for one page, as a dict; ``lines`` are the true staff-line skeletons."""
     removed = ink & ~result
     scores = pixel_scores(ink, ground_truth_staff, result)
     scores["segmentation_error"] = region_error(ground_truth_staff, removed)
-    staves = find_dalitz(ground_truth_staff) if staves is None else staves
-    scores["interruption_error"] = interruption_error(ground_truth_staff, removed, staves)
+    scores["interruption_error"] = interruption_error(ground_truth_staff, removed, lines)
     return scores
 
 
