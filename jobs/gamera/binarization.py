@@ -2,8 +2,10 @@
 
 Sauvola, Niblack, both Gatos steps, Brink and White-Rohrer run on the fast
 engine (same pixels as Gamera, see ``fast``, ``fast.global_thresholds`` and
-``fast.white_rohrer``). White-Rohrer is not in Rodan's catalogue; it wraps
-Gamera's ``white_rohrer_threshold`` in the catalogue's style.
+``fast.white_rohrer``), White-Rohrer except for f factors 15-20, where
+Gamera's own loop is faster and runs when installed. White-Rohrer is not in
+Rodan's catalogue; it wraps Gamera's ``white_rohrer_threshold`` in the
+catalogue's style.
 """
 
 import numpy as np
@@ -222,6 +224,18 @@ def gamera_white_rohrer(grey, *args):
     return engine.from_gamera(view.white_rohrer_threshold(*args))
 
 
+def _gamera_is_faster(f_factor):
+    """True for the f factors where the fast engine's White-Rohrer is slower than Gamera's (``SLOW_F_FACTORS``),
+    when Gamera is installed: the job then runs Gamera, whose pixels are the same."""
+    if f_factor not in white_rohrer.SLOW_F_FACTORS:
+        return False
+    try:
+        engine.gamera_core()
+    except engine.GameraUnavailable:
+        return False
+    return True
+
+
 class WhiteRohrerThreshold(RodanTask):
     name = "White-Rohrer Threshold"
     author = "Rodan contributors"
@@ -265,7 +279,7 @@ class WhiteRohrerThreshold(RodanTask):
         grey = load(inputs, GREY_IN, "greyscale")
         names = ("X lookahead", "Y lookahead", "Bias mode", "Bias factor", "F factor", "G factor")
         args = tuple(int(setting(settings, self.settings, n)) for n in names)
-        if engine.use_fast():
+        if engine.use_fast() and not _gamera_is_faster(args[4]):
             result = white_rohrer.white_rohrer_threshold(grey, *args)
         else:
             white_rohrer.check_settings(grey, *args)

@@ -48,6 +48,9 @@ SETTINGS = [
     (1, 0, 0, 300, 199, 199),
     (8, 1, 0, 100, 30, 10),  # averages that barely move: the pixel-by-pixel path
     (8, 1, 0, 100, 1, 0),  # Y never moves
+    (8, 1, 0, 100, 2, 100),  # f factors up to 14: Y followed from change to change
+    (8, 1, 0, 100, 10, 100),
+    (5, 2, 20, 100, 14, 60),  # bias mode given: Y starts at 0 and climbs
 ]
 
 
@@ -70,23 +73,38 @@ def test_fast_equals_gamera(grey, settings):
 @pytest.mark.parametrize("chunk", [7, 64])
 @pytest.mark.parametrize("grey", [g for _, g in larger_pages(12)], ids=[n for n, _ in larger_pages(12)])
 def test_small_chunks_stitch_exactly(grey, chunk, monkeypatch):
-    """Many short chunks: most start unpinned, so the stitching of tried starts decides; small f factors
-    take the longer chunks or the pixel-by-pixel path."""
+    """Many short chunks: most start unpinned, so narrowed bounds and the stitching of tried starts decide; small f factors
+    take the longer chunks or the pixel-by-pixel path, the smallest (up to 14) follow Y from change to change."""
     monkeypatch.setattr(white_rohrer, "CHUNK", chunk)
     monkeypatch.setattr(white_rohrer, "SHORT_STREAM", 0)
     for settings in [(8, 1, 0, 100, 100, 100), (2, 1, 0, 100, 60, 120), (8, 1, 0, 100, 35, 100), (8, 1, 0, 100, 5, 100)]:
         same(white_rohrer.white_rohrer_threshold(grey, *settings), binarization.gamera_white_rohrer(grey, *settings))
 
 
-def test_running_average_follows_the_table_pixel_by_pixel():
+@pytest.mark.parametrize("f_factor", [100, 14, 10, 5, 2, 0])
+@pytest.mark.parametrize("start", [17, 0, 255])
+def test_running_average_follows_the_table_pixel_by_pixel(f_factor, start):
     rng = np.random.default_rng(5)
-    stream = np.concatenate([rng.integers(0, 256, 20_000), np.full(9_000, 255), rng.integers(0, 30, 9_000)])
-    table = white_rohrer._step(white_rohrer._F_HALF, 100)
-    expected, y = [], 17
+    stream = np.concatenate([rng.integers(0, 256, 20_000), np.full(9_000, 255), rng.integers(0, 30, 9_000),
+                             np.tile([0, 255], 3_000), rng.integers(200, 256, 5_000)])
+    table = white_rohrer._step(white_rohrer._F_HALF, f_factor)
+    expected, y = [], start
     for p in stream.tolist():
         y = int(table[p, y])
         expected.append(y)
-    assert white_rohrer.running_average(stream.astype(np.uint8), 17, table).tolist() == expected
+    assert white_rohrer.running_average(stream.astype(np.uint8), start, f_factor).tolist() == expected
+
+
+def test_small_f_factors_change_the_average_rarely():
+    """What the change-to-change path relies on: up to f factor 14 the moves form no cycle, and every
+    state's still pixels are one interval (for every factor, so the test also guards the tables)."""
+    assert [f for f in range(white_rohrer.MAX_FACTOR + 1) if white_rohrer._changes_are_few(f)] == list(range(15))
+    for f_factor in range(white_rohrer.MAX_FACTOR + 1):
+        table = white_rohrer._step(white_rohrer._F_HALF, f_factor)
+        still = table == np.arange(256)
+        first, span = white_rohrer._still_ranges(table)
+        ranges = np.arange(256)[:, None] - first.astype(int)
+        assert np.array_equal(still, (ranges >= 0) & (ranges <= span.astype(int)))
 
 
 @pytest.mark.parametrize(
@@ -129,6 +147,34 @@ def test_job_on_each_engine(chosen, tmp_path, monkeypatch):
     save_png(grey[:1], str(source), GREY)
     with pytest.raises(ImageError, match="y lookahead of 1 needs an image more than 1 rows high"):
         job.run_my_task(inputs, {}, outputs)
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_job_runs_gamera_for_the_f_factors_where_it_is_faster(installed, tmp_path, monkeypatch):
+    """f factors 15-20 run Gamera's loop on the fast engine when Gamera is installed, the fast path otherwise;
+    both give the same pixels."""
+    monkeypatch.delenv(engine.ENGINE_ENV, raising=False)
+    grey = pages()[-1][1]
+    f_factors = (14, 15, 20, 21)
+    expected = [binarization.gamera_white_rohrer(grey, 8, 1, 0, 100, f, 100) for f in f_factors]
+    calls = []
+    gamera = binarization.gamera_white_rohrer
+    monkeypatch.setattr(binarization, "gamera_white_rohrer", lambda *args: calls.append(args[5]) or gamera(*args))
+    if not installed:
+        monkeypatch.setattr(engine, "gamera_core", _unavailable)
+    source = tmp_path / "page"
+    save_png(grey, str(source), GREY)
+    inputs = {"Greyscale PNG image": [{"resource_path": str(source), "resource_type": GREY, "resource_name": "page"}]}
+    out = tmp_path / "out"
+    for f_factor, pixels in zip(f_factors, expected):
+        outputs = {"Onebit PNG image": [{"resource_path": str(out), "resource_type": "image/onebit+png"}]}
+        binarization.WhiteRohrerThreshold().run_my_task(inputs, {"F factor": f_factor}, outputs)
+        same(load_image(str(out)), pixels)
+    assert calls == ([15, 20] if installed else [])
+
+
+def _unavailable():
+    raise engine.GameraUnavailable("not installed here")
 
 
 @pytest.mark.parametrize("settings", [(8, 1, 0, 100, 100, 100), (3, 4, 0, 100, 60, 100), (0, 0, 12, 100, 100, 100)],

@@ -20,15 +20,20 @@ Here those reads see white paper (``PAST_END``); the job's Gamera engine
 gives Gamera the same white rows below the page, so both engines agree.
 
 The stream of Y is one long chain of table lookups, which NumPy cannot run
-pixel by pixel at speed. It is cut into chunks computed side by side: first
+pixel by pixel at speed. With an f factor of 14 or less Y can change at most
+255 times on any page (no chain of its moves returns to a state it left), so
+it is followed from change to change, each next change found by a vectorised
+search. Otherwise the stream is cut into chunks computed side by side: first
 from the lowest and highest possible start, which pins most chunks' ends
-(Y forgets its start within a few dozen pixels of ordinary paper), then from
-each start still possible for the others, then once more from the exact
+(Y forgets its start within a few dozen pixels of ordinary paper; bounds are
+narrowed pass by pass when it forgets over a few chunks), then from each
+start still possible for the others, then once more from the exact
 starts, stitched chunk after chunk (``running_average``). Z is a
 recurrence per column, vectorised across each row.
 """
 
 import functools
+import graphlib
 
 import cv2
 import numpy as np
@@ -86,6 +91,12 @@ SHORT_STREAM = 4096
 CHUNK = 1024
 #: Beyond this many tried starts per chunk on average, the chunks are not worth it: run pixel by pixel.
 MAX_LANES_PER_CHUNK = 8
+#: Narrowing the chunks' bounds goes on while a pass removes at least this share of the starts left to try.
+NARROWING = 0.4
+#: f factors whose average forgets its start too slowly for chunks yet changes too often to follow from
+#: change to change: here Gamera's loop was faster on an A4 page (0.5-0.9×), so the job runs Gamera's
+#: ``white_rohrer_threshold`` for them where Gamera is installed (bench/README.md).
+SLOW_F_FACTORS = range(15, 21)
 
 
 def _c_div100(values):
@@ -134,19 +145,64 @@ def _chunk_ends(rows, starts, flat, chunks=None):
     return y
 
 
-def running_average(stream, start, table):
-    """The states Y_j = table[stream_j, Y_j-1] (Y_-1 = start) of a 256-state chain over ``stream``, exactly.
+@functools.cache
+def _changes_are_few(f_factor):
+    """True when the f table's moves form no cycle, so Y changes at most 255 times on any page (f factors
+    up to 14): following it from change to change then costs a few vectorised searches, whatever the page."""
+    table = _step(_F_HALF, f_factor)
+    moves = {y: set(table[:, y].tolist()) - {y} for y in range(256)}
+    try:
+        graphlib.TopologicalSorter(moves).prepare()
+    except graphlib.CycleError:
+        return False
+    return True
 
-    Chunks of ``CHUNK`` pixels run side by side. Monotone envelopes of the
-    table bound each chunk's end when it may start anywhere in 0-255; a
-    chunk whose predecessor's bounds meet starts at that known state. For
+
+def _still_ranges(table):
+    """Per state y, the pixel values that leave it unchanged as (first, last - first) in uint8: XITE's f grows
+    with pixel - y, so they are one interval around y: a pixel moves y when (pixel - first) mod 256 > last - first."""
+    still = table == np.arange(256)
+    first = still.argmax(axis=0)
+    last = 255 - still[::-1].argmax(axis=0)
+    return first.astype(np.uint8), (last - first).astype(np.uint8)
+
+
+def _follow_changes(stream, start, table):
+    """Y from change to change: it stays until a pixel outside its still range, found by a vectorised search
+    over windows that double from 64 pixels (each search costs about what it skips)."""
+    first, span = _still_ranges(table)
+    out = np.empty(stream.size, np.uint16)
+    y, pos, window = start, 0, 64
+    while pos < stream.size:
+        part = stream[pos : pos + window]
+        moves = np.subtract(part, first[y], dtype=np.uint8) > span[y]
+        j = int(moves.argmax())
+        if not moves[j]:
+            out[pos : pos + part.size] = y
+            pos, window = pos + part.size, 2 * window
+            continue
+        out[pos : pos + j] = y
+        y = int(table[part[j], y])
+        out[pos + j] = y
+        pos, window = pos + j + 1, 64
+    return out
+
+
+def running_average(stream, start, f_factor):
+    """The states Y_j = table[stream_j, Y_j-1] (Y_-1 = start) of the f factor's 256-state chain, exactly.
+
+    Where Y changes at most 255 times, it is followed from change to change.
+    Otherwise chunks of ``CHUNK`` pixels run side by side. Monotone envelopes
+    of the table bound each chunk's end when it may start anywhere in 0-255;
+    a chunk whose predecessor's bounds meet starts at that known state. For
     the others every start within the bounds is tried, and the true starts
     follow chunk after chunk from ``start``. A last pass from the true
-    starts records every state. Averages that move little (small f factors)
-    forget their start slowly: longer chunks are tried, then pixel by pixel.
+    starts records every state. Averages that move little forget their
+    start slowly: longer chunks are tried, then pixel by pixel.
     """
-    if (table == np.arange(256)).all():  # f factor 0 or 1: Y never moves
-        return np.full(stream.size, start, np.uint16)
+    table = _step(_F_HALF, f_factor)
+    if _changes_are_few(f_factor):
+        return _follow_changes(stream, start, table)
     flat = table.ravel().astype(np.uint16)
     for length in (CHUNK, 8 * CHUNK):
         if stream.size < SHORT_STREAM or stream.size < 8 * length:
@@ -167,6 +223,7 @@ def _run_in_chunks(stream, start, table, flat, length):
     lower, upper = _envelopes(table)
     low = _chunk_ends(rows, np.zeros(count), lower)
     high = _chunk_ends(rows, np.full(count, 255), upper)
+    low, high = _narrowed(rows, start, low, high, lower, upper)
     lanes = _lanes(start, low, high)
     if len(lanes[0]) > MAX_LANES_PER_CHUNK * count:
         return None
@@ -178,6 +235,30 @@ def _run_in_chunks(stream, start, table, flat, length):
         flat.take(index, out=out, mode="wrap")
         y = out
     return cv2.transpose(states).ravel()[: stream.size]
+
+
+def _lane_count(low, high):
+    """How many (chunk, start) pairs ``_lanes`` would try."""
+    unpinned = np.flatnonzero(low[:-1] != high[:-1])
+    widths = high[unpinned - 1].astype(np.int64) - low[unpinned - 1] + 1
+    return int(widths[unpinned > 0].sum()) + int(unpinned.size > 0 and unpinned[0] == 0)
+
+
+def _narrowed(rows, start, low, high, lower, upper):
+    """Chunk end bounds narrowed by running the envelopes again from each predecessor's bounds (chunk 0 from
+    ``start``) rather than from 0 and 255: averages that forget their start over a few chunks rather than
+    within one. Passes repeat while one (two runs, as costly as two starts per chunk) removes more tried
+    starts than it costs and at least ``NARROWING`` of them; averages that forget more slowly than that
+    are left to longer chunks."""
+    count = low.size
+    lanes = _lane_count(low, high)
+    while lanes > 2 * count:
+        low = np.maximum(low, _chunk_ends(rows, np.concatenate(([start], low[:-1])), lower))
+        high = np.minimum(high, _chunk_ends(rows, np.concatenate(([start], high[:-1])), upper))
+        lanes, before = _lane_count(low, high), lanes
+        if before - lanes < max(2 * count, NARROWING * before):
+            break
+    return low, high
 
 
 def _lanes(start, low, high):
@@ -314,7 +395,7 @@ def white_rohrer_threshold(grey, x_lookahead=8, y_lookahead=1, bias_mode=0, bias
     zs = np.full(size, z[0], np.uint8)  # once the reads stop, Gamera copies Z[0] along
     zs[0] = z[1 + x_lookahead]
     if stream.size:
-        ys = running_average(stream, y, _step(_F_HALF, f_factor))
+        ys = running_average(stream, y, f_factor)
         history = _column_averages(ys, (first - 1) % cols, z, _step(_G_HALF, g_factor))
         zs[1 : 1 + history.size] = history[: size - 1]
     # A threshold above 255 leaves every pixel black, one below 0 every pixel white.
