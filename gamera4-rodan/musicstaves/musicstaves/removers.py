@@ -6,6 +6,9 @@ already found and the staff-line / staff-space heights, and returns a
 used. The run-length symbol criterion shared by several of them (Dalitz et
 al. 2008, §3.2) is: a vertical black run through a staff line that is longer
 than twice the staff-line height belongs to a symbol crossing the line.
+Line Tracking, Simple, Carter, Fujinaga and Roach-Tatem measure a line's
+thickness where it is (``tracking``) rather than once per page, as scans
+thicken and thin lines along their length.
 """
 
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from . import runs
 from .finders import EIGHT, find_dalitz, find_projection, line_fragments, thin_ink
 from .runs import as_ink, run_mask, runs_touching, vertical_runs
 from .staves import assemble, refine
-from .tracking import crossings, line_pixels
+from .tracking import crossings, line_pixels, local_band, run_thickness, thickness_map
 
 
 @dataclass
@@ -52,14 +55,6 @@ def line_band(shape, staves, half):
     return band
 
 
-def _remove_thin_runs_on_lines(ink, staves, lh, max_length, half=None):
-    """Remove every vertical run of at most ``max_length`` that touches a line's centre band."""
-    column, top, bottom = vertical_runs(ink)
-    centre = line_band(ink.shape, staves, max(0, lh // 2) if half is None else half)
-    selected = runs_touching(centre, column, top, bottom) & (bottom - top <= max_length)
-    return ink & ~run_mask(ink, selected, column, top, bottom)
-
-
 def remove_line_tracking(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
     """Line tracking with the run-length symbol criterion (Dalitz et al. 2008, "LineTrackingHeight").
 
@@ -78,15 +73,21 @@ def remove_line_tracking(ink, staves=None, num_lines=0, staffline_height=None, s
 
 
 def remove_simple(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
-    """Simple run-length removal: runs no longer than the staff-line height + 1 near a found line.
+    """Simple run-length removal: runs no longer than the line's thickness + 1 near a found line.
 
     The baseline of the MusicStaves toolkit ("simple"): staves from the
-    projection finder, and every vertical black run of at most ``lh + 1``
-    pixels within one staff-line height of a line is removed, with no look at
-    what the run belongs to.
+    projection finder, and every vertical black run within one staff-line
+    height of a line is removed if it is at most one pixel longer than the
+    line is thick there (its local upper thickness, ``tracking.crossings``;
+    the page's line height off the tracked lines), with no look at what the
+    run belongs to.
     """
     ink, staves, lh, ss = _prepare(ink, staves, num_lines, staffline_height, staffspace_height, find_projection)
-    return Removal(_remove_thin_runs_on_lines(ink, staves, lh, lh + 1, half=lh), staves, lh, ss)
+    page_runs = vertical_runs(ink)
+    limit = run_thickness(page_runs, crossings(ink, staves, lh, ss, page_runs), lh) + 1
+    column, top, bottom = page_runs
+    selected = runs_touching(line_band(ink.shape, staves, lh), column, top, bottom) & (bottom - top <= limit)
+    return Removal(ink & ~run_mask(ink, selected, column, top, bottom), staves, lh, ss)
 
 
 def remove_fujinaga(ink, staves=None, num_lines=0, staffline_height=None, staffspace_height=None):
@@ -97,12 +98,14 @@ def remove_fujinaga(ink, staves=None, num_lines=0, staffline_height=None, staffs
     staff-line height are set aside as symbols; of the remaining ink, each
     8-connected component is examined: one that lies mostly on the found staff
     lines (projection finder) is removed where it is on a line, one that lies
-    mostly off them (a thin symbol) is kept whole.
+    mostly off them (a thin symbol) is kept whole. "On a line" is within
+    half the line's local thickness (``tracking.local_band``) plus a row of
+    its centre, so thick stretches of a line go whole.
     """
     ink, staves, lh, ss = _prepare(ink, staves, num_lines, staffline_height, staffspace_height, find_projection)
     thin = thin_ink(ink, lh)
     labels, count = ndimage.label(thin, structure=EIGHT)
-    band = line_band(ink.shape, staves, max(1, lh // 2 + 1))
+    band = local_band(ink.shape, crossings(ink, staves, lh, ss))
     on_line = np.bincount(labels[thin & band], minlength=count + 1)
     total = np.bincount(labels[thin], minlength=count + 1)
     staff_component = on_line >= 0.5 * np.maximum(total, 1)
@@ -120,10 +123,13 @@ def remove_carter(ink, staves=None, num_lines=0, staffline_height=None, staffspa
     several runs of a column, or a run of very different length, as where a
     stem or notehead crosses the line) starts a new section. Thin sections
     lying on a found staff line (Dalitz finder) are the staff; junction
-    sections are kept as symbol pixels.
+    sections are kept as symbol pixels. "Thin" is judged against the line's
+    local thickness where each run crosses it (``tracking.crossings``).
     """
     ink, staves, lh, ss = _prepare(ink, staves, num_lines, staffline_height, staffspace_height)
-    column, top, bottom = vertical_runs(ink)
+    page_runs = vertical_runs(ink)
+    column, top, bottom = page_runs
+    thick = run_thickness(page_runs, crossings(ink, staves, lh, ss, page_runs), lh)
     stride = ink.shape[0] + 2
     start_keys, end_keys = column * stride + top, column * stride + bottom
     length = bottom - top
@@ -150,8 +156,9 @@ def remove_carter(ink, staves=None, num_lines=0, staffline_height=None, staffspa
     members = np.bincount(head, minlength=len(length))
     on_line = np.bincount(head, weights=touching, minlength=len(length))
     pixels = np.bincount(head, weights=length, minlength=len(length))
-    staff_section = (on_line >= 0.5 * np.maximum(members, 1)) & (pixels <= (1.5 * lh + 1) * members)
-    return Removal(ink & ~run_mask(ink, staff_section[head] & touching & (length <= 2 * lh), column, top, bottom), staves, lh, ss)
+    allowed = np.bincount(head, weights=1.5 * thick + 1, minlength=len(length))
+    staff_section = (on_line >= 0.5 * np.maximum(members, 1)) & (pixels <= allowed)
+    return Removal(ink & ~run_mask(ink, staff_section[head] & touching & (length <= 2 * thick), column, top, bottom), staves, lh, ss)
 
 
 def _run_lengths_along(line, position):
@@ -194,6 +201,9 @@ def remove_roach_tatem(ink, staves=None, num_lines=0, staffline_height=None, sta
     ``2·lh + 2``, a vertical run longer than ``2·lh``) crosses the line. A
     thin pixel on a found line that shares its vertical run with line
     pixels (a bump on a rough edge, whose longest run is vertical) goes too.
+    Once the lines are found, "thin" is judged against the local thickness
+    of the line a pixel's vertical run crosses (``tracking.crossings``), so
+    thick stretches of a line are not taken for strokes.
     """
     ink = as_ink(ink)
     lh = staffline_height or runs.staffline_height(ink)
@@ -206,7 +216,11 @@ def remove_roach_tatem(ink, staves=None, num_lines=0, staffline_height=None, sta
     if staves is None:
         staves = refine(assemble(line_fragments(candidates, ss), lh, ss, num_lines), ink, lh)
     band = line_band(ink.shape, staves, lh)
-    column, top, bottom = vertical_runs(ink)
+    page_runs = vertical_runs(ink)
+    column, top, bottom = page_runs
+    local = thickness_map(ink, page_runs, run_thickness(page_runs, crossings(ink, staves, lh, ss, page_runs), lh))[rows, cols]
+    thin = (vertical <= 2 * local) & (diagonal <= 2 * local + 2)
+    candidates[rows, cols] = thin & (horizontal >= np.maximum(vertical, diagonal))
     on_lines = run_mask(ink, runs_touching(candidates & band, column, top, bottom), column, top, bottom)
     staff = np.zeros(ink.shape, dtype=bool)
     staff[rows[thin], cols[thin]] = True

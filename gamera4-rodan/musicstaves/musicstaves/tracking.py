@@ -18,6 +18,7 @@ class Crossings:
     """Every (line column, black run) pair where a run meets a line's band, with the line's local geometry."""
 
     run: np.ndarray  # index into the page's vertical runs
+    column: np.ndarray  # the column
     band_top: np.ndarray  # first row of the line at that column
     band_bottom: np.ndarray  # row after its last
     thickness: np.ndarray  # local line thickness there (median run length)
@@ -88,7 +89,7 @@ def crossings(ink, staves, lh, ss, runs=None):
     staff_of, xs, centres = _line_samples(staves, ink.shape)
     if len(keys) == 0 or len(xs) == 0:
         empty = np.zeros(0, dtype=int)
-        return Crossings(empty, empty, empty, empty, empty)
+        return Crossings(empty, empty, empty, empty, empty, empty)
     rows = np.clip(np.rint(centres).astype(int), 0, ink.shape[0] - 1)
     through = _run_at(keys, bottom, stride, xs, rows)
     length = np.where(through >= 0, bottom[through] - top[through], 0).astype(float)
@@ -103,7 +104,7 @@ def crossings(ink, staves, lh, ss, runs=None):
     count = np.maximum(0, last - first)
     sample = np.repeat(np.arange(len(xs)), count)
     run = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count) + np.repeat(first, count)
-    return Crossings(run, band_top[sample], band_bottom[sample], thickness[sample], upper[sample])
+    return Crossings(run, xs[sample], band_top[sample], band_bottom[sample], thickness[sample], upper[sample])
 
 
 def line_pixels(ink, runs, found, max_length):
@@ -133,3 +134,37 @@ def line_pixels(ink, runs, found, max_length):
     cols = np.broadcast_to(column[k][:, None], rows.shape)
     whole[rows[inside], cols[inside]] = True
     return whole
+
+
+def run_thickness(runs, found, default):
+    """Per vertical run, the local upper thickness of the staff line it crosses (``default`` off the lines).
+
+    Lets a remover built on one staff-line height for the page judge each
+    run on a line by that line's thickness where the run is.
+    """
+    thickness = np.zeros(len(runs[0]), dtype=np.int64)
+    np.maximum.at(thickness, found.run, found.spread)
+    return np.where(thickness > 0, thickness, default)
+
+
+def thickness_map(ink, runs, per_run):
+    """Image of ``per_run`` values painted over each run's pixels (0 on white): per-pixel local thickness."""
+    _, top, bottom = runs
+    column_major = np.zeros(ink.shape[::-1], dtype=np.int64)
+    column_major[ink.T] = np.repeat(per_run, bottom - top)
+    return column_major.T
+
+
+def local_band(shape, found, margin=1):
+    """Pixels within half the local upper thickness plus ``margin`` rows of a line's centre, where runs meet it.
+
+    The band a remover treats as "on the line", as wide as the line is thick there.
+    """
+    centre = (found.band_top + found.band_bottom - 1) / 2.0
+    half = found.spread // 2 + margin
+    top = np.floor(centre - half + 0.5).astype(int)
+    rows = top[:, None] + np.arange(2 * int(half.max(initial=0)) + 2)[None, :]
+    inside = (rows < top[:, None] + 2 * half[:, None] + 1) & (rows >= 0) & (rows < shape[0])
+    band = np.zeros(shape, dtype=bool)
+    band[rows[inside], np.broadcast_to(found.column[:, None], rows.shape)[inside]] = True
+    return band
