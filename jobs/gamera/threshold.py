@@ -21,69 +21,58 @@ def _storage_format(job, settings):
     return int(setting(settings, job.settings, "Storage format"))
 
 
-class OtsuThreshold(RodanTask):
+class GlobalThreshold(RodanTask):
+    """Otsu, Tsai and Abutaleb: greyscale in, one-bit out, *Storage format* their only setting.
+
+    Each names Gamera's plugin (``gamera_method``) and its fast twin (``fast_method``).
+    """
+
+    author = "Rodan contributors"
+    category = CATEGORY
+    input_port_types = [port(GREY_IN, ["image/greyscale+png"])]
+    output_port_types = [port(ONEBIT_OUT, ["image/onebit+png"], 1, 2)]
+    gamera_method = None
+
+    @staticmethod
+    def fast_method(grey):
+        raise NotImplementedError
+
+    def run_my_task(self, inputs, settings, outputs):
+        grey = load(inputs, GREY_IN, "greyscale")
+        storage = _storage_format(self, settings)
+        if engine.use_fast():
+            result = self.fast_method(grey)
+        else:
+            result = run_gamera(self.gamera_method, grey, args=(storage,))
+        save(result, outputs, ONEBIT_OUT)
+        return True
+
+
+class OtsuThreshold(GlobalThreshold):
     name = "Otsu Threshold"
-    author = "Rodan contributors"
     description = "Global threshold at the level found by Otsu's method (IEEE Trans. SMC 9(1), 1979), as in Gamera."
-    category = CATEGORY
     settings = settings_schema("Otsu threshold settings", **{"Storage format": STORAGE_FORMAT})
-    input_port_types = [port(GREY_IN, ["image/greyscale+png"])]
-    output_port_types = [port(ONEBIT_OUT, ["image/onebit+png"], 1, 2)]
-
-    def run_my_task(self, inputs, settings, outputs):
-        grey = load(inputs, GREY_IN, "greyscale")
-        storage = _storage_format(self, settings)
-        if engine.use_fast():
-            result = fast.otsu_threshold(grey)
-        else:
-            result = run_gamera("otsu_threshold", grey, args=(storage,))
-        save(result, outputs, ONEBIT_OUT)
-        return True
+    gamera_method = "otsu_threshold"
+    fast_method = staticmethod(fast.otsu_threshold)
 
 
-class TsaiMomentPreservingThreshold(RodanTask):
+class TsaiMomentPreservingThreshold(GlobalThreshold):
     name = "Tsai Moment Preserving Threshold"
-    author = "Rodan contributors"
-    description = (
-        "Global threshold that preserves the first three grey-level moments (Tsai, CVGIP 29, 1985)."
-    )
-    category = CATEGORY
+    description = "Global threshold that preserves the first three grey-level moments (Tsai, CVGIP 29, 1985)."
     settings = settings_schema(name, **{"Storage format": STORAGE_FORMAT})
-    input_port_types = [port(GREY_IN, ["image/greyscale+png"])]
-    output_port_types = [port(ONEBIT_OUT, ["image/onebit+png"], 1, 2)]
-
-    def run_my_task(self, inputs, settings, outputs):
-        grey = load(inputs, GREY_IN, "greyscale")
-        storage = _storage_format(self, settings)
-        if engine.use_fast():
-            result = global_thresholds.tsai_threshold(grey)
-        else:
-            result = run_gamera("tsai_moment_preserving_threshold", grey, args=(storage,))
-        save(result, outputs, ONEBIT_OUT)
-        return True
+    gamera_method = "tsai_moment_preserving_threshold"
+    fast_method = staticmethod(global_thresholds.tsai_threshold)
 
 
-class AbutalebThreshold(RodanTask):
+class AbutalebThreshold(GlobalThreshold):
     name = "Abutaleb locally-adaptive threshold"
-    author = "Rodan contributors"
     description = (
         "Threshold from the two-dimensional entropy of grey level and local mean (Abutaleb, "
         "CVGIP 47, 1989)."
     )
-    category = CATEGORY
     settings = settings_schema(name, **{"Storage format": STORAGE_FORMAT})
-    input_port_types = [port(GREY_IN, ["image/greyscale+png"])]
-    output_port_types = [port(ONEBIT_OUT, ["image/onebit+png"], 1, 2)]
-
-    def run_my_task(self, inputs, settings, outputs):
-        grey = load(inputs, GREY_IN, "greyscale")
-        storage = _storage_format(self, settings)
-        if engine.use_fast():
-            result = global_thresholds.abutaleb_threshold(grey)
-        else:
-            result = run_gamera("abutaleb_threshold", grey, args=(storage,))
-        save(result, outputs, ONEBIT_OUT)
-        return True
+    gamera_method = "abutaleb_threshold"
+    fast_method = staticmethod(global_thresholds.abutaleb_threshold)
 
 
 class BernsenThreshold(RodanTask):
