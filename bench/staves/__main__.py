@@ -8,7 +8,8 @@ Markdown tables: per deformation and remover the F-measure, Dalitz's pixel
 error rate and the time per page, over all pages and then summed up per
 notation; the segmentation-region and staff-line interruption errors (along
 the true line skeletons the generator exports); and
-the finders' staves and lines found and line-position error. It asserts
+the finders' staves and lines found (lines matching no drawn line counted
+as false) and line-position error over the matched lines. It asserts
 nothing.
 """
 
@@ -99,8 +100,12 @@ def _removal_summary(rows):
 def _finder_cell(rows):
     found, drawn = sum(r["staves_found"] for r in rows), sum(r["staves_drawn"] for r in rows)
     lines, lines_drawn = sum(r["lines_found"] for r in rows), sum(r["lines_drawn"] for r in rows)
-    return (f"{found}/{drawn}, {lines}/{lines_drawn}, {_mean(rows, 'mean_position_error'):.2f} / "
-            f"{max(r['max_position_error'] for r in rows):.2f}, {_mean(rows, 'seconds'):.2f}")
+    false = sum(r["false_lines"] for r in rows)
+    errors = [r for r in rows if r["lines_found"]]  # pages where some line matched: the errors are over matched lines
+    mean = np.sum([r["mean_position_error"] * r["lines_found"] for r in errors]) / max(1, lines)
+    worst = max((r["max_position_error"] for r in errors), default=float("nan"))
+    return (f"{found}/{drawn}, {lines}/{lines_drawn}{f' (+{false} false)' if false else ''}, {mean:.2f} / "
+            f"{worst:.2f}, {_mean(rows, 'seconds'):.2f}")
 
 
 def _table(rows, algorithms, cell, summary, notations):
@@ -134,7 +139,8 @@ def report(args, size, notations, rows):
     for label, match in [("all", {})] + [(n, {"notation": n}) for n in notations if len(notations) > 1]:
         cells = [_select(rows, task="removal", algorithm=r, **match) for r in removers]
         print(f"| {label} | " + " | ".join(f"{_mean(c, 'segmentation_error'):.3f} / {_mean(c, 'interruption_error'):.3f}" for c in cells) + " |")
-    print("\nFinders: staves found / drawn, lines found / drawn, mean / max line-position error (staff-line heights), "
+    print("\nFinders: staves found / drawn, lines found / drawn (+ found lines matching none), mean / max line-position "
+          "error of the matched lines (staff-line heights), "
           "CPU seconds per page:\n")
     _table(_select(rows, task="finding"), finders, _finder_cell, _finder_cell, notations)
 

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 import musicstaves
-from bench.staves.deform import interruptions, kanungo, thickness_variation, white_speckles, y_variation
+from bench.staves.deform import interruptions, kanungo, rotation, thickness_variation, white_speckles, y_variation
 from bench.staves.generate import A4_300DPI, render_page
 from musicstaves.evaluation import finder_scores, interruption_error, region_error, removal_scores
 from musicstaves.removers import _directional_run_lengths, _zhang_suen_tables, skeletonize
@@ -134,7 +135,7 @@ def test_finder_finds_every_staff_and_line(name, pages):
         staves = musicstaves.FINDERS[name](page.ink)
         scores = finder_scores(staves, page.staff_only, musicstaves.staffline_height(page.ink), page.staves, page.lines_per_staff)
         assert scores["staves_found"] == page.staves, scores
-        assert scores["lines_found"] == scores["lines_drawn"], scores
+        assert scores["lines_found"] == scores["lines_drawn"] and scores["false_lines"] == 0, scores
         assert scores["max_position_error"] < 1.0, scores
         polygon = staves[0].polygon(margin=3)
         assert len(polygon) >= 4 and polygon[0][0] == staves[0].x0
@@ -148,6 +149,40 @@ def test_finders_see_through_noise(deformation, a4_page):
         scores = finder_scores(finder(page.ink), page.staff_only, lh, page.staves, page.lines_per_staff)
         assert (scores["staves_found"], scores["lines_found"]) == (page.staves, scores["lines_drawn"]), (name, scores)
         assert scores["max_position_error"] < 1.0, (name, scores)
+
+
+def test_projection_finder_on_a_rotated_page_with_many_ledger_lines():
+    """Seed 5 is rotated by 2.4 degrees; its ledger-line rows, counted a strip's worth each, once made 6-line staves win."""
+    clean = render_page(5, A4_300DPI)
+    page = rotation(clean, np.random.default_rng([5, 1]))
+    staves = musicstaves.find_projection(page.ink)
+    scores = finder_scores(staves, page.staff_only, musicstaves.staffline_height(page.ink), page.staves, page.lines_per_staff)
+    assert (scores["staves_found"], scores["lines_found"], scores["false_lines"]) == (page.staves, scores["lines_drawn"], 0), scores
+    assert scores["max_position_error"] < 1.0, scores
+
+
+@pytest.mark.parametrize("angle", [3.0, -4.5])
+def test_projection_finder_projects_along_the_slope(angle):
+    """One-pixel lines turned a few degrees drift over several rows per strip: projected straight, no peak remains."""
+    staff = np.zeros((800, 1200), dtype=bool)
+    for k in range(20):
+        staff[100 + 170 * (k // 5) + 20 * (k % 5), 50:1150] = True
+    turned = ndimage.rotate(staff, angle, reshape=False, order=0)
+    scores = finder_scores(musicstaves.find_projection(turned), turned, 1, 4, 5)
+    assert (scores["staves_found"], scores["lines_found"], scores["false_lines"]) == (4, 20, 0), scores
+    assert scores["max_position_error"] < 1.0, scores
+
+
+def test_finder_scores_count_misplaced_lines_apart():
+    """A line on no drawn line is neither found nor given an infinite position error."""
+    truth = np.zeros((200, 300), dtype=bool)
+    for k in range(5):
+        truth[50 + 20 * k : 52 + 20 * k, 10:290] = True
+    shifted = Staff([StaffLine(10, np.full(280, 70.5 + 20.0 * k)) for k in range(5)])  # lines 2-5 and a sixth row
+    scores = finder_scores([shifted], truth, 2, 1, 5)
+    assert (scores["staves_found"], scores["lines_found"], scores["false_lines"]) == (1, 4, 1)
+    assert scores["max_position_error"] == 0.0
+    assert finder_scores([], truth, 2, 1, 5)["lines_found"] == 0
 
 
 def test_a_staff_found_twice_is_kept_once():

@@ -24,13 +24,23 @@ def thin_ink(ink, lh):
     return (lengths > 0) & (lengths <= 2 * lh)
 
 
-def _column_centres(mask, labels, count):
-    """Per component and column the mean row of its pixels: (label, column, y) arrays."""
-    rows, cols = np.nonzero(mask)
-    keys = labels[rows, cols].astype(np.int64) * mask.shape[1] + cols
+def _column_centres_of(rows, cols, labels, width):
+    """Per label and column the mean row of the pixels ``(rows, cols)``: (label, column, y) arrays, sorted."""
+    keys = labels.astype(np.int64) * width + cols
     unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     sums = np.bincount(inverse, weights=rows)
-    return unique // mask.shape[1], unique % mask.shape[1], sums / counts
+    return unique // width, unique % width, sums / counts
+
+
+def _split(label, cols, ys, count, min_width):
+    """Fragments (columns, rows) of labels 1 .. ``count`` from sorted per-label column centres, at least ``min_width`` wide."""
+    bounds = np.searchsorted(label, np.arange(1, count + 2))
+    fragments = []
+    for k in range(count):
+        xs = cols[bounds[k] : bounds[k + 1]]
+        if len(xs) and xs[-1] - xs[0] + 1 >= min_width:
+            fragments.append((xs, ys[bounds[k] : bounds[k + 1]]))
+    return fragments
 
 
 def fragments_from_mask(mask, min_width, ink=None):
@@ -42,15 +52,8 @@ def fragments_from_mask(mask, min_width, ink=None):
     labels, count = ndimage.label(mask, structure=EIGHT)
     if count == 0:
         return []
-    pixels = mask if ink is None else mask & ink
-    label, cols, ys = _column_centres(pixels, labels, count)
-    bounds = np.searchsorted(label, np.arange(1, count + 2))
-    fragments = []
-    for k in range(count):
-        xs = cols[bounds[k] : bounds[k + 1]]
-        if len(xs) and xs[-1] - xs[0] + 1 >= min_width:
-            fragments.append((xs, ys[bounds[k] : bounds[k + 1]]))
-    return fragments
+    rows, cols = np.nonzero(mask if ink is None else mask & ink)
+    return _split(*_column_centres_of(rows, cols, labels[rows, cols], mask.shape[1]), count, min_width)
 
 
 def long_runs(mask, min_length, max_gap):
@@ -127,31 +130,62 @@ def find_dalitz(ink, num_lines=0, staffline_height=None, staffspace_height=None)
     return drop_duplicates(extend(refine(staves, ink, lh), ink, lh))
 
 
+def _strip_shift(projection, max_shift):
+    """Rows a line drops from one strip's centre to the next's: the best correlation of neighbouring strips' profiles.
+
+    Summed over all pairs of neighbouring strips, so the page's staff lines
+    vote together; refined to a fraction of a row by a parabola through the
+    best shift and its neighbours.
+    """
+    profile = projection.astype(np.int64)
+    height = profile.shape[0]
+    shifts = np.arange(-max_shift, max_shift + 1)
+    score = np.array([(profile[max(0, -s) : height - max(0, s), :-1] * profile[max(0, s) : height + min(0, s), 1:]).sum() for s in shifts], dtype=float)
+    best = int(np.argmax(score))
+    if score[best] == score[max_shift]:  # no line, or no better than level: keep the strips as they are
+        return 0.0
+    if 0 < best < len(shifts) - 1:
+        left, centre, right = score[best - 1 : best + 2]
+        curvature = left - 2 * centre + right
+        return shifts[best] + (0.5 * (left - right) / curvature if curvature < 0 else 0.0)
+    return float(shifts[best])
+
+
 def find_projection(ink, num_lines=0, staffline_height=None, staffspace_height=None):
-    """Projection finder: peaks of the horizontal projection of thin ink in vertical strips.
+    """Projection finder: peaks of the horizontal projection of thin ink in vertical strips, along the page's slope.
 
     The classic method (Fujinaga 2004, "Staff detection and removal"),
-    made robust to rotation and curvature by projecting strips of four staff
-    distances, linking the strips' peaks and tracking each line column by column.
+    made robust to rotation and curvature: the page is cut into strips of
+    four staff distances, the dominant slope is estimated from how the
+    strips' profiles line up (``_strip_shift``), and each strip is projected
+    along it, so a tilted thin line still makes one sharp peak. Each peak
+    (widened by a line height) becomes a fragment of the columns where its
+    rows hold thin ink, at the centre of that ink: a short ledger line is
+    short support, not a strip's worth, and the fragments are linked and
+    tracked as Dalitz's are.
     """
     ink = as_ink(ink)
     lh, ss = _heights(ink, staffline_height, staffspace_height)
     thin = thin_ink(ink, lh)
+    height, page_width = ink.shape
     width = 4 * (lh + ss)
-    starts = np.arange(0, max(1, ink.shape[1] - width + 1), width)
-    sums = np.zeros((ink.shape[0], ink.shape[1] + 1), dtype=np.int32)
-    np.cumsum(thin, axis=1, out=sums[:, 1:])
-    stops = np.minimum(starts + width, ink.shape[1])
-    projection = sums[:, stops] - sums[:, starts]  # rows × strips
-    peak = projection >= 0.25 * (stops - starts)
-    fragments = []
-    for k in range(len(starts)):
-        column, top, bottom = vertical_runs(peak[:, k : k + 1])
-        weights = projection[:, k]
-        for t, b in zip(top, bottom):
-            rows = np.arange(t, b)
-            y = float((rows * weights[t:b]).sum() / weights[t:b].sum())
-            fragments.append((np.array([(starts[k] + stops[k] - 1) // 2]), np.array([y])))
+    count = max(1, page_width // width)
+    strip_of = np.minimum(np.arange(page_width) // width, count - 1)
+    strip_width = np.bincount(strip_of, minlength=count)
+    centre = (np.bincount(strip_of, weights=np.arange(page_width), minlength=count) / strip_width)[strip_of]
+    rows, cols = np.nonzero(thin)
+    strips = strip_of[cols]
+    flat = np.bincount(rows * count + strips, minlength=height * count).reshape(height, count)
+    slope = _strip_shift(flat, int(0.1 * width)) / width if count > 1 else 0.0
+    margin = int(np.ceil(abs(slope) * width / 2)) + 1
+    level = rows + margin - np.rint(slope * (cols - centre[cols])).astype(np.int64)  # the row at the strip's centre
+    projection = np.bincount(level * count + strips, minlength=(height + 2 * margin) * count).reshape(-1, count)
+    peak = projection >= 0.25 * strip_width
+    band = ndimage.binary_dilation(peak, structure=np.ones((2 * max(1, int(lh)) + 1, 1), dtype=bool))
+    labels, found = ndimage.label(band, structure=np.array([[0, 1, 0]] * 3))
+    label = labels[level, strips]
+    keep = label > 0
+    fragments = _split(*_column_centres_of(rows[keep], cols[keep], label[keep], page_width), found, 1)
     staves = assemble(fragments, lh, ss, num_lines)
     return drop_duplicates(extend(refine(staves, ink, lh), ink, lh))
 
