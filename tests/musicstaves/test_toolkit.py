@@ -173,6 +173,13 @@ def test_projection_finder_projects_along_the_slope(angle):
     assert scores["max_position_error"] < 1.0, scores
 
 
+def test_miyao_finder_on_wandering_lines():
+    """Lines moved up and down on their own vary their distance by several pixels: seed 3 once lost three staves."""
+    page = y_variation(render_page(3, A4_300DPI), np.random.default_rng([3, 5]))
+    scores = finder_scores(musicstaves.find_miyao(page.ink), page.staff_only, musicstaves.staffline_height(page.ink), page.staves, page.lines_per_staff)
+    assert (scores["staves_found"], scores["lines_found"], scores["false_lines"]) == (page.staves, scores["lines_drawn"], 0), scores
+
+
 def test_finder_scores_count_misplaced_lines_apart():
     """A line on no drawn line is neither found nor given an infinite position error."""
     truth = np.zeros((200, 300), dtype=bool)

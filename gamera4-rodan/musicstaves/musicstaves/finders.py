@@ -197,14 +197,15 @@ def find_miyao(ink, num_lines=0, scanlines=20, blackness=0.8, tolerance=-1, staf
     matching", JACIII 8(2), 2004. On every ``scanlines``-th column the
     candidates are black runs of about the staff-line height (± ``tolerance``,
     -1 = half that height) that have another candidate one staff distance
-    above or below. Candidates of neighbouring scan columns are matched one to
-    one, preferring small vertical shifts, when at least ``blackness`` of the
-    straight segment between them is black.
+    (± a quarter staff space) above or below. Candidates of neighbouring
+    scan columns are matched one to one, preferring small vertical shifts,
+    when at least ``blackness`` of the straight segment between them is black.
     """
     ink = as_ink(ink)
     lh, ss = _heights(ink, staffline_height, staffspace_height)
     tol = max(1, (lh + 1) // 2) if tolerance < 0 else tolerance
     distance = lh + ss
+    spacing = max(tol + 1, ss // 4)  # lines that wander on their own (y-variation) vary their distance
     scan = np.arange(scanlines // 2, ink.shape[1], max(1, scanlines))
     column, top, bottom = vertical_runs(ink[:, scan])
     good = np.abs(bottom - top - lh) <= tol
@@ -213,7 +214,7 @@ def find_miyao(ink, num_lines=0, scanlines=20, blackness=0.8, tolerance=-1, staf
     for k in range(len(scan)):
         ys = centre[column == k]
         gaps = np.abs(ys[None, :] - ys[:, None] - distance)
-        points.append(ys[(gaps <= tol + 1).any(axis=0) | (gaps <= tol + 1).any(axis=1)])
+        points.append(ys[(gaps <= spacing).any(axis=0) | (gaps <= spacing).any(axis=1)])
     successor = []
     dilated = ndimage.binary_dilation(ink, structure=np.array([[1], [1], [1]], dtype=bool))
     for k in range(len(scan) - 1):
