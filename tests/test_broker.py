@@ -18,7 +18,7 @@ PRODUCER = """
 import sys
 from kombu import Connection
 folder, transport, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-options = {"data_folder_in": folder, "data_folder_out": folder}
+options = {"data_folder_in": folder, "data_folder_out": folder, "control_folder": folder}
 with Connection(transport=transport, transport_options=options) as connection:
     queue = connection.SimpleQueue("pages")
     for index in range(count):
@@ -34,7 +34,7 @@ def test_a_consumer_never_sees_a_half_written_message(tmp_path):
         [sys.executable, "-c", PRODUCER, str(tmp_path), transport, str(MESSAGES), str(PAYLOAD_SIZE)]
     )
     received = []
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "control_folder": str(tmp_path)}
     with Connection(transport=transport, transport_options=options) as connection:
         queue = connection.SimpleQueue("pages")
         deadline = time.monotonic() + 60
