@@ -187,6 +187,8 @@ SPECTACULAR_SETTINGS = {
 }
 #: Seconds one Server-Sent Events stream stays open before the client reconnects.
 RODAN_EVENT_STREAM_SECONDS = _env_int("RODAN_EVENT_STREAM_SECONDS", 300)
+#: Seconds the event log keeps an event; a client that was away longer gets the current state instead.
+RODAN_EVENT_RETENTION = _env_int("RODAN_EVENT_RETENTION", 7 * 24 * 3600)
 
 # CORS as Rodan configures it: any origin, with credentials (rodan-compat.md §1 CORS).
 CORS_ALLOW_ALL_ORIGINS = True

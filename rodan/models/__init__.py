@@ -1,5 +1,6 @@
 """The domain model (rodan-compat.md §1-3, §6), one module per concept."""
 
+from rodan.models.event import Event
 from rodan.models.job import InputPortType, Job, OutputPortType, ResourceType
 from rodan.models.project import Project, UserPreference
 from rodan.models.resource import Label, Resource, ResourceList, ResourceListMembership
@@ -9,6 +10,7 @@ from rodan.models.workflow import Connection, InputPort, OutputPort, Workflow, W
 
 __all__ = [
     "Connection",
+    "Event",
     "Input",
     "InputPort",
     "InputPortType",
