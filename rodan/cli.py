@@ -19,6 +19,8 @@ from pathlib import Path
 import platformdirs
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+#: Seconds the web server lets open requests (event streams) run on after it is told to stop.
+SHUTDOWN_GRACE_SECONDS = 3
 
 
 class CLIError(Exception):
@@ -104,13 +106,33 @@ def cmd_up(args):
     print("Stopped.")
 
 
+def _raise_open_files_limit():
+    """As many open files as the system allows: each open event stream is a socket."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def cmd_serve(args):
+    """The web app on uvicorn: streams wait on the event loop, ordinary views run in threads."""
     _setup_django(args.data)
-    import waitress
+    import uvicorn
 
-    from rodan.wsgi import application
-
-    waitress.serve(application, host=args.host, port=args.port, threads=args.threads, ident="rodan")
+    _raise_open_files_limit()
+    uvicorn.run(
+        "rodan.asgi:create_application",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        lifespan="off",
+        access_log=False,
+        # Streams never end by themselves: on shutdown they are closed after
+        # this many seconds, and browsers reconnect to the next server.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 def cmd_worker(args):
@@ -281,7 +303,7 @@ def build_parser():
     serve = commands.add_parser("serve", parents=[common], help="serve the web app only")
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (each serves every route)")
     serve.set_defaults(func=cmd_serve)
 
     worker = commands.add_parser("worker", parents=[common], help="run a Celery worker")

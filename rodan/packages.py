@@ -14,7 +14,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from django.db import transaction
+
 from rodan import storage
+from rodan.engine import events
 from rodan.models import Input, Output, ResultsPackage
 from rodan.models.status import RunJobStatus
 
@@ -77,7 +80,7 @@ def _md5(path):
 
 def build_package(package):
     """Write ``package``'s zip and mark it finished, or failed with the reason."""
-    ResultsPackage.objects.filter(pk=package.pk).update(status=RunJobStatus.PROCESSING)
+    _set_status(package, RunJobStatus.PROCESSING, 0)
     if package.packaging_mode not in (0, 1):
         _finish(package, RunJobStatus.FAILED, "Packaging mode 2 is not implemented.")
         return
@@ -102,13 +105,24 @@ def build_package(package):
 def expire_packages(now):
     """Delete the zips of finished packages past their expiry time and mark them Expired (8)."""
     overdue = ResultsPackage.objects.filter(status=RunJobStatus.FINISHED, expiry_time__lt=now)
-    for package in overdue:
+    expired = 0
+    for package in overdue.select_related("workflow_run"):
         package_path(package).unlink(missing_ok=True)
-    return overdue.update(status=RunJobStatus.EXPIRED)
+        expired += _set_status(package, RunJobStatus.EXPIRED, package.percent_completed)
+    return expired
 
 
 def _finish(package, status, error=""):
-    ResultsPackage.objects.filter(pk=package.pk).update(
-        status=status, percent_completed=100 if status == RunJobStatus.FINISHED else 0, error_summary=error
-    )
+    _set_status(package, status, 100 if status == RunJobStatus.FINISHED else 0, error)
     package.refresh_from_db()
+
+
+def _set_status(package, status, percent_completed, error=""):
+    """Write a package's status and append its event in one transaction; 1 if the row was there."""
+    with transaction.atomic():
+        changed = ResultsPackage.objects.filter(pk=package.pk).update(
+            status=status, percent_completed=percent_completed, error_summary=error
+        )
+        if changed:
+            events.record_package(package, status, percent_completed, error)
+    return changed

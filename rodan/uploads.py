@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from rodan import storage
+from rodan.engine import events
 from rodan.identify import identify
 from rodan.models import Resource, ResourceType
 from rodan.resource_types import OCTET_STREAM
@@ -59,13 +60,16 @@ def create_resource(project, name, chunks, creator=None, claimed_type=None):
         )
         storage.store_stream(resource, _Limited(chunks, name, settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
         resource.save(update_fields=["resource_file"])
+        events.record_resource(resource)
     if claimed_type and claimed_type != OCTET_STREAM:
         mimetype = claimed_type
     else:
         mimetype = identify(storage.absolute_path(resource))
     resource.resource_type = types.get(mimetype, types[OCTET_STREAM])
     resource.processing_status = None
-    resource.save(update_fields=["resource_type", "processing_status", "updated"])
+    with transaction.atomic():
+        resource.save(update_fields=["resource_type", "processing_status", "updated"])
+        events.record_resource(resource)
     return resource
 
 

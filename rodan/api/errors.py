@@ -7,6 +7,7 @@ that id so an operator can find the traceback in the server log.
 import logging
 import uuid
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import JsonResponse
 from rest_framework.views import exception_handler
 
@@ -30,13 +31,29 @@ def handle_exception(exc, context):
 
 
 class ApiErrorMiddleware:
-    """JSON bodies for exceptions raised outside DRF views (and for unknown routes) under ``/api/``."""
+    """JSON bodies for exceptions raised outside DRF views (and for unknown routes) under ``/api/``.
+
+    Async-capable, so an asynchronous view (the event stream) passes through
+    it without a thread.
+    """
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        response = self.get_response(request)
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        return self._as_json(request, self.get_response(request))
+
+    async def _acall(self, request):
+        return self._as_json(request, await self.get_response(request))
+
+    def _as_json(self, request, response):
         if (
             request.path.startswith("/api/")
             and response.status_code >= 400

@@ -30,7 +30,7 @@ urlpatterns = [
     *routes("projects", "project", projects.ProjectViewSet),
     path("project/<uuid:pk>/admins/", projects.ProjectMembersView.as_view(role="admins"), name="project-admins"),
     path("project/<uuid:pk>/workers/", projects.ProjectMembersView.as_view(role="workers"), name="project-workers"),
-    path("project/<uuid:pk>/events/", events.ProjectEvents.as_view(), name="project-events"),
+    path("project/<uuid:pk>/events/", events.project_events, name="project-events"),
     *routes("jobs", "job", registry.JobViewSet, READ_LIST, READ_ITEM),
     *routes("inputporttypes", "inputporttype", registry.InputPortTypeViewSet, READ_LIST, READ_ITEM),
     *routes("outputporttypes", "outputporttype", registry.OutputPortTypeViewSet, READ_LIST, READ_ITEM),

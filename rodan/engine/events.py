@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a gap may hold back a reader before it is skipped anyway (a stuck transaction).
 GAP_TIMEOUT = 10.0
+#: How far below the newest id ``LogReader.at_end`` looks for events still being committed.
+RECENT_IDS = 1000
 
 
 def record(kind, object_uuid, project_uuid, status, error_summary="", **data):
@@ -74,9 +76,28 @@ def _any_still_running(xids):
         return any(row[0] == "in progress" for row in cursor.fetchall())
 
 
-def project_events(project_uuid, after, up_to):
+def record_resource(resource):
+    """Append a ``resource`` event: an upload's processing status changed."""
+    resource_type = resource.resource_type.mimetype if resource.resource_type_id else None
+    return record(
+        "resource", resource.uuid, resource.project_id, resource.processing_status,
+        name=resource.name, resource_type=resource_type,
+    )
+
+
+def record_package(package, status, percent_completed, error_summary=""):
+    """Append a ``resultspackage`` event: a results package's status changed."""
+    run = package.workflow_run
+    return record(
+        "resultspackage", package.uuid, run.project_id, status, error_summary,
+        workflow_run=run.uuid.hex, percent_completed=percent_completed,
+    )
+
+
+def project_events(project_uuid, after, up_to, limit=None):
     """A project's events with ``after < id <= up_to``, in order (catch-up below a reader's safe cursor)."""
-    return list(Event.objects.filter(project_uuid=project_uuid, id__gt=after, id__lte=up_to).order_by("id"))
+    events = Event.objects.filter(project_uuid=project_uuid, id__gt=after, id__lte=up_to).order_by("id")
+    return list(events[:limit] if limit else events)
 
 
 class LogReader:
@@ -89,6 +110,23 @@ class LogReader:
     def __init__(self, cursor=0):
         self.cursor = cursor
         self._gap = None  # (missing id, in-flight transaction ids, monotonic time first seen)
+
+    @classmethod
+    def at_end(cls):
+        """A reader that starts at the end of the log, without stepping over an event still being committed.
+
+        The newest id is read before the in-flight transactions: any of them
+        that holds a lower id was already running. While some are, the cursor
+        goes back to just below the first missing id of the recent log, and
+        ``read`` waits there as for any gap.
+        """
+        newest = last_id()
+        if connection.vendor != "postgresql" or not _in_flight_transactions():
+            return cls(newest)
+        floor = max(newest - RECENT_IDS, 0)
+        present = set(Event.objects.filter(id__gt=floor, id__lte=newest).values_list("id", flat=True))
+        missing = next((i for i in range(floor + 1, newest + 1) if i not in present), None)
+        return cls(newest if missing is None else missing - 1)
 
     def read(self, limit=1000):
         """The next events after the cursor (and advance it past them)."""

@@ -1,8 +1,9 @@
-"""``/api/ht/``: 200 when the database answers and jobs are registered, else 500."""
+"""``/api/ht/``: 200 when the database answers and jobs are registered, else 500; and the open event streams."""
 
 from django.db import connection
 from django.http import JsonResponse
 
+from rodan.api.event_hub import open_streams
 from rodan.jobs.registry import get_registry
 
 
@@ -13,6 +14,7 @@ def health(request):
         "unavailable_job_families": {
             name: family.error for name, family in registry.families.items() if not family.available
         },
+        "event_streams": open_streams(),
     }
     try:
         with connection.cursor() as cursor:

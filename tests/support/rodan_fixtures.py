@@ -108,13 +108,13 @@ def free_port():
 
 @pytest.fixture
 def live_server(processes):
-    """The web app served by ``rodan serve`` (waitress) on a free port; yields its base URL."""
+    """The web app served by ``rodan serve`` (uvicorn) on a free port; yields its base URL."""
     import sys
 
     import requests
 
     port = free_port()
-    processes.start("web", [sys.executable, "-m", "rodan.cli", "serve", "--port", str(port)], ready_text="Serving on")
+    processes.start("web", [sys.executable, "-m", "rodan.cli", "serve", "--port", str(port)], ready_text="Uvicorn running on")
     base = f"http://127.0.0.1:{port}"
     assert requests.get(f"{base}/api/ht/", timeout=10).status_code == 200
     return base

@@ -1,74 +1,37 @@
-"""``project/<u>/events/``: run and run-job status changes as Server-Sent Events.
+"""``project/<u>/events/``: a project's status changes as Server-Sent Events, read from the event log.
 
-The stream polls the database, which is the only truth, and sends an event
-whenever a run's or a RunJob's status (or its RunJob's error) changed since
-it last looked; it starts with every current status, so a client needs no
-separate first fetch. Each stream ends after ``RODAN_EVENT_STREAM_SECONDS``
-(EventSource reconnects by itself) so a web server thread is never held for
-good. Polling the REST routes keeps working as before.
+The view is asynchronous: an open stream waits on the process's shared
+poller (``rodan.api.event_hub``) and holds no thread and no database
+connection. Every event carries its log id (``id:``); a client that
+reconnects with ``Last-Event-ID`` (EventSource does so by itself) first gets
+the events it missed, from the log, then live ones, with no gap and nothing
+twice. A client without one, or whose id is older than the pruned log, first
+gets the current state of every RunJob and run of the project instead.
+Each stream ends after ``RODAN_EVENT_STREAM_SECONDS`` (EventSource
+reconnects). Polling the REST routes keeps working as before.
 """
 
 import json
-import time
+from functools import lru_cache
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from django.db import close_old_connections
+from django.http import JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.views import APIView
 
+from rodan.api.event_hub import hub
 from rodan.api.permissions import visible_projects
+from rodan.engine import events as log
 from rodan.models import RunJob, WorkflowRun
 
-POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15
-
-
-class EventStreamRenderer(BaseRenderer):
-    """Lets content negotiation accept ``Accept: text/event-stream``; the view streams itself."""
-
-    media_type = "text/event-stream"
-    format = "event-stream"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return json.dumps(data).encode()
-
-
-def _event(kind, payload):
-    return f"event: {kind}\ndata: {json.dumps(payload)}\n\n"
-
-
-def _states(project, url):
-    """{(kind, uuid): payload} of every RunJob and run of ``project``.
-
-    RunJobs come first, so a client that stops at its run's last status has
-    already heard of every RunJob that led to it.
-    """
-    # Runs are read first: a run read as finished had every RunJob finished before the RunJobs are read.
-    runs = list(WorkflowRun.objects.filter(project=project).values("uuid", "status"))
-    states = {}
-    run_jobs = RunJob.objects.filter(workflow_run__project=project).values(
-        "uuid", "status", "workflow_run", "job_name", "error_summary"
-    )
-    for run_job in run_jobs:
-        states[("runjob", run_job["uuid"])] = {
-            "url": url(f"/api/runjob/{run_job['uuid']}/"),
-            "uuid": run_job["uuid"].hex,
-            "workflow_run": url(f"/api/workflowrun/{run_job['workflow_run']}/"),
-            "job_name": run_job["job_name"],
-            "status": run_job["status"],
-            "error_summary": run_job["error_summary"],
-        }
-    for run in runs:
-        states[("workflowrun", run["uuid"])] = {
-            "url": url(f"/api/workflowrun/{run['uuid']}/"), "uuid": run["uuid"].hex, "status": run["status"]
-        }
-    return states
+#: Events read from the log per query while a stream catches up.
+CATCH_UP_BATCH = 500
 
 
 class CookieTokenAuthentication(TokenAuthentication):
@@ -84,43 +47,155 @@ class CookieTokenAuthentication(TokenAuthentication):
         return self.authenticate_credentials(key) if key else None
 
 
-class CookieTokenScheme(OpenApiAuthenticationExtension):
-    """Names the cookie scheme in the OpenAPI schema, apart from the header token."""
-
-    target_class = CookieTokenAuthentication
-    name = "cookieTokenAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "cookie", "name": "token"}
+AUTHENTICATION_CLASSES = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, CookieTokenAuthentication]
 
 
-class ProjectEvents(APIView):
-    renderer_classes = [EventStreamRenderer, JSONRenderer]  # errors come back as JSON either way
-    authentication_classes = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, CookieTokenAuthentication]
+async def _in_thread(function, *args):
+    """Run ORM code in a pooled thread and give its connection back (no connection waits with the stream)."""
 
-    @extend_schema(responses={(200, "text/event-stream"): OpenApiTypes.STR})
-    def get(self, request, pk, format=None):
-        project = get_object_or_404(visible_projects(request.user), pk=pk)
-        url = request.build_absolute_uri
-        lifetime = settings.RODAN_EVENT_STREAM_SECONDS
+    def run():
+        try:
+            return function(*args)
+        finally:
+            close_old_connections()
 
-        def stream():
-            yield "retry: 1000\n\n"
-            seen, deadline, quiet_since = {}, time.monotonic() + lifetime, time.monotonic()
-            while time.monotonic() < deadline:
-                current = _states(project, url)
-                changed = [(key, payload) for key, payload in current.items() if seen.get(key) != payload]
-                for (kind, _), payload in changed:
-                    yield _event(kind, payload)
-                seen = current
-                if changed:
-                    quiet_since = time.monotonic()
-                elif time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
-                    yield ": keep-alive\n\n"
-                    quiet_since = time.monotonic()
-                time.sleep(POLL_SECONDS)
+    return await sync_to_async(run, thread_sensitive=False)()
 
-        response = StreamingHttpResponse(stream(), content_type="text/event-stream")
-        response["Cache-Control"] = "no-cache"
-        response["X-Accel-Buffering"] = "no"
+
+def _authorize(django_request, pk):
+    """The project's uuid, or the JSON 401/404 the REST API gives."""
+    request = Request(django_request, authenticators=[cls() for cls in AUTHENTICATION_CLASSES])
+    try:
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+    except (AuthenticationFailed, NotAuthenticated) as exc:
+        response = JsonResponse({"detail": exc.detail}, status=exc.status_code)
+        response["WWW-Authenticate"] = request.authenticators[0].authenticate_header(request)
         return response
+    project = visible_projects(request.user).filter(pk=pk).values_list("pk", flat=True).first()
+    if project is None:
+        return JsonResponse({"detail": "No Project matches the given query."}, status=404)
+    return project
+
+
+def _last_event_id(request):
+    value = request.headers.get("Last-Event-ID") or request.GET.get("lastEventId")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _is_stale(after, up_to):
+    """Whether a client that saw events up to ``after`` must start from the current state instead."""
+    if after is None or after > log.last_id():
+        return True
+    oldest = log.oldest_id()
+    return after < up_to if oldest is None else after < oldest - 1
+
+
+def _states(project_uuid):
+    """The current RunJobs, then runs, of a project, as (kind, payload fields) pairs.
+
+    Runs are read first: a run read as finished had every RunJob finished
+    before the RunJobs are read, so a client that stops at its run's last
+    status has already heard of every RunJob that led to it.
+    """
+    runs = list(WorkflowRun.objects.filter(project=project_uuid).values("uuid", "status"))
+    run_jobs = RunJob.objects.filter(workflow_run__project=project_uuid).values(
+        "uuid", "status", "workflow_run", "job_name", "error_summary"
+    )
+    states = [
+        ("runjob", rj["uuid"], rj["status"], rj["error_summary"], {"workflow_run": rj["workflow_run"].hex, "job_name": rj["job_name"]})
+        for rj in run_jobs
+    ]
+    states += [("workflowrun", run["uuid"], run["status"], "", {}) for run in runs]
+    return states
+
+
+def _payload(kind, uuid, status, error_summary, data, base):
+    """An event's JSON, with the fields (and absolute links) the REST representation has."""
+    if kind == "runjob":
+        return {
+            "url": f"{base}/api/runjob/{uuid}/",
+            "uuid": uuid.hex,
+            "workflow_run": f"{base}/api/workflowrun/{data['workflow_run']}/",
+            "job_name": data.get("job_name"),
+            "status": status,
+            "error_summary": error_summary,
+        }
+    if kind == "workflowrun":
+        return {"url": f"{base}/api/workflowrun/{uuid}/", "uuid": uuid.hex, "status": status}
+    if kind == "resource":
+        return {
+            "url": f"{base}/api/resource/{uuid}/",
+            "uuid": uuid.hex,
+            "name": data.get("name"),
+            "resource_type": data.get("resource_type"),
+            "status": status,
+        }
+    return {
+        "url": f"{base}/api/resultspackage/{uuid}/",
+        "uuid": uuid.hex,
+        "workflow_run": f"{base}/api/workflowrun/{data['workflow_run']}/",
+        "status": status,
+        "percent_completed": data.get("percent_completed"),
+        "error_summary": error_summary,
+    }
+
+
+def _message(event_id, kind, payload):
+    return f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(payload)}\n\n"
+
+
+@lru_cache(maxsize=4096)
+def _render(event, base):
+    """One logged event as SSE text (cached: every stream of a project sends the same text)."""
+    payload = _payload(event.kind, event.object_uuid, event.status, event.error_summary, event.data, base)
+    return _message(event.id, event.kind, payload)
+
+
+async def _stream(project_uuid, after, base):
+    yield "retry: 1000\n\n"
+    events_hub = hub()
+    subscription, cursor = await events_hub.subscribe(project_uuid)
+    try:
+        if await _in_thread(_is_stale, after, cursor):
+            states = await _in_thread(_states, project_uuid)
+            if states:
+                yield "".join(_message(cursor, state[0], _payload(*state, base)) for state in states)
+            after = cursor
+        while after < cursor:  # catch up from the log, up to the poller's cursor
+            missed = await _in_thread(log.project_events, project_uuid, after, cursor, CATCH_UP_BATCH)
+            if missed:
+                yield "".join(_render(event, base) for event in missed)
+                after = missed[-1].id
+            if len(missed) < CATCH_UP_BATCH:
+                break
+        loop = events_hub.loop
+        deadline = loop.time() + settings.RODAN_EVENT_STREAM_SECONDS
+        while (left := deadline - loop.time()) > 0:
+            batch = [event for event in await subscription.next_batch(min(KEEPALIVE_SECONDS, left)) if event.id > after]
+            if batch:
+                yield "".join(_render(event, base) for event in batch)
+                after = batch[-1].id
+            elif deadline - loop.time() > 0:
+                yield ": keep-alive\n\n"
+    finally:
+        events_hub.unsubscribe(subscription)
+
+
+@require_GET
+async def project_events(request, pk, format=None):
+    authorized = await _in_thread(_authorize, request, pk)
+    if isinstance(authorized, JsonResponse):
+        return authorized
+    base = request.build_absolute_uri("/").rstrip("/")
+    response = StreamingHttpResponse(_stream(authorized, _last_event_id(request), base), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+#: Served without a per-request thread (``rodan.asgi``): a stream may stay open for minutes.
+project_events.long_lived = True
