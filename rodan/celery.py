@@ -10,6 +10,8 @@ import os
 
 from celery import Celery
 
+from rodan.jobs.base import DEFAULT_QUEUE
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rodan.settings")
 
 app = Celery("rodan")
@@ -22,7 +24,7 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     task_ignore_result=True,
-    task_default_queue="celery",
+    task_default_queue=DEFAULT_QUEUE,
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
     include=["rodan.engine.tasks"],

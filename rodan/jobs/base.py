@@ -12,6 +12,9 @@ import shutil
 import tempfile
 import traceback as traceback_module
 
+#: The Celery queue of a job that names none (Rodan's default), and of the worker image by default.
+DEFAULT_QUEUE = "celery"
+
 
 class WAITING_FOR_INPUT:  # noqa: N801 - the name is Rodan's public API
     """Returned by an interactive job to free the worker until a user submits.
@@ -51,12 +54,14 @@ class RodanTask:
     category = ""
     enabled = True
     interactive = False
-    settings = {"job_queue": "celery", "type": "object"}
+    settings = {"job_queue": DEFAULT_QUEUE, "type": "object"}
     input_port_types = []
     output_port_types = []
     # Rodan jobs write ``return self.WAITING_FOR_INPUT(...)``.
     WAITING_FOR_INPUT = WAITING_FOR_INPUT
-    # Our extensions: per-job time limits in seconds (None: the configured default).
+    # Our extensions: per-job time limits in seconds (None: the configured default,
+    # RODAN_SOFT_TIME_LIMIT / RODAN_TIME_LIMIT). Registration copies them to the Job
+    # row, which is what dispatching reads: the dispatcher never imports job code.
     soft_time_limit = None
     time_limit = None
 
@@ -67,8 +72,8 @@ class RodanTask:
     # -- metadata -----------------------------------------------------------
     @classmethod
     def job_queue(cls):
-        """The Celery queue the job runs on (``celery`` when undeclared)."""
-        return (cls.settings or {}).get("job_queue", "celery")
+        """The Celery queue the job runs on (``DEFAULT_QUEUE``, "celery", when undeclared)."""
+        return (cls.settings or {}).get("job_queue", DEFAULT_QUEUE)
 
     @classmethod
     def package_name(cls):

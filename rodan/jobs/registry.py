@@ -21,13 +21,13 @@ import jsonschema
 from django.conf import settings as django_settings
 from django.db import transaction
 
-from rodan.jobs.base import RodanTask
+from rodan.jobs.base import DEFAULT_QUEUE, RodanTask
 from rodan.resource_types import RESOURCE_TYPES, expand_resource_types
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "rodan.jobs"
-DEFAULT_SETTINGS = {"job_queue": "celery", "type": "object"}
+DEFAULT_SETTINGS = {"job_queue": DEFAULT_QUEUE, "type": "object"}
 
 
 @dataclass
@@ -102,6 +102,17 @@ def check_job_metadata(cls):
             jsonschema.Draft4Validator.check_schema(cls.settings)
         except jsonschema.SchemaError as exc:
             raise ValueError(f"settings are not a Draft-4 JSON Schema: {exc.message}") from None
+    queue = cls.job_queue()
+    if not isinstance(queue, str) or not queue or len(queue) > 50:
+        raise ValueError("settings' job_queue must be a queue name of 1 to 50 characters")
+    limits = {}
+    for attribute in ("soft_time_limit", "time_limit"):
+        value = getattr(cls, attribute, None)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise ValueError(f"{attribute} must be a whole number of seconds above 0, or None")
+        limits[attribute] = value
+    if None not in limits.values() and limits["time_limit"] <= limits["soft_time_limit"]:
+        raise ValueError("time_limit must be longer than soft_time_limit")
     for direction in ("input_port_types", "output_port_types"):
         names = set()
         for port in getattr(cls, direction) or []:
@@ -202,6 +213,9 @@ def register_jobs():
                 "interactive": bool(cls.interactive),
                 "settings": job_settings,
                 "job_queue": cls.job_queue(),
+                # What dispatch reads: it never imports the job's code (see models.Job).
+                "soft_time_limit": cls.soft_time_limit,
+                "time_limit": cls.time_limit,
                 "package": family.package,
                 "version": family.version,
             },

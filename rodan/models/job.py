@@ -8,6 +8,8 @@ import uuid
 
 from django.db import models
 
+from rodan.jobs.base import DEFAULT_QUEUE
+
 
 class ResourceType(models.Model):
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -31,7 +33,14 @@ class Job(models.Model):
     enabled = models.BooleanField(default=True)
     interactive = models.BooleanField(default=False)
     settings = models.JSONField(default=dict)
-    job_queue = models.CharField(max_length=50, default="celery")
+    job_queue = models.CharField(max_length=50, default=DEFAULT_QUEUE)
+    #: The job class's own time limits in seconds, copied from ``RodanTask.soft_time_limit``
+    #: and ``time_limit`` at registration; NULL means the class sets none, and the
+    #: dispatching process applies its configured default (``RODAN_SOFT_TIME_LIMIT``;
+    #: for the hard limit ``RODAN_TIME_LIMIT``, at least the soft limit + 60 s). The
+    #: dispatcher reads these and the queue from this row, never from the job's code.
+    soft_time_limit = models.PositiveIntegerField(null=True, blank=True)
+    time_limit = models.PositiveIntegerField(null=True, blank=True)
     #: The job package (``jobs.utilities``) and its version, recorded on every RunJob.
     package = models.CharField(max_length=255, blank=True)
     version = models.CharField(max_length=50, blank=True)
