@@ -28,11 +28,12 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from rodan import storage
-from rodan.engine.scheduler import job_time_limits, schedule
+from rodan.engine import lifecycle
+from rodan.engine.scheduler import job_time_limits
 from rodan.jobs.base import WAITING_FOR_INPUT, JobCancelled, error_information
 from rodan.jobs.registry import get_registry
 from rodan.models import Resource, ResourceListMembership, RunJob
-from rodan.models.status import RunJobStatus, RunStatus
+from rodan.models.status import RunJobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -136,12 +137,7 @@ class Heartbeat(threading.Thread):
     def run(self):
         try:
             while not self._stopping.wait(settings.RODAN_HEARTBEAT_INTERVAL):
-                still_ours = RunJob.objects.filter(
-                    pk=self.run_job_id,
-                    dispatch_token=self.token,
-                    status=RunJobStatus.PROCESSING,
-                    claimed_by=self.owner,
-                ).update(heartbeat_at=timezone.now())
+                still_ours = lifecycle.beat(self.run_job_id, self.token, self.owner)
                 if not still_ours and not self._stopping.is_set():
                     self.lost = True
                     ctypes.pythonapi.PyThreadState_SetAsyncExc(
@@ -177,7 +173,7 @@ def claim(run_job_id, token):
             logger.info("dropping duplicate message: RunJob %s runs on %s", run_job_id, run_job.claimed_by)
             return None
         if run_job.attempts >= settings.RODAN_MAX_ATTEMPTS:
-            _fail(
+            lifecycle.fail(
                 run_job,
                 f"The job was started {run_job.attempts} times and its worker process died each time "
                 f"(last on {run_job.worker_host or 'an unknown host'}); giving up.",
@@ -187,41 +183,7 @@ def claim(run_job_id, token):
             return None
         if run_job.claimed_by:
             logger.warning("taking over RunJob %s from dead worker %s", run_job_id, run_job.claimed_by)
-        run_job.claimed_by = owner
-        run_job.worker_host = HOST
-        run_job.heartbeat_at = now
-        run_job.started_at = now
-        run_job.finished_at = None
-        run_job.attempts += 1
-        run_job.job_version = run_job.job.version if run_job.job_id else ""
-        run_job.save()
-        return run_job
-
-
-def _fail(run_job, summary, details):
-    """Mark a locked RunJob and its run failed (call inside a transaction)."""
-    run_job.status = RunJobStatus.FAILED
-    run_job.error_summary = summary
-    run_job.error_details = details
-    run_job.claimed_by = ""
-    run_job.finished_at = timezone.now()
-    run_job.save()
-    from rodan.models import WorkflowRun
-
-    WorkflowRun.objects.filter(
-        pk=run_job.workflow_run_id, status__in=(RunStatus.PROCESSING, RunStatus.RETRYING)
-    ).update(status=RunStatus.FAILED, updated=timezone.now())
-
-
-def settle_run(run_id):
-    """Mark the run finished once every RunJob is (call inside a transaction)."""
-    from rodan.models import WorkflowRun
-
-    remaining = RunJob.objects.filter(workflow_run_id=run_id).exclude(status=RunJobStatus.FINISHED)
-    if not remaining.exists():
-        WorkflowRun.objects.filter(
-            pk=run_id, status__in=(RunStatus.PROCESSING, RunStatus.RETRYING)
-        ).update(status=RunStatus.FINISHED, updated=timezone.now())
+        return lifecycle.claim(run_job, owner, HOST, now)
 
 
 def _missing_outputs(targets):
@@ -281,14 +243,11 @@ def execute(run_job_id, token):
     run_job = claim(run_job_id, token)
     if run_job is None:
         return "dropped"
-    owner, run_id = run_job.claimed_by, run_job.workflow_run_id
     workdir = storage.runjob_workdir(run_job, token)
     try:
-        outcome = _run(run_job, token, owner, workdir)
+        return _run(run_job, token, run_job.claimed_by, workdir)
     finally:
         storage.remove_workdir(workdir)
-    schedule([run_id])
-    return outcome
 
 
 def _run(run_job, token, owner, workdir):
@@ -320,11 +279,7 @@ def _run(run_job, token, owner, workdir):
             locked = _still_ours(run_job.pk, token, owner)
             if locked is None:
                 return "cancelled"
-            locked.job_settings = {**locked.job_settings, **update}
-            locked.status = RunJobStatus.WAITING_FOR_INPUT
-            locked.claimed_by = ""
-            locked.finished_at = timezone.now()
-            locked.save()
+            lifecycle.wait_for_input(locked, update)
         return "waiting for input"
     if job.error_details:
         return _finish_failed(run_job.pk, token, owner, f"{cls.name} reported an error", str(job.error_details))
@@ -336,12 +291,7 @@ def _run(run_job, token, owner, workdir):
         if locked is None:
             return "cancelled"
         _install_outputs(targets)
-        locked.status = RunJobStatus.FINISHED
-        locked.claimed_by = ""
-        locked.error_summary = locked.error_details = ""
-        locked.finished_at = timezone.now()
-        locked.save()
-        settle_run(locked.workflow_run_id)
+        lifecycle.finish(locked)
     return "finished"
 
 
@@ -350,6 +300,6 @@ def _finish_failed(run_job_id, token, owner, summary, details):
         locked = _still_ours(run_job_id, token, owner)
         if locked is None:
             return "cancelled"
-        _fail(locked, summary, details)
+        lifecycle.fail(locked, summary, details)
     logger.warning("RunJob %s failed: %s", run_job_id, summary)
     return "failed"

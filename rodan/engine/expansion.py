@@ -24,6 +24,7 @@ from rodan.models import (
     WorkflowRun,
 )
 from rodan.models.status import RunStatus
+from rodan.naming import step_name
 from rodan.resource_types import MIMETYPES, OCTET_STREAM
 
 
@@ -47,6 +48,12 @@ def _item_ready(item):
         members = item.ordered_resources()
         return bool(members) and all(member.is_ready for member in members)
     return item.is_ready
+
+
+def check_runnable(workflow):
+    """Raise ValueError unless ``workflow`` may run: only a validated workflow does."""
+    if not workflow.valid:
+        raise ValueError("Workflow must be valid before you can run it.")
 
 
 def check_assignments(workflow, assignments, key=str):
@@ -194,7 +201,7 @@ class _Expansion:
 
     def create_output(self, run_job, wfj, port, mimetype, item):
         port_type = port.output_port_type
-        name = item.name if item is not None else f"{wfj.job.name} - {port_type.name}"
+        name = item.name if item is not None else step_name(wfj.job.name, port_type.name)
         output = Output.objects.create(
             run_job=run_job, output_port=port, output_port_type=port_type, output_port_type_name=port_type.name
         )
@@ -218,10 +225,9 @@ def create_run(workflow, assignments, creator=None, name="", description=None, k
     ``assignments`` maps InputPort objects to lists of Resources or
     ResourceLists. Raises AssignmentError, or ValueError for an invalid workflow.
     """
-    from rodan.engine.scheduler import schedule_after_commit
+    from rodan.engine import lifecycle
 
-    if not workflow.valid:
-        raise ValueError("Workflow must be valid before you can run it.")
+    check_runnable(workflow)
     check_assignments(workflow, assignments, key=key)
     with transaction.atomic():
         run = WorkflowRun.objects.create(
@@ -230,11 +236,11 @@ def create_run(workflow, assignments, creator=None, name="", description=None, k
             creator=creator,
             name=(name or workflow.name)[:100],
             description=description,
-            status=RunStatus.PROCESSING,
+            status=RunStatus.REQUEST_PROCESSING,
         )
         _Expansion(run, workflow, assignments).expand()
         origin = [item.uuid.hex for items in assignments.values() for item in items if isinstance(item, Resource)]
         run.origin_resources = origin or None
         run.save(update_fields=["origin_resources"])
-        schedule_after_commit([run.pk])
+        lifecycle.start_run(run)
     return run

@@ -5,21 +5,22 @@ RODAN_HEARTBEAT_TIMEOUT, or its process gone on this host) and dispatches
 them again with a new token, or fails them with a clear error once they have
 used RODAN_MAX_ATTEMPTS. It re-sends RunJobs whose message was lost (never
 claimed while their queue is empty), frees interactive jobs whose working
-user expired, and schedules whatever is ready.
+user expired, schedules whatever is ready, and prunes old events.
 """
 
 import logging
 import threading
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from rodan.engine import events, lifecycle
+from rodan.engine.execution import claim_is_dead
+from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock
 from rodan.packages import expire_packages
-from rodan.engine.execution import _fail, claim_is_dead, settle_run
-from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock, schedule, send
+from rodan.jobs.base import DEFAULT_QUEUE
 from rodan.models import RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus
 
@@ -37,20 +38,14 @@ def queue_length(queue):
         return 0
 
 
-def _redispatch(run_job, now):
-    run_job.dispatch_token = uuid.uuid4().hex
-    run_job.dispatched_at = now
-    run_job.claimed_by = ""
-    run_job.save(update_fields=["dispatch_token", "dispatched_at", "claimed_by", "updated"])
-
-
-def _recover_dead_claims(now, to_send):
+def _recover_dead_claims(now):
     claimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING).exclude(claimed_by="")
-    for run_job in _lock(claimed.select_related("job")):
+    redispatched = 0
+    for run_job in _lock(claimed.select_related("job", "workflow_run")):
         if not claim_is_dead(run_job, now):
             continue
         if run_job.attempts >= settings.RODAN_MAX_ATTEMPTS:
-            _fail(
+            lifecycle.fail(
                 run_job,
                 f"The worker running this job ({run_job.claimed_by}) stopped responding, "
                 f"{run_job.attempts} times in all; giving up.",
@@ -60,45 +55,41 @@ def _recover_dead_claims(now, to_send):
             logger.error("RunJob %s failed: its workers kept dying", run_job.pk)
         else:
             logger.warning("RunJob %s: worker %s is gone; dispatching again", run_job.pk, run_job.claimed_by)
-            _redispatch(run_job, now)
-            to_send.append(run_job)
+            lifecycle.redispatch(run_job)
+            redispatched += 1
+    return redispatched
 
 
-def _recover_lost_messages(now, to_send):
+def _recover_lost_messages(now):
     cutoff = now - timedelta(seconds=settings.RODAN_DISPATCH_TIMEOUT)
     unclaimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING, claimed_by="", dispatched_at__lt=cutoff)
-    empty_queues = {}
+    empty_queues, redispatched = {}, 0
     for run_job in _lock(unclaimed.select_related("job")):
-        queue = run_job.job.job_queue if run_job.job_id else "celery"
+        queue = run_job.job.job_queue if run_job.job_id else DEFAULT_QUEUE
         if queue not in empty_queues:
             empty_queues[queue] = queue_length(queue) == 0
         if empty_queues[queue]:
             logger.warning("RunJob %s: its message was lost; dispatching again", run_job.pk)
-            _redispatch(run_job, now)
-            to_send.append(run_job)
+            lifecycle.redispatch(run_job)
+            redispatched += 1
+    return redispatched
 
 
 def reap():
     """One pass of the safety net; returns counts of what it did."""
     now = timezone.now()
-    to_send = []
     with transaction.atomic():
-        _recover_dead_claims(now, to_send)
-        _recover_lost_messages(now, to_send)
-        transaction.on_commit(lambda: [send(run_job) for run_job in to_send])
-    expired = RunJob.objects.filter(
-        status=RunJobStatus.WAITING_FOR_INPUT, working_user_expiry__lt=now
-    ).update(working_user=None, working_user_token="", working_user_expiry=None)
+        redispatched = _recover_dead_claims(now) + _recover_lost_messages(now)
+    expired = lifecycle.release_expired(now)
     for run_id in WorkflowRun.objects.filter(status__in=ACTIVE_RUN_STATUSES).values_list("pk", flat=True):
         with transaction.atomic():
-            settle_run(run_id)
-    scheduled = schedule()
-    packages = expire_packages(now)
+            lifecycle.settle_run(run_id)
     return {
-        "redispatched": len(to_send),
+        "redispatched": redispatched,
         "expired_working_users": expired,
-        "scheduled": scheduled,
-        "expired_packages": packages,
+        "scheduled": lifecycle.schedule(),
+        "expired_packages": expire_packages(now),
+        "pruned_events": events.prune(now),
     }
 
 

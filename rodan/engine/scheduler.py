@@ -1,18 +1,15 @@
 """Deciding what runs next, and sending it to the workers.
 
-Whenever a run starts or a RunJob ends, ``schedule`` claims the RunJobs whose
-inputs are all ready (row locks, ``SKIP LOCKED`` on PostgreSQL, so concurrent
-schedulers never claim the same row), moves them to Processing with a fresh
-dispatch token, and after the transaction commits sends one message per
-RunJob to its job's queue.
+Whenever a run starts or a RunJob ends, ``lifecycle.schedule`` takes the
+RunJobs found ready here (row locks, ``SKIP LOCKED`` on PostgreSQL, so
+concurrent schedulers never take the same row), moves them to Processing with
+a fresh dispatch token, and after the transaction commits ``send`` puts one
+message per RunJob on its job's queue.
 """
 
-import uuid
-
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from rodan.models import Input, RunJob
 from rodan.models.status import RunJobStatus, RunStatus
@@ -53,40 +50,31 @@ def has_pending_work(run_id):
     return any(_inputs_ready(run_job) for run_job in candidates([run_id]))
 
 
-def claim_ready(run_ids=None):
-    """Move ready RunJobs to Processing with new tokens; return them (call inside a transaction)."""
-    claimed = []
-    now = timezone.now()
-    for run_job in _lock(candidates(run_ids).select_related("job").order_by("created")):
-        if not _inputs_ready(run_job):
-            continue
-        run_job.status = RunJobStatus.PROCESSING
-        run_job.dispatch_token = uuid.uuid4().hex
-        run_job.dispatched_at = now
-        run_job.claimed_by = ""
-        run_job.save(update_fields=["status", "dispatch_token", "dispatched_at", "claimed_by", "updated"])
-        claimed.append(run_job)
-    return claimed
+def ready_run_jobs(run_ids=None):
+    """Locked Scheduled RunJobs (of the given runs) whose inputs are all ready, oldest first (inside a transaction)."""
+    locked = _lock(candidates(run_ids).select_related("job", "workflow_run").order_by("created"))
+    return [run_job for run_job in locked if _inputs_ready(run_job)]
 
 
 def job_time_limits(run_job):
-    """(soft, hard) time limits in seconds: the job class's own, else the configured defaults."""
-    from rodan.jobs.registry import get_registry
+    """(soft, hard) time limits in seconds: the job's own, else the configured defaults.
 
-    soft, hard = settings.RODAN_SOFT_TIME_LIMIT, settings.RODAN_TIME_LIMIT
-    cls = get_registry().jobs.get(run_job.job_name)
-    if cls is not None:
-        soft = cls.soft_time_limit or soft
-        hard = cls.time_limit or max(hard, soft + 60)
+    Read from the RunJob's Job row (registration copied the class's limits
+    there): the dispatching process needs none of the job's code.
+    """
+    job = run_job.job if run_job.job_id else None
+    soft = (job and job.soft_time_limit) or settings.RODAN_SOFT_TIME_LIMIT
+    hard = (job and job.time_limit) or max(settings.RODAN_TIME_LIMIT, soft + 60)
     return soft, hard
 
 
 def send(run_job):
     """Publish "run RunJob X with token T" on the job's queue."""
     from rodan.celery import app
+    from rodan.jobs.base import DEFAULT_QUEUE
 
     soft, hard = job_time_limits(run_job)
-    queue = run_job.job.job_queue if run_job.job_id else "celery"
+    queue = run_job.job.job_queue if run_job.job_id else DEFAULT_QUEUE
     app.send_task(
         "rodan.run_job",
         args=[str(run_job.pk), run_job.dispatch_token],
@@ -94,16 +82,3 @@ def send(run_job):
         soft_time_limit=soft,
         time_limit=hard,
     )
-
-
-def schedule(run_ids=None):
-    """Claim and dispatch every ready RunJob (of the given runs, or of all runs)."""
-    with transaction.atomic():
-        claimed = claim_ready(run_ids)
-        transaction.on_commit(lambda: [send(rj) for rj in claimed])
-    return len(claimed)
-
-
-def schedule_after_commit(run_ids=None):
-    """Run ``schedule`` once the surrounding transaction has committed."""
-    transaction.on_commit(lambda: schedule(run_ids))

@@ -23,7 +23,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from rodan.engine import control
+from rodan.engine import lifecycle
 from rodan.engine.execution import build_inputs, settings_for_job
 from rodan.jobs.base import WAITING_FOR_INPUT, ManualPhaseException
 from rodan.jobs.registry import get_registry
@@ -48,18 +48,19 @@ def acquire(request, run_job_id):
         return Response({"detail": "Not found."}, status=404)
     with transaction.atomic():
         run_job = RunJob.objects.select_for_update().get(pk=run_job.pk)
-        if run_job.status != RunJobStatus.WAITING_FOR_INPUT:
-            return Response({"message": "This RunJob does not accept input now"}, status=400)
         now = timezone.now()
         held = run_job.working_user_id and run_job.working_user_expiry and run_job.working_user_expiry > now
-        if held and run_job.working_user_id != request.user.pk:
+        if held and run_job.working_user_id != request.user.pk and run_job.status == RunJobStatus.WAITING_FOR_INPUT:
             return Response({"message": "Previous working user has not expired yet."}, status=400)
-        if not held or not run_job.working_user_token:
-            run_job.working_user = request.user
-            run_job.working_user_token = secrets.token_hex(16)
-            run_job.working_user_expiry = now
-        run_job.working_user_expiry += timedelta(seconds=settings.RODAN_WORKING_USER_EXPIRY)
-        run_job.save(update_fields=["working_user", "working_user_token", "working_user_expiry", "updated"])
+        renewed = held and run_job.working_user_token
+        token = run_job.working_user_token if renewed else secrets.token_hex(16)
+        start = run_job.working_user_expiry if renewed else now
+        try:
+            lifecycle.acquire(
+                run_job, request.user, token, start + timedelta(seconds=settings.RODAN_WORKING_USER_EXPIRY)
+            )
+        except lifecycle.InvalidTransition as exc:
+            return Response({"message": str(exc)}, status=400)
     working_url = request.build_absolute_uri(f"/api/interactive/{run_job.pk}/{run_job.working_user_token}/")
     return Response({"working_url": working_url, "working_user_expiry": _utc(run_job.working_user_expiry)})
 
@@ -136,14 +137,14 @@ def _submit(request, job, run_job, inputs, arguments, relpath):
     except ManualPhaseException as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
     if isinstance(result, WAITING_FOR_INPUT):
-        control.keep_waiting(run_job, result.settings_update)
+        lifecycle.keep_waiting(run_job, result.settings_update)
         return HttpResponse(result.response if result.response is not None else b"")
     if isinstance(result, dict) and "manual" in result:
         return JsonResponse(result)
     if not isinstance(result, dict):
         return JsonResponse({"detail": "The job's validation returned no result."}, status=500)
     try:
-        control.accept_user_input(run_job, result)
-    except control.InvalidTransition as exc:
+        lifecycle.submit(run_job, result)
+    except lifecycle.InvalidTransition as exc:
         return _message(str(exc), 400)
     return HttpResponse(b"")

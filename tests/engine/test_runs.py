@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from builders import chain_document, make_project, output_texts, run_over, step_settings, upload, valid_workflow, wait_for, wait_run
 
-from rodan.engine import control
+from rodan.engine import control, lifecycle
 from rodan.models import Resource, RunJob
 from rodan.models.status import RunJobStatus, RunStatus
 
@@ -55,7 +55,7 @@ def test_failed_job_fails_the_run_and_retry_finishes_it(start_worker, tmp_path):
     assert not Resource.objects.filter(origin__run_job__in=failed).exclude(resource_file="").exists()
 
     marker.write_text("")
-    control.retry_run(run)
+    lifecycle.retry_run(run)
     wait_run(run, {RunStatus.FINISHED})
     assert output_texts(run) == {"x": "x+a+b", "y": "y+a+b"}
     assert not RunJob.objects.filter(workflow_run=run).exclude(error_summary="").exists()
@@ -69,7 +69,7 @@ def test_cancel_stops_a_running_job(start_worker, tmp_path):
     run = run_over(workflow, [upload(project, "p", name="p")])
     wait_for(ledger.exists, 30, "the slow job to start")
     started = time.monotonic()
-    control.cancel_run(run)
+    lifecycle.cancel_run(run)
     slow = RunJob.objects.get(workflow_run=run, job_settings__Tag="slow")
     # The job stops at its next check: the worker is free again well before the 60 s sleep ends.
     follow_up = run_over(valid_workflow(project, chain_document([step_settings("quick")])), [upload(project, "q", name="q")])

@@ -90,7 +90,7 @@ def start_scheduler(processes):
 def cancel_leftover_runs():
     """Runs a test leaves active are cancelled, so later tests' schedulers ignore them."""
     yield
-    from rodan.engine.control import cancel_run
+    from rodan.engine.lifecycle import cancel_run
     from rodan.models import WorkflowRun
     from rodan.models.status import RunStatus
 

@@ -161,7 +161,7 @@ def test_message_for_a_missing_run_job_is_dropped():
 
 
 def test_cancel_makes_the_message_stale(dispatched):
-    from rodan.engine.control import cancel_run
+    from rodan.engine.lifecycle import cancel_run
 
     run_job, token = dispatched
     cancel_run(run_job.workflow_run)

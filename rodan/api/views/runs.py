@@ -15,16 +15,20 @@ from rodan.api.links import resolve_link
 from rodan.packages import build_package, package_path
 from rodan.api.serializers import runs as s
 from rodan.api.views.base import ScopedReadOnlyViewSet, ScopedViewSet, fields_of
-from rodan.engine import control
+from rodan.engine import control, lifecycle
 from rodan.engine.expansion import AssignmentError, create_run
 from rodan.models import Input, Output, ResultsPackage, RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus, RunStatus
 
 
 def resolve_assignments(value, user):
-    """``{port URL: [resource or list URL]}`` as ``{InputPort: [objects]}``; AssignmentError otherwise."""
+    """``{port URL: [resource or list URL]}`` as ``{InputPort: [objects]}``; AssignmentError for a bad link.
+
+    Only the links are resolved here; ``create_run`` judges the assignments,
+    so a value of the wrong shape is passed on for it to report.
+    """
     if not isinstance(value, dict):
-        raise AssignmentError(["This field must be a JSON object"])
+        return value
     assignments = {}
     for port_url, items in value.items():
         try:
@@ -34,7 +38,7 @@ def resolve_assignments(value, user):
         if port in assignments:
             raise AssignmentError({port_url: ["Assigned InputPort must be unsatisfied"]})
         if not isinstance(items, list):
-            assignments[port] = items  # the engine reports the shape error
+            assignments[port] = items
             continue
         resolved = []
         for index, item in enumerate(items):
@@ -84,14 +88,14 @@ class WorkflowRunViewSet(ScopedViewSet):
             serializer.save()
         if requested is not None:
             operation = {
-                str(RunStatus.REQUEST_CANCELLING): control.cancel_run,
-                str(RunStatus.REQUEST_RETRYING): control.retry_run,
+                str(RunStatus.REQUEST_CANCELLING): lifecycle.cancel_run,
+                str(RunStatus.REQUEST_RETRYING): lifecycle.retry_run,
             }.get(str(requested))
             if operation is None:
                 return Response({"status": ["Invalid status update"]}, status=400)
             try:
                 operation(run)
-            except control.InvalidTransition:
+            except lifecycle.InvalidTransition:
                 return Response({"status": ["Invalid status update"]}, status=400)
         if redo is not None:
             error = self._redo(run, redo)
@@ -115,17 +119,14 @@ class WorkflowRunViewSet(ScopedViewSet):
             return "Requested RunJob is not in this WorkflowRun."
         try:
             control.redo_from(run_job)
-        except control.InvalidTransition as exc:
+        except lifecycle.InvalidTransition as exc:
             return str(exc)
         return None
 
     def perform_destroy(self, run):
         """Stop whatever still runs (workers notice through their heartbeat), then delete."""
         with transaction.atomic():
-            RunJob.objects.filter(
-                workflow_run=run,
-                status__in=(RunJobStatus.SCHEDULED, RunJobStatus.PROCESSING, RunJobStatus.WAITING_FOR_INPUT),
-            ).update(status=RunJobStatus.CANCELLED, dispatch_token="", claimed_by="")
+            lifecycle.stop_for_deletion(run)
             run.delete()
 
 
