@@ -18,9 +18,8 @@ from django.utils import timezone
 
 from rodan.engine import events, lifecycle
 from rodan.engine.execution import claim_is_dead
-from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock
+from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock, queue_of
 from rodan.packages import expire_packages
-from rodan.jobs.base import DEFAULT_QUEUE
 from rodan.models import RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus
 
@@ -65,7 +64,7 @@ def _recover_lost_messages(now):
     unclaimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING, claimed_by="", dispatched_at__lt=cutoff)
     empty_queues, redispatched = {}, 0
     for run_job in _lock(unclaimed.select_related("job")):
-        queue = run_job.job.job_queue if run_job.job_id else DEFAULT_QUEUE
+        queue = queue_of(run_job)
         if queue not in empty_queues:
             empty_queues[queue] = queue_length(queue) == 0
         if empty_queues[queue]:

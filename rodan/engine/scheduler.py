@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
+from rodan.jobs.base import DEFAULT_QUEUE
 from rodan.models import Input, RunJob
 from rodan.models.status import RunJobStatus, RunStatus
 
@@ -68,17 +69,20 @@ def job_time_limits(run_job):
     return soft, hard
 
 
+def queue_of(run_job):
+    """The queue a RunJob's messages go to: its Job row's (stored at registration)."""
+    return run_job.job.job_queue if run_job.job_id else DEFAULT_QUEUE
+
+
 def send(run_job):
     """Publish "run RunJob X with token T" on the job's queue."""
     from rodan.celery import app
-    from rodan.jobs.base import DEFAULT_QUEUE
 
     soft, hard = job_time_limits(run_job)
-    queue = run_job.job.job_queue if run_job.job_id else DEFAULT_QUEUE
     app.send_task(
         "rodan.run_job",
         args=[str(run_job.pk), run_job.dispatch_token],
-        queue=queue,
+        queue=queue_of(run_job),
         soft_time_limit=soft,
         time_limit=hard,
     )
