@@ -13,6 +13,7 @@ reconnects). Polling the REST routes keeps working as before.
 
 import json
 from functools import lru_cache
+from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -113,34 +114,25 @@ def _states(project_uuid):
     return states
 
 
-def _payload(kind, uuid, status, error_summary, data, base):
-    """An event's JSON, with the fields (and absolute links) the REST representation has."""
-    if kind == "runjob":
-        return {
-            "url": f"{base}/api/runjob/{uuid}/",
-            "uuid": uuid.hex,
-            "workflow_run": f"{base}/api/workflowrun/{data['workflow_run']}/",
-            "job_name": data.get("job_name"),
-            "status": status,
-            "error_summary": error_summary,
-        }
+def _payload(kind, object_uuid, status, error_summary, data, base):
+    """An event's JSON, with the fields (and absolute links) of the REST representation."""
+    url = f"{base}/api/{kind}/{object_uuid}/"
     if kind == "workflowrun":
-        return {"url": f"{base}/api/workflowrun/{uuid}/", "uuid": uuid.hex, "status": status}
+        return {"url": url, "uuid": object_uuid.hex, "status": status}
     if kind == "resource":
         return {
-            "url": f"{base}/api/resource/{uuid}/",
-            "uuid": uuid.hex,
-            "name": data.get("name"),
-            "resource_type": data.get("resource_type"),
-            "status": status,
+            "url": url, "uuid": object_uuid.hex, "name": data.get("name"),
+            "resource_type": data.get("resource_type"), "status": status,
+        }
+    run_url = f"{base}/api/workflowrun/{UUID(data['workflow_run'])}/"
+    if kind == "runjob":
+        return {
+            "url": url, "uuid": object_uuid.hex, "workflow_run": run_url, "job_name": data.get("job_name"),
+            "status": status, "error_summary": error_summary,
         }
     return {
-        "url": f"{base}/api/resultspackage/{uuid}/",
-        "uuid": uuid.hex,
-        "workflow_run": f"{base}/api/workflowrun/{data['workflow_run']}/",
-        "status": status,
-        "percent_completed": data.get("percent_completed"),
-        "error_summary": error_summary,
+        "url": url, "uuid": object_uuid.hex, "workflow_run": run_url, "status": status,
+        "percent_completed": data.get("percent_completed"), "error_summary": error_summary,
     }
 
 
