@@ -250,3 +250,78 @@ def test_fifty_streams_while_the_api_answers(live_server, watcher):
         stream.close()
     assert sorted(timings)[len(timings) // 2] < 1.0, timings
     wait_streams(live_server, 0)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WATCH = """url => {
+    window.received = [];
+    window.opened = 0;
+    const source = new EventSource(url);
+    source.onopen = () => { window.opened += 1; };
+    for (const kind of ["runjob", "workflowrun"]) {
+        source.addEventListener(kind, e => window.received.push([Number(e.lastEventId), kind, JSON.parse(e.data).status]));
+    }
+}"""
+
+
+@pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+def test_a_browser_follows_a_run_through_a_server_restart(processes, watcher):
+    """EventSource reconnects to the restarted server with Last-Event-ID; nothing is missed or doubled."""
+    import sys
+
+    from playwright.sync_api import sync_playwright
+    from rodan_fixtures import free_port
+
+    user, project = watcher
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    serve = [sys.executable, "-m", "rodan.cli", "serve", "--port", str(port)]
+    server = processes.start("web", serve, ready_text="Uvicorn running on")
+    run = uuid.uuid4()
+    recorded = []
+
+    def progress(count, finish=False):
+        """The run's RunJobs move on (in a thread: Playwright's loop forbids the ORM in this one)."""
+
+        def append():
+            for index in range(count):
+                recorded.append(run_job_event(project, run, (0, 1, 4)[index % 3], f"job {index // 3}").id)
+                time.sleep(0.05)
+            if finish:
+                recorded.append(events.record("workflowrun", run, project.pk, 4).id)
+
+        thread = threading.Thread(target=append)
+        thread.start()
+        thread.join()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context()
+        context.add_cookies([{"name": "token", "value": user.auth_token.key, "url": base}])
+        page = context.new_page()
+        page.goto(f"{base}/api/ht/")
+        page.evaluate(WATCH, events_url(base, project))
+        wait_streams(base, 1)
+        progress(30)
+        page.wait_for_function("window.received.length >= 10")
+        server.kill()  # the server dies mid-stream, as on a crash or a redeploy
+        server.wait()
+        progress(30)  # the run goes on while the browser has no server
+        processes.start("web-again", serve, ready_text="Uvicorn running on")
+        progress(30, finish=True)
+        page.wait_for_function(f"window.received.length >= {len(recorded)}", timeout=30000)
+        time.sleep(1)
+        received = page.evaluate("window.received")
+        opened = page.evaluate("window.opened")
+        browser.close()
+    assert [event_id for event_id, _, _ in received] == recorded
+    assert received[-1][1:] == ["workflowrun", 4]
+    assert opened >= 2  # it did reconnect
