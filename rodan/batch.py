@@ -19,9 +19,10 @@ from rodan.engine.expansion import AssignmentError, create_run
 from rodan.engine.scheduler import has_pending_work
 from rodan.engine.serialization import SerializationError, import_workflow
 from rodan.engine.validation import WorkflowInvalid, validate_workflow
-from rodan.models import Input, InputPort, Output, Project, Resource, RunJob
+from rodan.models import InputPort, Project, Resource, RunJob
 from rodan.models.status import RunJobStatus, RunStatus
-from rodan.resource_types import EXTENSIONS
+from rodan.naming import file_name, step_name, unique_name
+from rodan.results import end_point_outputs, ready_files
 from rodan.uploads import UploadError, create_resource_from_path
 
 CLI_USER = "rodan-cli"
@@ -129,28 +130,21 @@ def wait(run, on_progress, poll=0.5, tick=None):
 
 
 def export_outputs(run, outdir):
-    """Copy the run's end-point outputs (those no RunJob of the run consumes); return their paths."""
+    """Copy the run's end-point outputs (``rodan.results``) into ``outdir``; return their paths.
+
+    A list's members go into a folder named after the output.
+    """
     outdir = Path(outdir)
-    consumed = set(Input.objects.filter(run_job__workflow_run=run).values_list("resource_id", flat=True))
-    written = []
-    outputs = Output.objects.filter(run_job__workflow_run=run).select_related(
-        "run_job", "resource__resource_type", "resource_list"
-    )
-    chain_names = {
-        r.uuid.hex: r.name for r in Resource.objects.filter(uuid__in=[o.run_job.resource_uuid for o in outputs if o.run_job.resource_uuid])
-    }
-    for output in outputs:
-        folder = outdir / chain_names[output.run_job.resource_uuid] if output.run_job.resource_uuid else outdir
-        stem = f"{output.run_job.job_name} - {output.output_port_type_name}"
-        members = []
-        if output.resource_id and output.resource_id not in consumed and output.resource.is_ready:
-            members = [(output.resource, folder / stem)]
-        elif output.resource_list_id:
-            members = [(r, folder / stem / r.name) for r in output.resource_list.ordered_resources() if r.is_ready]
-        for resource, target in members:
-            extension = EXTENSIONS.get(resource.resource_type.mimetype, "")
-            target = target.with_name(f"{target.name}.{extension}") if extension else target
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(storage.absolute_path(resource), target)
-            written.append(target)
+    outputs = end_point_outputs(run).select_related("run_job", "resource__resource_type", "resource_list")
+    chains = {output.run_job.resource_uuid for output in outputs if output.run_job.resource_uuid}
+    pages = {r.uuid.hex: r.name for r in Resource.objects.filter(uuid__in=chains)}
+    written, taken = [], set()
+    for output, resource in ready_files(outputs):
+        step = step_name(output.run_job.job_name, output.output_port_type_name)
+        parts = [pages[output.run_job.resource_uuid]] if output.run_job.resource_uuid else []
+        parts += [file_name(resource, step)] if output.resource_id else [step, file_name(resource)]
+        target = outdir / unique_name("/".join(parts), taken)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(storage.absolute_path(resource), target)
+        written.append(target)
     return written

@@ -1,11 +1,11 @@
 """Results packages (§2.10): a run's outputs zipped as a BagIt bag under MEDIA_ROOT.
 
-Mode 0 holds the endpoint outputs (those no other job of the run consumes)
-as ``data/<job> - <port>/<resource name>.<ext>``; mode 1 holds every output,
-one folder per resource, as ``data/<resource name>/<job> - <port>.<ext>``;
-mode 2 is not implemented (as in Rodan) and fails the package. The zip is
-written beside its final name and renamed into place; the scheduler's
-periodic pass deletes it at its expiry time.
+Mode 0 holds the run's end-point outputs (``rodan.results``) as
+``data/<job> - <port>/<resource name>.<ext>``; mode 1 holds every output, one
+folder per resource, as ``data/<resource name>/<job> - <port>.<ext>`` (file
+names from ``rodan.naming``); mode 2 is not implemented (as in Rodan) and
+fails the package. The zip is written beside its final name and renamed into
+place; the scheduler's periodic pass deletes it at its expiry time.
 """
 
 import hashlib
@@ -18,8 +18,10 @@ from django.db import transaction
 
 from rodan import storage
 from rodan.engine import events
-from rodan.models import Input, Output, ResultsPackage
+from rodan.models import Output, ResultsPackage
 from rodan.models.status import RunJobStatus
+from rodan.naming import file_name, step_name, unique_name
+from rodan.results import end_point_outputs, ready_files
 
 BAGIT = "BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n"
 
@@ -32,41 +34,22 @@ def package_path(package):
     return storage.media_root() / package_relative_path(package)
 
 
-def _extension(resource):
-    extension = resource.resource_type.extension
-    return f".{extension}" if extension else ""
-
-
 def _entries(package):
     """(archive path, absolute file path) of every file the package holds."""
     run = package.workflow_run
-    outputs = Output.objects.filter(run_job__workflow_run=run).select_related(
-        "run_job", "resource__resource_type", "resource_list"
-    )
     if package.packaging_mode == 0:
-        consumed = Input.objects.filter(run_job__workflow_run=run).exclude(run_job__job_name="Labeler")
-        consumed_ids = set(consumed.values_list("resource", flat=True)) | set(
-            consumed.values_list("resource_list", flat=True)
-        )
-        outputs = [o for o in outputs if (o.resource_id or o.resource_list_id) not in consumed_ids]
+        outputs = end_point_outputs(run)
+    else:
+        outputs = Output.objects.filter(run_job__workflow_run=run)
+    outputs = outputs.select_related("run_job", "resource__resource_type", "resource_list")
     entries, taken = [], set()
-    for output in outputs:
-        step = f"{output.run_job.job_name} - {output.output_port_type_name}"
-        files = [output.resource] if output.resource_id else output.resource_list.ordered_resources()
-        for resource in files:
-            if resource is None or not resource.is_ready:
-                continue
-            if package.packaging_mode == 0:
-                name = f"data/{step}/{resource.name}{_extension(resource)}"
-            else:
-                name = f"data/{resource.name}/{step}{_extension(resource)}"
-            stem, suffix = os.path.splitext(name)
-            counter = 1
-            while name in taken:
-                counter += 1
-                name = f"{stem} ({counter}){suffix}"
-            taken.add(name)
-            entries.append((name, storage.absolute_path(resource)))
+    for output, resource in ready_files(outputs):
+        step = step_name(output.run_job.job_name, output.output_port_type_name)
+        if package.packaging_mode == 0:
+            name = f"data/{step}/{file_name(resource)}"
+        else:
+            name = f"data/{resource.name}/{file_name(resource, step)}"
+        entries.append((unique_name(name, taken), storage.absolute_path(resource)))
     return entries
 
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from rodan.api.permissions import scope
+from rodan.permissions import scope
 
 
 class Link(serializers.HyperlinkedRelatedField):

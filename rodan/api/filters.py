@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from rodan import models as m
+from rodan.results import end_point_outputs
 
 D = ["lt", "gt"]
 N = ["exact", "icontains"]
@@ -93,10 +94,8 @@ class ResourceFilter(RodanFilterSet):
         }
 
     def filter_result_of_workflow_run(self, queryset, name, value):
-        """The run's outputs that no other job of the run consumes (a Labeler does not count)."""
-        outputs = m.Output.objects.filter(run_job__workflow_run=value)
-        consumed = m.Input.objects.filter(run_job__workflow_run=value).exclude(run_job__job_name="Labeler")
-        return queryset.filter(pk__in=outputs.values("resource")).exclude(pk__in=consumed.values("resource"))
+        """The resources of the run's end-point outputs (``rodan.results``)."""
+        return queryset.filter(pk__in=end_point_outputs(value).filter(resource__isnull=False).values("resource"))
 
     def filter_resource_list(self, queryset, name, value):
         """Members of the list named by its UUID or URL."""

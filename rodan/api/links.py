@@ -4,7 +4,7 @@ from urllib.parse import urlparse
 
 from django.urls import Resolver404, resolve
 
-from rodan.api.permissions import scope
+from rodan.permissions import scope
 from rodan.models import InputPort, Resource, ResourceList
 
 #: The objects an assignment may name, by the URL name of their detail route.

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rodan.api.fields import Link, media_url
+from rodan.engine.expansion import check_runnable
 from rodan.models import Input, Output, ResultsPackage, RunJob, Workflow, WorkflowRun
 from rodan.models.status import RunJobStatus, RunStatus
 
@@ -36,8 +37,11 @@ class WorkflowRunSerializer(serializers.HyperlinkedModelSerializer):
         return status
 
     def validate_workflow(self, workflow):
-        if self.instance is None and not workflow.valid:
-            raise serializers.ValidationError("Workflow must be valid before you can run it.")
+        if self.instance is None:
+            try:
+                check_runnable(workflow)
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from None
         return workflow
 
     def validate(self, attrs):

@@ -1,13 +1,14 @@
 """Workflows and their parts (§2.7-2.8): jobs, groups, ports, connections.
 
-Structural changes (a job, port or connection added, removed or re-pointed,
-a job's settings changed) invalidate the workflow, as in Rodan; names,
-labels and appearance do not.
+Edits go through ``rodan.workflows``, which decides which of them invalidate
+the workflow and what a grouped job refuses; these serializers only turn its
+errors into Rodan's 400 bodies.
 """
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from rodan import workflows
 from rodan.api.fields import Link
 from rodan.engine.validation import settings_errors
 from rodan.models import (
@@ -24,45 +25,13 @@ from rodan.models import (
 )
 from rodan.models.workflow import default_appearance
 
-GROUPED = "A WorkflowJob in a WorkflowJobGroup can only have its job_settings changed."
 
-
-def invalidate(*workflows):
-    for workflow in {w.pk: w for w in workflows if w is not None}.values():
-        Workflow.objects.filter(pk=workflow.pk, valid=True).update(valid=False)
-
-
-def _refuse_if_grouped(workflow_job):
-    if workflow_job is not None and workflow_job.group_id:
-        raise serializers.ValidationError({"workflow_job": [GROUPED]})
-
-
-def copy_workflow_jobs(workflow_jobs, target):
-    """Copy jobs with their ports, and the connections among them, into workflow ``target``."""
-    copies, ports = [], {}
-    for wfj in workflow_jobs:
-        copy = WorkflowJob.objects.create(
-            workflow=target, job=wfj.job, job_settings=wfj.job_settings, name=wfj.name, appearance=wfj.appearance
-        )
-        copies.append(copy)
-        for port in wfj.input_ports.all():
-            ports[port.pk] = InputPort.objects.create(
-                workflow_job=copy, input_port_type=port.input_port_type, label=port.label
-            )
-        for port in wfj.output_ports.all():
-            ports[port.pk] = OutputPort.objects.create(
-                workflow_job=copy, output_port_type=port.output_port_type, label=port.label
-            )
-    inside = Connection.objects.filter(input_port__in=list(ports), output_port__in=list(ports))
-    for connection in inside:
-        Connection.objects.create(
-            input_port=ports[connection.input_port_id],
-            output_port=ports[connection.output_port_id],
-            offset_x=connection.offset_x,
-            offset_y=connection.offset_y,
-        )
-    invalidate(target)
-    return copies
+def _domain_check(check, *args, key=None):
+    """Run one of ``rodan.workflows``' checks; its refusal becomes a 400 on ``key`` (None: the object)."""
+    try:
+        check(*args)
+    except ValueError as exc:
+        raise serializers.ValidationError({key: [str(exc)]} if key else str(exc)) from None
 
 
 class InputPortSerializer(serializers.HyperlinkedModelSerializer):
@@ -81,27 +50,17 @@ class InputPortSerializer(serializers.HyperlinkedModelSerializer):
         extra_kwargs = {"label": {"required": False}}
 
     def validate(self, attrs):
-        _refuse_if_grouped(getattr(self.instance, "workflow_job", None))
-        _refuse_if_grouped(attrs.get("workflow_job"))
+        _domain_check(workflows.check_not_grouped, getattr(self.instance, "workflow_job", None), key="workflow_job")
+        _domain_check(workflows.check_not_grouped, attrs.get("workflow_job"), key="workflow_job")
         return attrs
 
     def create(self, validated_data):
         if not validated_data.get("label"):
             validated_data["label"] = validated_data[self.type_field].name
-        port = super().create(validated_data)
-        invalidate(port.workflow_job.workflow)
-        return port
+        return workflows.add(self.Meta.model, **validated_data)
 
     def update(self, instance, validated_data):
-        before = instance.workflow_job.workflow
-        structural = any(
-            key in validated_data and validated_data[key] != getattr(instance, key)
-            for key in ("workflow_job", self.type_field)
-        )
-        port = super().update(instance, validated_data)
-        if structural:
-            invalidate(before, port.workflow_job.workflow)
-        return port
+        return workflows.change(instance, **validated_data)
 
 
 class OutputPortSerializer(InputPortSerializer):
@@ -140,20 +99,10 @@ class ConnectionSerializer(serializers.HyperlinkedModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        connection = super().create(validated_data)
-        invalidate(connection.input_port.workflow_job.workflow)
-        return connection
+        return workflows.add(Connection, **validated_data)
 
     def update(self, instance, validated_data):
-        before = instance.input_port.workflow_job.workflow
-        structural = any(
-            key in validated_data and validated_data[key] != getattr(instance, key)
-            for key in ("input_port", "output_port")
-        )
-        connection = super().update(instance, validated_data)
-        if structural:
-            invalidate(before, connection.input_port.workflow_job.workflow)
-        return connection
+        return workflows.change(instance, **validated_data)
 
 
 def schema_defaults(schema):
@@ -181,8 +130,8 @@ class WorkflowJobSerializer(serializers.HyperlinkedModelSerializer):
         extra_kwargs = {"name": {"required": False}, "job_settings": {"required": False}}
 
     def validate(self, attrs):
-        if self.instance is not None and self.instance.group_id and set(attrs) - {"job_settings"}:
-            raise serializers.ValidationError(GROUPED)
+        if self.instance is not None:
+            _domain_check(workflows.check_not_grouped, self.instance, attrs)
         job = attrs.get("job") or self.instance.job
         if "job_settings" in attrs or self.instance is None:
             settings = attrs.get("job_settings")
@@ -199,20 +148,10 @@ class WorkflowJobSerializer(serializers.HyperlinkedModelSerializer):
     def create(self, validated_data):
         validated_data.setdefault("name", validated_data["job"].name.rsplit(".", 1)[-1])
         validated_data.setdefault("appearance", default_appearance())
-        workflow_job = super().create(validated_data)
-        invalidate(workflow_job.workflow)
-        return workflow_job
+        return workflows.add(WorkflowJob, **validated_data)
 
     def update(self, instance, validated_data):
-        before = instance.workflow
-        structural = any(
-            key in validated_data and validated_data[key] != getattr(instance, key)
-            for key in ("workflow", "job", "job_settings")
-        )
-        workflow_job = super().update(instance, validated_data)
-        if structural:
-            invalidate(before, workflow_job.workflow)
-        return workflow_job
+        return workflows.change(instance, **validated_data)
 
 
 class WorkflowJobGroupSerializer(serializers.HyperlinkedModelSerializer):
@@ -239,46 +178,28 @@ class WorkflowJobGroupSerializer(serializers.HyperlinkedModelSerializer):
             if {"workflow", "origin"} & set(attrs):
                 raise serializers.ValidationError("A group's workflow and origin cannot change.")
         elif "origin" in attrs:
-            if not attrs["origin"].valid:
-                raise serializers.ValidationError({"origin": ["Origin workflow must be valid."]})
+            _domain_check(workflows.check_origin, attrs["origin"], key="origin")
             if "workflow" not in attrs:
                 raise serializers.ValidationError({"workflow": ["This field is required."]})
         elif not attrs.get("workflow_jobs"):
             raise serializers.ValidationError({"workflow_jobs": ["This field is required."]})
-        workflow_jobs = attrs.get("workflow_jobs")
-        if workflow_jobs is not None:
-            if not workflow_jobs:
-                raise serializers.ValidationError({"workflow_jobs": ["A group needs at least one WorkflowJob."]})
-            workflows = {wfj.workflow_id for wfj in workflow_jobs} | (
-                {self.instance.workflow_id} if self.instance is not None else set()
-            )
-            if len(workflows) > 1:
-                raise serializers.ValidationError(
-                    {"workflow_jobs": ["All WorkflowJobs must belong to the same workflow."]}
-                )
+        if attrs.get("workflow_jobs") is not None:
+            _domain_check(workflows.check_groupable, attrs["workflow_jobs"], self.instance, key="workflow_jobs")
         return attrs
 
     def create(self, validated_data):
-        origin = validated_data.get("origin")
+        jobs = validated_data.pop("workflow_jobs", None)
+        workflow = validated_data.pop("workflow", None)
+        origin = validated_data.pop("origin", None)
         if origin is not None:
-            jobs = copy_workflow_jobs(
-                origin.workflow_jobs.prefetch_related("input_ports", "output_ports"), validated_data["workflow"]
-            )
-            validated_data.setdefault("name", f"From Workflow {origin.name[:80]}")
-        else:
-            jobs = validated_data["workflow_jobs"]
-            validated_data["workflow"] = jobs[0].workflow
-        validated_data.pop("workflow_jobs", None)
-        group = WorkflowJobGroup.objects.create(**validated_data)
-        WorkflowJob.objects.filter(pk__in=[w.pk for w in jobs]).update(group=group)
-        return group
+            return workflows.import_as_group(origin, workflow, **validated_data)
+        return workflows.group_jobs(jobs, **validated_data)  # in the jobs' own workflow
 
     def update(self, instance, validated_data):
         workflow_jobs = validated_data.pop("workflow_jobs", None)
         instance = super().update(instance, validated_data)
         if workflow_jobs is not None:
-            instance.workflow_jobs.update(group=None)
-            WorkflowJob.objects.filter(pk__in=[w.pk for w in workflow_jobs]).update(group=instance)
+            workflows.regroup(instance, workflow_jobs)
         return instance
 
 
@@ -328,10 +249,7 @@ class WorkflowSerializer(serializers.HyperlinkedModelSerializer):
         validated_data.pop("valid", None)
         group = validated_data.pop("workflow_job_group", None)
         if group is not None:
-            validated_data.setdefault("name", group.name)
-            workflow = super().create(validated_data)
-            copy_workflow_jobs(group.workflow_jobs.prefetch_related("input_ports", "output_ports"), workflow)
-            return workflow
+            return workflows.workflow_from_group(group, **validated_data)
         return super().create(validated_data)
 
     def update(self, instance, validated_data):

@@ -5,7 +5,7 @@ from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from rodan.api.permissions import scope
+from rodan.permissions import scope
 
 FILTERS = [DjangoFilterBackend, OrderingFilter]
 

@@ -9,10 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rodan.api import filters
-from rodan.api.permissions import ProjectAccess, is_project_admin, visible_projects
+from rodan.api.permissions import ProjectAccess
 from rodan.api.serializers.projects import ProjectDetailSerializer, ProjectListSerializer
 from rodan.api.views.base import ScopedViewSet
 from rodan.models import Project
+from rodan.permissions import is_project_admin, is_project_owner, visible_projects
 
 
 class ProjectViewSet(ScopedViewSet):
@@ -62,11 +63,7 @@ class ProjectMembersView(APIView):
     @extend_schema(request={"application/json": usernames}, responses={200: usernames})
     def put(self, request, pk, format=None):
         project = self.get_project(pk)
-        allowed = (
-            request.user.is_superuser or project.creator_id == request.user.pk
-            if self.role == "admins"
-            else is_project_admin(request.user, project)
-        )
+        allowed = (is_project_owner if self.role == "admins" else is_project_admin)(request.user, project)
         if not allowed:
             self.permission_denied(request)
         names = _usernames(request.data)

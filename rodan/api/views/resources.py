@@ -21,12 +21,8 @@ from rodan.api.serializers.resources import (
 )
 from rodan.api.views.base import ScopedViewSet, fields_of
 from rodan.models import Label, Resource, ResourceList, RunJob
+from rodan.naming import file_name, unique_name
 from rodan.uploads import UploadError, create_resource
-
-
-def file_name(resource):
-    extension = resource.resource_type.extension
-    return f"{resource.name}.{extension}" if extension else resource.name
 
 
 class ResourceViewSet(ScopedViewSet):
@@ -83,14 +79,10 @@ class ResourceViewSet(ScopedViewSet):
         if not resources:
             return Response({"detail": "No ready resources were found."}, status=400)
         buffer = io.BytesIO()
-        names = set()
+        taken = set()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for resource in resources:
-                name = file_name(resource)
-                while name in names:
-                    name = f"{resource.uuid.hex[:8]}-{name}"
-                names.add(name)
-                archive.write(storage.absolute_path(resource), name)
+                archive.write(storage.absolute_path(resource), unique_name(file_name(resource), taken))
         response = HttpResponse(buffer.getvalue(), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="Archive.zip"'
         return response

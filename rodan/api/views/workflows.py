@@ -8,15 +8,16 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from rodan import workflows
 from rodan.api import filters
 from rodan.api.links import resolve_link
-from rodan.api.permissions import scope
-from rodan.api.serializers.resources import ResourceSerializer
 from rodan.api.serializers import workflows as s
+from rodan.api.serializers.resources import ResourceSerializer
 from rodan.api.views.base import ScopedViewSet, fields_of
 from rodan.engine.serialization import export_workflow
 from rodan.engine.validation import WorkflowInvalid, validate_workflow
 from rodan.models import Connection, InputPort, OutputPort, Resource, Workflow, WorkflowJob, WorkflowJobGroup
+from rodan.permissions import scope
 
 #: Where each kind of object named by a failed validation lives in the API.
 ASSOCIATED_VIEWS = {
@@ -31,6 +32,15 @@ ASSOCIATED_VIEWS = {
 
 def _truthy(value):
     return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _remove(part):
+    """DELETE of a workflow's job or port: 204, or 400 when its group keeps it."""
+    try:
+        workflows.remove(part)
+    except workflows.GroupedJobError as exc:
+        return Response({"detail": str(exc)}, status=400)
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class WorkflowViewSet(ScopedViewSet):
@@ -89,12 +99,7 @@ class WorkflowJobViewSet(ScopedViewSet):
     ordering_fields = ["name", "created", "updated"]
 
     def destroy(self, request, *args, **kwargs):
-        workflow_job = self.get_object()
-        if workflow_job.group_id:
-            return Response({"detail": s.GROUPED}, status=400)
-        s.invalidate(workflow_job.workflow)
-        workflow_job.delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _remove(self.get_object())
 
 
 class WorkflowJobGroupViewSet(ScopedViewSet):
@@ -111,12 +116,7 @@ class _PortViewSet(ScopedViewSet):
     project_path = "workflow_job__workflow__project"
 
     def destroy(self, request, *args, **kwargs):
-        port = self.get_object()
-        if port.workflow_job.group_id:
-            return Response({"detail": s.GROUPED}, status=400)
-        s.invalidate(port.workflow_job.workflow)
-        port.delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _remove(self.get_object())
 
 
 class InputPortViewSet(_PortViewSet):
@@ -143,8 +143,7 @@ class ConnectionViewSet(ScopedViewSet):
     ordering_fields = ["uuid"]
 
     def perform_destroy(self, connection):
-        s.invalidate(connection.input_port.workflow_job.workflow)
-        connection.delete()
+        workflows.remove(connection)
 
 
 class ResourceAssignments(APIView):
