@@ -5,7 +5,13 @@ BIN := $(VENV)/bin
 # Gamera's wheel, compiled once by gamera4-rodan/build-wheels and reused.
 export RODAN_WHEEL_DIR ?= $(HOME)/.cache/rodan/wheels
 
-.PHONY: up test install install-test clean
+# The browser front ends (frontend/, README "Front ends"): npm ci when the lock file
+# changes, a Vite build into rodan/static/frontend/ when any source does.
+FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print)
+FRONTEND_MODULES := frontend/node_modules/.package-lock.json
+FRONTEND_BUILD := rodan/static/frontend/.vite/manifest.json
+
+.PHONY: up test install install-test frontend clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +25,22 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet --find-links $(RODAN_WHEEL_DIR) -e '.[test,gamera]' -e gamera4-rodan/musicstaves
 	scripts/install-test-deps
 
+$(FRONTEND_MODULES): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+$(FRONTEND_BUILD): $(FRONTEND_MODULES) $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+frontend: $(FRONTEND_BUILD)
+
 ## Install, then start the web app, a worker and the scheduler on embedded defaults.
-up: install
+up: install frontend
 	$(BIN)/rodan up $(ARGS)
 
 ## Install, then run every test on PostgreSQL + RabbitMQ, and again on the embedded backend.
-test: install-test
+test: install-test frontend
 	RODAN_TEST_BACKEND=services $(BIN)/pytest --junitxml=test-results/services.xml $(PYTEST_ARGS)
 	RODAN_TEST_BACKEND=embedded $(BIN)/pytest --junitxml=test-results/embedded.xml $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) test-results *.egg-info
+	rm -rf $(VENV) test-results *.egg-info frontend/node_modules rodan/static/frontend

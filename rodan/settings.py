@@ -158,6 +158,8 @@ RODAN_SOFT_TIME_LIMIT = _env_int("RODAN_SOFT_TIME_LIMIT", 3600)
 RODAN_TIME_LIMIT = _env_int("RODAN_TIME_LIMIT", 3900)
 #: Seconds an interactive job stays locked to the user who acquired it.
 RODAN_WORKING_USER_EXPIRY = _env_int("RODAN_WORKING_USER_EXPIRY", 999999)
+#: Make deep-zoom tiles of each image as soon as it is uploaded or written by a job (else when first viewed).
+RODAN_EAGER_TILES = _env_bool("RODAN_EAGER_TILES", True)
 #: Extra importable packages loaded as job families, besides ``jobs.*`` and entry points.
 RODAN_JOB_PACKAGES = [p for p in os.environ.get("RODAN_JOB_PACKAGES", "").split(",") if p]
 

@@ -16,14 +16,25 @@ from pathlib import Path
 from django.conf import settings
 
 ORIGINAL_FILE = "original_file"
+#: A resource's deep-zoom tiles (``rodan.tiles``), beside its file.
+TILES_FOLDER = "tiles"
 
 
 def media_root():
     return Path(settings.MEDIA_ROOT)
 
 
+def resource_folder(resource):
+    """The folder, relative to MEDIA_ROOT, that holds a resource's file and what is derived from it."""
+    return f"projects/{resource.project_id.hex}/resources/{resource.uuid.hex}"
+
+
 def resource_relative_path(resource):
-    return f"projects/{resource.project_id.hex}/resources/{resource.uuid.hex}/{ORIGINAL_FILE}"
+    return f"{resource_folder(resource)}/{ORIGINAL_FILE}"
+
+
+def tiles_relative_dir(resource):
+    return f"{resource_folder(resource)}/{TILES_FOLDER}"
 
 
 def absolute_path(resource):

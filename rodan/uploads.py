@@ -12,7 +12,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import transaction
 
-from rodan import storage
+from rodan import storage, tiles
 from rodan.engine import events
 from rodan.identify import identify
 from rodan.models import Resource, ResourceType
@@ -70,6 +70,7 @@ def create_resource(project, name, chunks, creator=None, claimed_type=None):
     with transaction.atomic():
         resource.save(update_fields=["resource_type", "processing_status", "updated"])
         events.record_resource(resource)
+        tiles.after_write(resource)
     return resource
 
 

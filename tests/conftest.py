@@ -85,6 +85,8 @@ def pytest_configure(config):
         "RODAN_REAPER_INTERVAL": "1",
         "RODAN_DISPATCH_TIMEOUT": "15",
         "RODAN_MAX_ATTEMPTS": "3",
+        # Tiles only when a viewer asks: the many image outputs of other tests would keep workers busy.
+        "RODAN_EAGER_TILES": "0",
         "DJANGO_SETTINGS_MODULE": "rodan.settings",
     }
     for key in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT"):

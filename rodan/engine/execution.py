@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from rodan import storage
+from rodan import storage, tiles
 from rodan.engine import lifecycle
 from rodan.engine.scheduler import job_time_limits
 from rodan.jobs.base import WAITING_FOR_INPUT, JobCancelled, error_information
@@ -203,6 +203,7 @@ def _install_outputs(targets):
             resource = output.resource
             storage.install_file(resource, entry["resource_path"])
             resource.save(update_fields=["resource_file", "updated"])
+            tiles.after_write(resource)
             continue
         resource_list = output.resource_list
         resource_list.memberships.all().delete()
@@ -216,6 +217,7 @@ def _install_outputs(targets):
             )
             storage.install_file(member, path)
             member.save()
+            tiles.after_write(member)
             ResourceListMembership.objects.create(resource_list=resource_list, resource=member, order=order)
 
 

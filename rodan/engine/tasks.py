@@ -1,4 +1,4 @@
-"""The Celery tasks: run one RunJob, and ping (health checks and benchmarks)."""
+"""The Celery tasks: run one RunJob, make a resource's viewer tiles, and ping (health checks and benchmarks)."""
 
 from rodan.celery import app
 
@@ -8,6 +8,14 @@ def run_job(runjob_id, token):
     from rodan.engine.execution import execute
 
     return execute(runjob_id, token)
+
+
+@app.task(name="rodan.make_tiles")
+def make_tiles(resource_id):
+    """Deep-zoom tiles of an image resource's current file (``rodan.tiles``), made once."""
+    from rodan.tiles import make
+
+    return make(resource_id)
 
 
 @app.task(name="rodan.ping", ignore_result=False)

@@ -6,6 +6,7 @@ from rodan.models.project import Project, UserPreference
 from rodan.models.resource import Label, Resource, ResourceList, ResourceListMembership
 from rodan.models.run import Input, Output, ResultsPackage, RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus, RunStatus
+from rodan.models.viewer_token import ViewerToken
 from rodan.models.workflow import Connection, InputPort, OutputPort, Workflow, WorkflowJob, WorkflowJobGroup
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "RunJobStatus",
     "RunStatus",
     "UserPreference",
+    "ViewerToken",
     "Workflow",
     "WorkflowJob",
     "WorkflowJobGroup",

@@ -1,8 +1,10 @@
 """Resources, resource lists and labels (§2.5-2.6)."""
 
 from drf_spectacular.utils import extend_schema_field
+from django.urls import reverse
 from rest_framework import serializers
 
+from rodan import viewers
 from rodan.api.fields import Link, media_url
 from rodan.api.serializers.registry import ResourceTypeSerializer
 from rodan.models import Label, Project, Resource, ResourceList, ResourceListMembership, ResourceType
@@ -60,8 +62,10 @@ class ResourceSerializer(serializers.HyperlinkedModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_viewer_url(self, resource):
-        """Null: the Diva/Neon resource viewer is not served by this system yet."""
-        return None
+        """``resource/<u>/acquire/`` for resources that have a viewer (``rodan.viewers``), else null."""
+        if not viewers.has_viewer(resource):
+            return None
+        return self.context["request"].build_absolute_uri(reverse("resource-acquire", args=[resource.pk]))
 
     def update(self, instance, validated_data):
         label_names = validated_data.pop("label_names", None)

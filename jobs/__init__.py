@@ -1,1 +1,0 @@
-"""Job packages, one sub-package per family; discovered by ``rodan.jobs.registry``."""
