@@ -20,6 +20,8 @@ from rodan.engine.events import LogReader
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
+#: Seconds between the ticks that wake every stream (keep-alives, stream lifetimes).
+TICK_SECONDS = 15.0
 IDLE_SECONDS = 10.0
 #: Events read per query; a fuller batch is followed by another read at once.
 BATCH = 1000
@@ -37,14 +39,19 @@ class Subscription:
         self._pending.extend(events)
         self._wake.set()
 
-    async def next_batch(self, timeout):
-        """The events that arrived since the last call, waiting up to ``timeout`` seconds ([] if none)."""
+    def tick(self):
+        """Wake the stream with nothing new (it sends a keep-alive and checks its time)."""
+        self._wake.set()
+
+    async def next_batch(self):
+        """The events that arrived since the last call ([] when woken by a tick).
+
+        No timeout of its own: one per wait (``asyncio.wait_for``) would cost a
+        task per stream per wake-up; the poller's ticks bound the wait instead.
+        """
         if not self._pending:
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                return []
+            await self._wake.wait()
         batch = list(self._pending)
         self._pending.clear()
         return batch
@@ -91,9 +98,13 @@ class Hub:
 
     async def _poll(self):
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rodan-event-log")
-        reader, idle_since = None, None
+        reader, idle_since, ticked = None, None, self.loop.time()
         try:
             while True:
+                if self.loop.time() - ticked >= TICK_SECONDS:
+                    ticked = self.loop.time()
+                    for subscription in [sub for subs in self._subscriptions.values() for sub in subs]:
+                        subscription.tick()
                 if self._subscriptions:
                     idle_since = None
                 elif idle_since is None:

@@ -30,7 +30,6 @@ from rodan.api.permissions import visible_projects
 from rodan.engine import events as log
 from rodan.models import RunJob, WorkflowRun
 
-KEEPALIVE_SECONDS = 15
 #: Events read from the log per query while a stream catches up.
 CATCH_UP_BATCH = 500
 
@@ -166,13 +165,13 @@ async def _stream(project_uuid, after, base):
                 break
         loop = events_hub.loop
         deadline = loop.time() + settings.RODAN_EVENT_STREAM_SECONDS
-        while (left := deadline - loop.time()) > 0:
-            batch = [event for event in await subscription.next_batch(min(KEEPALIVE_SECONDS, left)) if event.id > after]
+        while loop.time() < deadline:
+            batch = [event for event in await subscription.next_batch() if event.id > after]
             if batch:
                 yield "".join(_render(event, base) for event in batch)
                 after = batch[-1].id
-            elif deadline - loop.time() > 0:
-                yield ": keep-alive\n\n"
+            else:
+                yield ": keep-alive\n\n"  # a tick of the poller, every TICK_SECONDS
     finally:
         events_hub.unsubscribe(subscription)
 
