@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from gamera_pages import _page  # noqa: E402
 
-from jobs.gamera import binarization, classification, conversion, engine, fast, masking, morphology, skew, threshold  # noqa: E402
-from jobs.gamera.fast import skew as fast_skew, white_rohrer  # noqa: E402
-from jobs.gamera.fast import components, global_thresholds  # noqa: E402
-from jobs.gamera.fast import conversion as fast_conversion  # noqa: E402
+from rodan.jobs.gamera import binarization, classification, conversion, engine, fast, masking, morphology, skew, threshold  # noqa: E402
+from rodan.jobs.gamera.fast import skew as fast_skew, white_rohrer  # noqa: E402
+from rodan.jobs.gamera.fast import components, global_thresholds  # noqa: E402
+from rodan.jobs.gamera.fast import conversion as fast_conversion  # noqa: E402
 from rodan.imaging import load_image, save_png  # noqa: E402
 
 A4 = (3508, 2480)

@@ -204,6 +204,8 @@ def cmd_jobs(args):
     for package, family in registry.families.items():
         if not family.available:
             print(f"unavailable: {package}: {family.error}", file=sys.stderr)
+    for name, reason in registry.rejected.items():
+        print(f"rejected: {name}: {reason}", file=sys.stderr)
 
 
 def _parse_inputs(values):

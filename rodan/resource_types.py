@@ -5,6 +5,8 @@ registered mimetype; ``expand_resource_types`` turns either into the list of
 mimetypes a port accepts.
 """
 
+import yaml
+
 _VIS_SERIES = {"noterest": "NoteRest", "vertical": "Vertical Interval", "horizontal": "Horizontal Interval"}
 _VIS_FRAMES = {
     "dissonance": "Dissonance Interval",
@@ -78,3 +80,33 @@ def expand_resource_types(declared, known=MIMETYPES):
     if not matched:
         raise ValueError("the port accepts no registered resource type")
     return matched
+
+
+def read_declarations(path):
+    """The ``(mimetype, description, extension)`` entries of a Rodan package's ``resource_types.yaml``.
+
+    Raises ValueError naming the first malformed entry, so a broken file
+    keeps its whole family out rather than registering part of it.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            entries = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"resource_types.yaml cannot be read: {' '.join(str(exc).split())}") from None
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise ValueError("resource_types.yaml must be a list of {mimetype, description, extension}")
+    declared = []
+    for index, entry in enumerate(entries, 1):
+        mimetype = entry.get("mimetype") if isinstance(entry, dict) else None
+        if not isinstance(mimetype, str) or "/" not in mimetype or len(mimetype) > 255:
+            raise ValueError(f"resource_types.yaml entry {index} needs a mimetype such as 'image/png'")
+        description, extension = entry.get("description") or "", str(entry.get("extension") or "").lstrip(".")
+        if not isinstance(description, str) or len(description) > 255 or len(extension) > 50:
+            raise ValueError(
+                f"resource_types.yaml entry {index} ({mimetype}): description must be text of up to 255 characters, "
+                "extension up to 50"
+            )
+        declared.append((mimetype, description, extension))
+    return declared

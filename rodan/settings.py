@@ -160,7 +160,9 @@ RODAN_TIME_LIMIT = _env_int("RODAN_TIME_LIMIT", 3900)
 RODAN_WORKING_USER_EXPIRY = _env_int("RODAN_WORKING_USER_EXPIRY", 999999)
 #: Make deep-zoom tiles of each image as soon as it is uploaded or written by a job (else when first viewed).
 RODAN_EAGER_TILES = _env_bool("RODAN_EAGER_TILES", True)
-#: Extra importable packages loaded as job families, besides ``jobs.*`` and entry points.
+#: Folders whose sub-packages are job families (``rodan.jobs.<family>``), besides ``jobs/``; colon-separated.
+RODAN_JOB_PATH = [p for p in os.environ.get("RODAN_JOB_PATH", "").split(os.pathsep) if p]
+#: Extra importable packages loaded as job families under their own names.
 RODAN_JOB_PACKAGES = [p for p in os.environ.get("RODAN_JOB_PACKAGES", "").split(",") if p]
 
 REST_FRAMEWORK = {

@@ -79,6 +79,8 @@ def pytest_configure(config):
     env = {
         "RODAN_DATA_DIR": str(data_dir),
         "RODAN_JOB_PACKAGES": "rodan_testjobs",
+        # A Rodan-style package (rodan.jobs.rodan_style), found where a deployment puts its own.
+        "RODAN_JOB_PATH": str(SUPPORT / "job_path"),
         "PYTHONPATH": os.pathsep.join([str(SUPPORT), str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "RODAN_HEARTBEAT_INTERVAL": "0.5",
         "RODAN_HEARTBEAT_TIMEOUT": "6",

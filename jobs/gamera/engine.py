@@ -2,7 +2,7 @@
 
 ``RODAN_GAMERA_ENGINE`` chooses, per worker:
 
-- ``fast`` (default): the NumPy/OpenCV implementations in ``jobs.gamera.fast``
+- ``fast`` (default): the NumPy/OpenCV implementations in ``rodan.jobs.gamera.fast``
   where one exists (same pixels as Gamera 4.1.0, tested), Gamera for the rest;
 - ``gamera``: Gamera for every job, as Rodan runs them.
 

@@ -77,7 +77,7 @@ class RodanTask:
 
     @classmethod
     def package_name(cls):
-        """The job package (``jobs.utilities``, ``rodan.jobs.gamera``, ...) the job belongs to."""
+        """The job package (``rodan.jobs.gamera``, ``rodan_testjobs.steps``, ...) the job belongs to."""
         parts = cls.__module__.split(".")
         if parts[:2] == ["rodan", "jobs"] and len(parts) > 2:
             return ".".join(parts[:3])

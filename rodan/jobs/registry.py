@@ -1,11 +1,13 @@
 """Finding job classes, and registering them into the database.
 
-Job families are the sub-packages of ``jobs`` (``jobs.utilities``,
-``jobs.gamera``, ...), the packages named in ``RODAN_JOB_PACKAGES``, and any
-installed distribution's ``rodan.jobs`` entry point. Discovery only imports
-code: a family whose import fails (Gamera missing, say) is reported as
-unavailable with the reason, and the others carry on. Writing the Job rows is
-``register_jobs``, run explicitly after ``migrate``; it is idempotent.
+Job families come from ``rodan.jobs.families``: the house families (``jobs/``)
+and those of ``RODAN_JOB_PATH`` folders and entry points, all imported as
+``rodan.jobs.<family>``, and the packages named in ``RODAN_JOB_PACKAGES``.
+Discovery only imports code and reads each family's ``resource_types.yaml``:
+a family whose import or type file fails (Gamera missing, say) is reported
+as unavailable with the reason and contributes nothing, and the others
+carry on. Writing the rows is ``register_jobs``, run explicitly after
+``migrate``; it is idempotent.
 """
 
 import functools
@@ -13,6 +15,7 @@ import importlib
 import importlib.metadata
 import inspect
 import logging
+import os
 import pkgutil
 from dataclasses import dataclass, field
 
@@ -22,11 +25,11 @@ from django.conf import settings as django_settings
 from django.db import transaction
 
 from rodan.jobs.base import DEFAULT_QUEUE, RodanTask
-from rodan.resource_types import RESOURCE_TYPES, expand_resource_types
+from rodan.jobs.families import family_sources
+from rodan.resource_types import MIMETYPES, RESOURCE_TYPES, expand_resource_types, read_declarations
 
 logger = logging.getLogger(__name__)
 
-ENTRY_POINT_GROUP = "rodan.jobs"
 DEFAULT_SETTINGS = {"job_queue": DEFAULT_QUEUE, "type": "object"}
 
 
@@ -37,6 +40,8 @@ class Family:
     package: str
     version: str = "n/a"
     jobs: dict = field(default_factory=dict)
+    #: Its ``resource_types.yaml``: (mimetype, description, extension) entries.
+    resource_types: list = field(default_factory=list)
     error: str = ""
 
     @property
@@ -50,6 +55,8 @@ class Registry:
     jobs: dict = field(default_factory=dict)
     #: Jobs refused because their metadata is malformed: name -> reason.
     rejected: dict = field(default_factory=dict)
+    #: mimetype -> (description, extension): the built-in types, then those families declare.
+    resource_types: dict = field(default_factory=lambda: {m: (d, e) for m, d, e in RESOURCE_TYPES})
 
     def job_class(self, name):
         """The class of job ``name``; LookupError naming the family when it is unavailable."""
@@ -60,23 +67,12 @@ class Registry:
         raise LookupError(f'job "{name}" is not installed on this worker{hint}')
 
 
-def _family_packages():
-    """(package name, loader) for every job family, in a stable order."""
-    import jobs
-
-    found = [(f"jobs.{info.name}", None) for info in pkgutil.iter_modules(jobs.__path__) if info.ispkg]
-    found += [(name, None) for name in django_settings.RODAN_JOB_PACKAGES]
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        found.append((entry_point.value.split(":")[0], entry_point.load))
-    return found
-
-
 def _modules_of(package):
     """The package and all its submodules, test modules excepted."""
     yield package
     for info in pkgutil.walk_packages(getattr(package, "__path__", []), prefix=package.__name__ + "."):
         leaf = info.name.rsplit(".", 1)[-1]
-        if leaf == "tests" or leaf.startswith("test_") or ".tests." in info.name:
+        if leaf == "tests" or leaf.startswith("test_") or leaf.endswith("_test") or ".tests." in info.name:
             continue
         yield importlib.import_module(info.name)
 
@@ -85,14 +81,19 @@ def _package_version(package):
     version = getattr(package, "__version__", None)
     if version:
         return str(version)
+    if package.__name__.startswith("rodan.jobs."):
+        return "n/a"  # a folder family: the rodan distribution's version is not its own
     try:
         return importlib.metadata.version(package.__name__.split(".")[0])
     except importlib.metadata.PackageNotFoundError:
         return "n/a"
 
 
-def check_job_metadata(cls):
-    """Raise ValueError when a job class's declared metadata cannot be registered."""
+def check_job_metadata(cls, known=MIMETYPES):
+    """Raise ValueError when a job class's declared metadata cannot be registered.
+
+    ``known`` are the registered mimetypes a port may name (families add theirs).
+    """
     if not cls.name or not isinstance(cls.name, str):
         raise ValueError("a job needs a non-empty string name")
     if cls.settings is not None:
@@ -122,21 +123,32 @@ def check_job_metadata(cls):
             if port["name"] in names:
                 raise ValueError(f"{direction} has two ports named {port['name']!r}")
             names.add(port["name"])
-            expand_resource_types(port["resource_types"])
+            expand_resource_types(port["resource_types"], known)
 
 
-def _load_family(package_name, loader):
+def _declared_types(package):
+    """The entries of the package's ``resource_types.yaml``, if it has one."""
+    for folder in getattr(package, "__path__", [])[:1]:
+        path = os.path.join(folder, "resource_types.yaml")
+        if os.path.exists(path):
+            return read_declarations(path)
+    return []
+
+
+def _load_family(package_name, importer=None):
+    """Import one family, collect its jobs and resource types; on any failure, only the reason."""
     family = Family(package=package_name)
     try:
-        package = loader() if loader else importlib.import_module(package_name)
+        package = importer() if importer else importlib.import_module(package_name)
         family.version = _package_version(package)
         for module in _modules_of(package):
             for _, cls in inspect.getmembers(module, inspect.isclass):
                 if issubclass(cls, RodanTask) and cls.__module__ == module.__name__ and cls.name:
                     family.jobs[cls.name] = cls
+        family.resource_types = _declared_types(package)
     except Exception as exc:  # any import failure makes just this family unavailable
         family.error = f"{type(exc).__name__}: {exc}"
-        family.jobs = {}
+        family.jobs, family.resource_types = {}, []
         logger.warning("job family %s is unavailable: %s", package_name, family.error)
     return family
 
@@ -145,12 +157,18 @@ def _load_family(package_name, loader):
 def get_registry():
     """Import every job family once per process and index their jobs by name."""
     registry = Registry()
-    for package_name, loader in _family_packages():
-        family = _load_family(package_name, loader)
-        registry.families[package_name] = family
+    for source in family_sources():
+        if source.error:
+            logger.warning("job family %s is unavailable: %s", source.package, source.error)
+            family = Family(package=source.package, error=source.error)
+        else:
+            family = _load_family(source.package, source.importer)
+        registry.families[source.package] = family
+        for mimetype, description, extension in family.resource_types:
+            registry.resource_types.setdefault(mimetype, (description, extension))
         for name, cls in family.jobs.items():
             try:
-                check_job_metadata(cls)
+                check_job_metadata(cls, list(registry.resource_types))
                 if name in registry.jobs:
                     raise ValueError(f"the name is already taken by {registry.jobs[name].__module__}")
             except ValueError as exc:
@@ -161,10 +179,11 @@ def get_registry():
     return registry
 
 
-def register_resource_types():
+def register_resource_types(registry):
+    """Write the built-in types and those the families declare (the first declaration of a type wins)."""
     from rodan.models import ResourceType
 
-    for mimetype, description, extension in RESOURCE_TYPES:
+    for mimetype, (description, extension) in registry.resource_types.items():
         ResourceType.objects.update_or_create(
             mimetype=mimetype, defaults={"description": description, "extension": extension}
         )
@@ -182,7 +201,8 @@ def _register_ports(job, port_model, declared, types_by_mimetype):
                 "is_list": bool(port.get("is_list", False)),
             },
         )
-        row.resource_types.set([types_by_mimetype[m] for m in expand_resource_types(port["resource_types"])])
+        accepted = expand_resource_types(port["resource_types"], list(types_by_mimetype))
+        row.resource_types.set([types_by_mimetype[m] for m in accepted])
         kept.append(row.pk)
     port_model.objects.filter(job=job).exclude(pk__in=kept).delete()
 
@@ -198,8 +218,8 @@ def register_jobs():
     from rodan.models import InputPortType, Job, OutputPortType, ResourceType
 
     registry = get_registry()
-    register_resource_types()
-    types_by_mimetype = {t.mimetype: t for t in ResourceType.objects.all()}
+    register_resource_types(registry)
+    types_by_mimetype = {t.mimetype: t for t in ResourceType.objects.filter(mimetype__in=registry.resource_types)}
     for name, cls in registry.jobs.items():
         family = registry.families[next(p for p, f in registry.families.items() if name in f.jobs)]
         job_settings = cls.settings if cls.settings is not None else dict(DEFAULT_SETTINGS)

@@ -41,7 +41,7 @@ class Job(models.Model):
     #: dispatcher reads these and the queue from this row, never from the job's code.
     soft_time_limit = models.PositiveIntegerField(null=True, blank=True)
     time_limit = models.PositiveIntegerField(null=True, blank=True)
-    #: The job package (``jobs.utilities``) and its version, recorded on every RunJob.
+    #: The job package (``rodan.jobs.utilities``) and its version, recorded on every RunJob.
     package = models.CharField(max_length=255, blank=True)
     version = models.CharField(max_length=50, blank=True)
 

@@ -1,4 +1,4 @@
-"""``/api/ht/``: 200 when the database answers and jobs are registered, else 500; and the open event streams."""
+"""``/api/ht/``: 200 when the database answers, else 500; the jobs, the families and jobs that failed to load and why, the open event streams."""
 
 from django.db import connection
 from django.http import JsonResponse
@@ -14,6 +14,7 @@ def health(request):
         "unavailable_job_families": {
             name: family.error for name, family in registry.families.items() if not family.available
         },
+        "rejected_jobs": registry.rejected,
         "event_streams": open_streams(),
     }
     try:

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from gamera_pages import pages
 
-from jobs.doxa import binarization
-from jobs.gamera import fast
+from rodan.jobs.doxa import binarization
+from rodan.jobs.gamera import fast
 from rodan.identify import identify
 from rodan.imaging import ImageError, load_image, save_png
 from rodan.jobs.base import RodanTask

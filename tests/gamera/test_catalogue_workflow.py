@@ -15,7 +15,7 @@ import pytest
 from builders import graph_document, make_project, upload, valid_workflow, wait_run
 from gamera_pages import pages
 
-from jobs.gamera import engine
+from rodan.jobs.gamera import engine
 from rodan import storage
 from rodan.engine.expansion import create_run
 from rodan.identify import identify

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from gamera_pages import _page, onebit_pages
 
-from jobs.gamera import engine, fast
-from jobs.gamera.common import run_gamera
-from jobs.gamera.fast import components
+from rodan.jobs.gamera import engine, fast
+from rodan.jobs.gamera.common import run_gamera
+from rodan.jobs.gamera.fast import components
 from rodan.imaging import ImageError, load_image, save_png
 
 
@@ -149,7 +149,7 @@ def test_despeckle_of_a_decoded_png_is_gameras(tmp_path):
 
 @pytest.mark.parametrize("chosen", ["fast", "gamera"])
 def test_cc_analysis_job_refuses_too_many_marks_with_one_sentence_on_both_engines(chosen, tmp_path, monkeypatch):
-    from jobs.gamera.classification import CCS, CCAnalysis
+    from rodan.jobs.gamera.classification import CCS, CCAnalysis
 
     monkeypatch.setenv(engine.ENGINE_ENV, chosen)
     save_png(dots(65534), str(tmp_path / "dots"), "image/onebit+png")

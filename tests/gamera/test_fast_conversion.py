@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from gamera_pages import onebit_pages, pages
 
-from jobs.gamera.common import run_gamera
-from jobs.gamera.fast import conversion
+from rodan.jobs.gamera.common import run_gamera
+from rodan.jobs.gamera.fast import conversion
 from rodan.imaging import ImageError
 
 

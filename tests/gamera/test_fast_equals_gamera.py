@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from gamera_pages import onebit_pages, pages
 
-from jobs.gamera import fast
-from jobs.gamera.common import run_gamera
+from rodan.jobs.gamera import fast
+from rodan.jobs.gamera.common import run_gamera
 from rodan.imaging import ImageError
 
 PAGES = pages()
@@ -85,7 +85,7 @@ def test_otsu(grey):
 
 
 def run_gamera_threshold(grey):
-    from jobs.gamera.engine import to_gamera
+    from rodan.jobs.gamera.engine import to_gamera
 
     return to_gamera(grey).otsu_find_threshold()
 

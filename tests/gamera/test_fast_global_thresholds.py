@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from gamera_pages import pages
 
-from jobs.gamera.common import run_gamera
-from jobs.gamera.engine import to_gamera
-from jobs.gamera.fast import global_thresholds
+from rodan.jobs.gamera.common import run_gamera
+from rodan.jobs.gamera.engine import to_gamera
+from rodan.jobs.gamera.fast import global_thresholds
 
 
 def histograms():
@@ -48,7 +48,7 @@ def test_brink_pixels(grey):
 
 def test_histograms_of_pages_beyond_float32_counts_are_exact():
     """Above 2^24 pixels OpenCV's float32 counts would round; the exact counter takes over."""
-    from jobs.gamera import fast
+    from rodan.jobs.gamera import fast
 
     grey = HISTOGRAMS[-1][1]
     exact = np.bincount(grey.ravel(), minlength=256).tolist()

@@ -13,7 +13,7 @@ import pytest
 from gamera_pages import pages
 from PIL import Image
 
-from jobs.gamera import binarization, classification, conversion, engine, masking, morphology, skew, threshold
+from rodan.jobs.gamera import binarization, classification, conversion, engine, masking, morphology, skew, threshold
 from rodan.identify import identify
 from rodan.imaging import ImageError, load_image, save_png
 from rodan.jobs.base import RodanTask

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from gamera_pages import onebit_pages, pages, skewed_page
 
-from jobs.gamera import engine, skew as job_module
-from jobs.gamera.fast import skew
+from rodan.jobs.gamera import engine, skew as job_module
+from rodan.jobs.gamera.fast import skew
 from rodan.imaging import ImageError, load_image, save_png
 
 

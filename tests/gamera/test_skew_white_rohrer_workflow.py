@@ -5,7 +5,7 @@ import pytest
 from builders import chain_document, make_project, run_over, upload, valid_workflow, wait_run
 from gamera_pages import skewed_page
 
-from jobs.gamera.fast import skew, white_rohrer
+from rodan.jobs.gamera.fast import skew, white_rohrer
 from rodan import storage
 from rodan.imaging import load_image, save_png
 from rodan.models import RunJob

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from gamera_pages import _page, pages
 
-from jobs.gamera import binarization, engine
-from jobs.gamera.fast import white_rohrer
+from rodan.jobs.gamera import binarization, engine
+from rodan.jobs.gamera.fast import white_rohrer
 from rodan.imaging import ImageError, load_image, save_png
 
 GREY = "image/greyscale+png"

@@ -7,7 +7,7 @@ import pytest
 from builders import chain_document, make_project, run_over, upload, valid_workflow, wait_run
 from gamera_pages import pages
 
-from jobs.gamera import fast
+from rodan.jobs.gamera import fast
 from rodan import storage
 from rodan.imaging import load_image, save_png
 from rodan.models import RunJob

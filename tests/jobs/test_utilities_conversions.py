@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jobs.utilities import conversions
-from jobs.utilities.conversions import ResizeImage, ToGreyscalePng, ToOnebitPng, ToRgbPng, ToTiff, target_size
+from rodan.jobs.utilities import conversions
+from rodan.jobs.utilities.conversions import ResizeImage, ToGreyscalePng, ToOnebitPng, ToRgbPng, ToTiff, target_size
 from rodan.identify import identify
 from rodan.imaging import ImageError, load_image
 from rodan.jobs.base import RodanTask

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from builders import make_project, upload
 
-from jobs.utilities.distribution import Labeler, ResourceDistributor
-from jobs.utilities.hello import HelloWorld, HelloWorldInteractive
+from rodan.jobs.utilities.distribution import Labeler, ResourceDistributor
+from rodan.jobs.utilities.hello import HelloWorld, HelloWorldInteractive
 from rodan import storage
 from rodan.jobs.base import WAITING_FOR_INPUT, ManualPhaseException
 

@@ -10,7 +10,7 @@ import pytest
 from builders import graph_document, make_project, run_over, upload, valid_workflow, wait_run
 
 import musicstaves
-from jobs.musicstaves import staves as jobs
+from rodan.jobs.musicstaves import staves as jobs
 from rodan import storage
 from rodan.identify import identify
 from rodan.imaging import load_image, save_png

@@ -140,7 +140,7 @@ def test_registry_reports_a_broken_family_and_loads_the_others(packages, fresh_r
     assert not registry.families[broken].available
     assert "rodan_unit_gamera" in registry.families[broken].error
     assert registry.families["rodan_testjobs"].available
-    assert registry.families["jobs.utilities"].available
+    assert registry.families["rodan.jobs.utilities"].available
     for job_name in ("Test - Text step", "Test - Join texts", "Hello World - Python3", "Labeler"):
         assert job_name in registry.jobs
     with pytest.raises(LookupError) as caught:
