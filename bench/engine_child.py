@@ -11,8 +11,10 @@ Run it through ``python -m bench.engine``, not by hand.
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -80,6 +82,11 @@ class Workers:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+    def messages_received(self, prefix):
+        """Engine messages the workers whose labels start with ``prefix`` have received so far (their logs)."""
+        received = re.compile(r"Task rodan\.run_job\[[^]]*\] received")
+        return sum(len(received.findall(path.read_text(errors="replace"))) for path in self.log_dir.glob(f"{prefix}*.log"))
 
     def stop_all(self):
         for label in list(self.running):
@@ -270,11 +277,73 @@ def batch_workflow(project):
     return chain_workflow(project, [(name, BATCH_INPUT_PORT, out) for name, out in BATCH_JOBS])
 
 
+def job_calls(run):
+    """{job name: (settings as the job receives them, output resource type)} from a run of the batch."""
+    from rodan.engine.execution import settings_for_job
+    from rodan.jobs.registry import get_registry
+    from rodan.models import Output
+
+    calls = {}
+    for output in Output.objects.filter(run_job__workflow_run=run).select_related("run_job", "resource__resource_type"):
+        cls = get_registry().job_class(output.run_job.job_name)
+        calls[cls.name] = (settings_for_job(output.run_job.job_settings, cls.settings), output.resource.resource_type.mimetype)
+    return calls
+
+
+def pool_page(task):
+    """One page through the batch's jobs in a pool process, as a worker calls them: file in, file out.
+
+    Returns the seconds spent inside the jobs' ``run_my_task``.
+    """
+    from rodan.jobs.registry import get_registry
+
+    source, mimetype, folder, calls = task
+    busy = 0.0
+    for index, (name, out_port) in enumerate(BATCH_JOBS):
+        arguments, out_type = calls[name]
+        target = os.path.join(folder, f"{Path(source).stem}-{index}")
+        job = get_registry().job_class(name)()
+        started = time.perf_counter()
+        job.run_my_task(
+            {BATCH_INPUT_PORT: [{"resource_path": source, "resource_type": mimetype, "resource_name": Path(source).stem}]},
+            dict(arguments),
+            {out_port: [{"resource_path": target, "resource_type": out_type}]},
+        )
+        busy += time.perf_counter() - started
+        source, mimetype = target, out_type
+    return busy
+
+
+def measure_pool(pages_dir, calls, warmup_pages):
+    """The peer: a ``multiprocessing.Pool`` of 2 processes running the same jobs over the same pages.
+
+    Each task is one page through the three jobs; a warm-up over the first
+    pages makes both processes import the jobs first, as the engine's warm-up does.
+    """
+    import tempfile
+
+    from django.db import connections
+
+    from rodan.identify import identify
+
+    connections.close_all()  # forked processes must not share the parent's database connection
+    pages = sorted(Path(pages_dir).glob("*.png"))
+    with tempfile.TemporaryDirectory(prefix="rodan-bench-pool-") as folder, multiprocessing.Pool(2) as pool:
+        tasks = [(str(page), identify(page), folder, calls) for page in pages]
+        pool.map(pool_page, tasks[:warmup_pages] * 2, chunksize=1)
+        started = time.perf_counter()
+        busy = sum(pool.imap_unordered(pool_page, tasks, chunksize=1))
+        wall = time.perf_counter() - started
+    return {"pages": len(pages), "jobs": len(BATCH_JOBS), "workers": 2, "run_jobs": len(pages) * len(BATCH_JOBS),
+            "wall": wall, "busy": busy}
+
+
 def measure_batch(workers, pages_dir, warmup_pages):
     """A batch of every page in ``pages_dir`` through the 3-job chain on 2 fresh workers.
 
     A small warm-up batch first makes both workers' pool processes import the
-    image job family, so the timed batch measures steady state.
+    image job family, so the timed batch measures steady state. Returns the
+    batch's numbers and the jobs' calls (for the pool peer).
     """
     from rodan.models import RunJob
 
@@ -283,12 +352,14 @@ def measure_batch(workers, pages_dir, warmup_pages):
     workflow = batch_workflow(project)
     pages = [upload_file(project, path) for path in sorted(Path(pages_dir).glob("*.png"))]
     wait_run(start_run(workflow, pages[:warmup_pages]), timeout=300, interval=0.05)
+    messages_before = workers.messages_received("batch")
 
     started = time.time()
     run = start_run(workflow, pages)
     wait_run(run, timeout=600, interval=0.05)
     run_jobs = list(RunJob.objects.filter(workflow_run=run).values_list("started_at", "finished_at"))
     workers.stop_all()
+    messages = workers.messages_received("batch") - messages_before
     return {
         "pages": len(pages),
         "jobs": len(BATCH_JOBS),
@@ -296,7 +367,8 @@ def measure_batch(workers, pages_dir, warmup_pages):
         "run_jobs": len(run_jobs),
         "wall": max(f for _, f in run_jobs).timestamp() - started,
         "busy": sum((f - s).total_seconds() for s, f in run_jobs),
-    }
+        "messages": messages,
+    }, job_calls(run)
 
 
 def parse_args(argv=None):
@@ -320,7 +392,8 @@ def main(argv=None):
     try:
         result = {"overhead": measure_overhead(workers, args.runs, args.warmup, args.ping_backend, args.gap)}
         if args.pages_dir:
-            result["batch"] = measure_batch(workers, args.pages_dir, args.warmup_pages)
+            result["batch"], calls = measure_batch(workers, args.pages_dir, args.warmup_pages)
+            result["pool"] = measure_pool(args.pages_dir, calls, args.warmup_pages)
     finally:
         workers.stop_all()
     Path(args.result).write_text(json.dumps(result))

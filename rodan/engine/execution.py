@@ -11,17 +11,34 @@ ours (cancel, redo, or the reaper gave the job to someone else) the thread
 raises ``JobCancelled`` inside the job, which stops it at its next Python
 bytecode. Outputs are written to a scratch folder and renamed into place in
 the transaction that marks the RunJob finished.
+
+A worker that finishes a RunJob keeps one successor its outputs made ready,
+claimed for itself in the finishing transaction, and runs it next: no
+message, no broker round trip, no separate claim. It stays a claim like any
+other (owner and heartbeat, so the reaper recovers it if the process dies; a
+cancel or redo stops it). A message's task goes on so for at most
+``scheduler.CHAIN_BUDGET`` seconds, so it never runs much longer than one
+job and other messages are not starved. Celery's time limits count from the
+message, so messages carry the budget as headroom and each RunJob's own soft
+limit is enforced here (``SIGALRM``, which interrupts a sleeping job as
+Celery's soft limit does); a successor is kept only while the message's hard
+limit falls between the successor's and the budget beyond it.
 """
+
+import contextlib
 
 import ctypes
 import logging
 import os
+import signal
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from celery import current_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -29,10 +46,10 @@ from django.utils import timezone
 
 from rodan import storage, tiles
 from rodan.engine import lifecycle
-from rodan.engine.scheduler import job_time_limits
+from rodan.engine.scheduler import CHAIN_BUDGET, job_time_limits, queue_of
 from rodan.jobs.base import WAITING_FOR_INPUT, JobCancelled, error_information
 from rodan.jobs.registry import get_registry
-from rodan.models import Resource, ResourceListMembership, RunJob
+from rodan.models import Resource, ResourceListMembership, RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus
 
 logger = logging.getLogger(__name__)
@@ -221,7 +238,9 @@ def _install_outputs(targets):
             ResourceListMembership.objects.create(resource_list=resource_list, resource=member, order=order)
 
 
-def _still_ours(run_job_id, token, owner):
+def _still_ours(run_job_id, run_id, token, owner):
+    # The run first, then the RunJob: the order cancel and redo lock them in (no deadlock).
+    list(WorkflowRun.objects.select_for_update().filter(pk=run_id).values_list("pk"))
     run_job = _locked(run_job_id)
     if run_job and run_job.dispatch_token == token and run_job.claimed_by == owner:
         if run_job.status == RunJobStatus.PROCESSING:
@@ -230,33 +249,89 @@ def _still_ours(run_job_id, token, owner):
     return None
 
 
+def _on_main_thread():
+    return threading.current_thread() is threading.main_thread()
+
+
+def _soft_limit_expired(signum, frame):
+    raise SoftTimeLimitExceeded()
+
+
+@contextlib.contextmanager
+def _soft_time_limit(seconds):
+    """Raise SoftTimeLimitExceeded in the job after ``seconds`` (signals reach the main thread only)."""
+    if not _on_main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _soft_limit_expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _call_job(job, inputs, arguments, outputs, run_job, token):
     heartbeat = Heartbeat(run_job.pk, token, run_job.claimed_by)
     heartbeat.start()
     try:
-        return job.run_my_task(inputs, arguments, outputs)
+        with _soft_time_limit(job_time_limits(run_job)[0]):
+            return job.run_my_task(inputs, arguments, outputs)
     finally:
         heartbeat.stop()
 
 
+class _Chain:
+    """Which ready RunJob the running message's task may keep for itself (see the module's docstring)."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        request = current_task.request if current_task else None
+        self.queue = ((request and request.delivery_info) or {}).get("routing_key")
+        self.hard, self.soft = (request and request.timelimit) or (None, None)
+
+    def accepts(self, run_job):
+        elapsed = time.monotonic() - self.started
+        if not (self.queue and self.hard and self.soft and _on_main_thread()) or elapsed >= CHAIN_BUDGET:
+            return False
+        soft, hard = job_time_limits(run_job)
+        hard_left = self.hard - elapsed
+        return queue_of(run_job) == self.queue and soft + 1 <= self.soft - elapsed and hard <= hard_left <= hard + CHAIN_BUDGET
+
+
 def execute(run_job_id, token):
-    """Run one claimed RunJob to its end state; the return value names what happened."""
+    """Run the message's RunJob, then the successors it keeps, each to its end state.
+
+    Returns what happened to each ("finished", "failed", "dropped", ...), comma-separated.
+    """
     close_old_connections()
     run_job = claim(run_job_id, token)
     if run_job is None:
         return "dropped"
+    keeper = lifecycle.Keeper(worker_identity(), HOST, _Chain().accepts)
+    outcomes = []
+    while run_job is not None:
+        outcome, run_job = _run_in_workdir(run_job, keeper)
+        outcomes.append(outcome)
+    return ", ".join(outcomes)
+
+
+def _run_in_workdir(run_job, keeper):
+    """Run one claimed RunJob; (what happened, the successor kept for this process or None)."""
+    token = run_job.dispatch_token
     workdir = storage.runjob_workdir(run_job, token)
     try:
-        return _run(run_job, token, run_job.claimed_by, workdir)
+        return _run(run_job, token, run_job.claimed_by, workdir, keeper)
     finally:
         storage.remove_workdir(workdir)
 
 
-def _run(run_job, token, owner, workdir):
+def _run(run_job, token, owner, workdir, keeper):
     try:
         cls = get_registry().job_class(run_job.job_name)
     except LookupError as exc:
-        return _finish_failed(run_job.pk, token, owner, str(exc), "")
+        return _finish_failed(run_job, token, owner, str(exc), ""), None
     job = cls()
     try:
         inputs = build_inputs(run_job)
@@ -265,43 +340,43 @@ def _run(run_job, token, owner, workdir):
         result = _call_job(job, inputs, arguments, outputs, run_job, token)
     except JobCancelled:
         logger.info("RunJob %s stopped: it was cancelled or taken over", run_job.pk)
-        return "cancelled"
+        return "cancelled", None
     except SoftTimeLimitExceeded:
         soft, _ = job_time_limits(run_job)
-        return _finish_failed(
-            run_job.pk, token, owner, f"The job exceeded its time limit of {soft} seconds and was stopped.", ""
-        )
+        summary = f"The job exceeded its time limit of {soft} seconds and was stopped."
+        return _finish_failed(run_job, token, owner, summary, ""), None
     except Exception as exc:
         summary, details = error_information(job, exc)
-        return _finish_failed(run_job.pk, token, owner, summary, details)
+        return _finish_failed(run_job, token, owner, summary, details), None
 
     if isinstance(result, WAITING_FOR_INPUT) or result is WAITING_FOR_INPUT:
         update = result.settings_update if isinstance(result, WAITING_FOR_INPUT) else {}
         with transaction.atomic():
-            locked = _still_ours(run_job.pk, token, owner)
+            locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
             if locked is None:
-                return "cancelled"
+                return "cancelled", None
             lifecycle.wait_for_input(locked, update)
-        return "waiting for input"
+        return "waiting for input", None
     if job.error_details:
-        return _finish_failed(run_job.pk, token, owner, f"{cls.name} reported an error", str(job.error_details))
+        summary = f"{cls.name} reported an error"
+        return _finish_failed(run_job, token, owner, summary, str(job.error_details)), None
     missing = _missing_outputs(targets)
     if missing:
-        return _finish_failed(run_job.pk, token, owner, "Missing outputs: " + "; ".join(missing), "")
+        return _finish_failed(run_job, token, owner, "Missing outputs: " + "; ".join(missing), ""), None
     with transaction.atomic():
-        locked = _still_ours(run_job.pk, token, owner)
+        locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
         if locked is None:
-            return "cancelled"
+            return "cancelled", None
         _install_outputs(targets)
-        lifecycle.finish(locked)
-    return "finished"
+        kept = lifecycle.finish(locked, keeper)
+    return "finished", kept
 
 
-def _finish_failed(run_job_id, token, owner, summary, details):
+def _finish_failed(run_job, token, owner, summary, details):
     with transaction.atomic():
-        locked = _still_ours(run_job_id, token, owner)
+        locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
         if locked is None:
             return "cancelled"
         lifecycle.fail(locked, summary, details)
-    logger.warning("RunJob %s failed: %s", run_job_id, summary)
+    logger.warning("RunJob %s failed: %s", run_job.pk, summary)
     return "failed"

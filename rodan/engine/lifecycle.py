@@ -49,6 +49,7 @@ def _t(name, sources, target, writes, follows=(), notify=True):
 
 
 _CLEARED_HOLD = {"working_user", "working_user_token", "working_user_expiry"}
+_CLAIM = {"claimed_by", "worker_host", "heartbeat_at", "started_at", "finished_at", "attempts", "job_version"}
 _RESET = {"error_summary", "error_details", "job_settings", "dispatch_token", "claimed_by", *_CLEARED_HOLD}
 _ANY = set(S)
 
@@ -58,13 +59,9 @@ RUNJOB = {
     for t in (
         _t("dispatch", {S.SCHEDULED}, S.PROCESSING, {"dispatch_token", "dispatched_at", "claimed_by"}, ["send"]),
         _t("redispatch", {S.PROCESSING}, None, {"dispatch_token", "dispatched_at", "claimed_by"}, ["send"], False),
-        _t(
-            "claim",
-            {S.PROCESSING},
-            None,
-            {"claimed_by", "worker_host", "heartbeat_at", "started_at", "finished_at", "attempts", "job_version"},
-            notify=False,
-        ),
+        _t("claim", {S.PROCESSING}, None, _CLAIM, notify=False),
+        # A worker finishing a RunJob keeps one successor for itself: dispatched and claimed at once, no message.
+        _t("dispatch and claim", {S.SCHEDULED}, S.PROCESSING, {"dispatch_token", "dispatched_at", *_CLAIM}),
         _t("wait for input", {S.PROCESSING}, S.WAITING_FOR_INPUT, {"job_settings", "claimed_by", "finished_at"}),
         _t(
             "finish",
@@ -181,18 +178,38 @@ def _locked_run_jobs(queryset):
 # -- what follows transitions ------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Keeper:
+    """A worker process that keeps one ready RunJob it ``accepts`` instead of having it sent."""
+
+    owner: str
+    host: str
+    accepts: object
+
+
 def schedule(run_ids=None):
     """Dispatch every ready RunJob (of the given runs, or of all active runs); return how many.
 
     Joins the caller's transaction when there is one, so a finished RunJob and
     the dispatch of its successors commit together.
     """
-    with transaction.atomic():
+    return len(_dispatch_ready(run_ids)[0])
+
+
+def _dispatch_ready(run_ids, keeper=None):
+    """Dispatch the ready RunJobs; the first one ``keeper`` accepts is claimed for it. Returns (all, kept)."""
+    kept = None
+    with transaction.atomic(savepoint=False):  # a failure here fails the caller's whole transaction anyway
         ready = scheduler.ready_run_jobs(run_ids)
         now = timezone.now()
         for run_job in ready:
-            apply(run_job, "dispatch", dispatch_token=uuid.uuid4().hex, dispatched_at=now, claimed_by="")
-    return len(ready)
+            token = uuid.uuid4().hex
+            if kept is None and keeper is not None and keeper.accepts(run_job):
+                kept = _claim(run_job, "dispatch and claim", keeper.owner, keeper.host, now,
+                              dispatch_token=token, dispatched_at=now)
+            else:
+                apply(run_job, "dispatch", dispatch_token=token, dispatched_at=now, claimed_by="")
+    return ready, kept
 
 
 def schedule_after_commit(run_ids):
@@ -200,14 +217,20 @@ def schedule_after_commit(run_ids):
 
 
 def settle_run(run_id):
-    """Finish the run once every RunJob has finished (inside a transaction)."""
+    """Finish the run once every RunJob has finished (inside a transaction).
+
+    The run is locked before its RunJobs are counted: two workers finishing a
+    run's last RunJobs at once queue on that lock, and the second counts after
+    the first committed (otherwise each sees the other unfinished and the run
+    never settles).
+    """
+    run = _locked_run(run_id)
+    if run.status not in RUN["finish"].sources:
+        return False
     if RunJob.objects.filter(workflow_run_id=run_id).exclude(status=S.FINISHED).exists():
         return False
-    run = _locked_run(run_id)
-    if run.status in RUN["finish"].sources:
-        apply_run(run, "finish")
-        return True
-    return False
+    apply_run(run, "finish")
+    return True
 
 
 def _fail_run(run_id):
@@ -226,9 +249,14 @@ def redispatch(run_job):
 
 def claim(run_job, owner, host, now):
     """The worker process ``owner`` starts the RunJob."""
+    return _claim(run_job, "claim", owner, host, now)
+
+
+def _claim(run_job, name, owner, host, now, **dispatch):
     return apply(
         run_job,
-        "claim",
+        name,
+        **dispatch,
         claimed_by=owner,
         worker_host=host,
         heartbeat_at=now,
@@ -258,12 +286,17 @@ def wait_for_input(run_job, settings_update):
     )
 
 
-def finish(run_job):
-    """The job succeeded: settle its run and dispatch what its outputs made ready, in this transaction."""
+def finish(run_job, keeper=None):
+    """The job succeeded: settle its run and dispatch what its outputs made ready, in this transaction.
+
+    With a ``keeper``, the first ready RunJob it accepts is claimed for it
+    rather than sent, and returned (else None): the worker runs it next
+    without a broker round trip, and it stays recoverable like any claim.
+    """
     apply(run_job, "finish", claimed_by="", error_summary="", error_details="", finished_at=timezone.now())
-    if not settle_run(run_job.workflow_run_id):
-        schedule([run_job.workflow_run_id])
-    return run_job
+    if settle_run(run_job.workflow_run_id):
+        return None
+    return _dispatch_ready([run_job.workflow_run_id], keeper)[1]
 
 
 def fail(run_job, summary, details=""):

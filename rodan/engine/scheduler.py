@@ -15,12 +15,19 @@ from rodan.jobs.base import DEFAULT_QUEUE
 from rodan.models import Input, RunJob
 from rodan.models.status import RunJobStatus, RunStatus
 
+#: Seconds a worker may go on running successors of a message's RunJob without new messages
+#: (``rodan.engine.execution``). Messages carry this much headroom over their job's time limits,
+#: which the worker enforces itself for each RunJob it runs.
+CHAIN_BUDGET = 10
+
 #: Runs whose RunJobs may still be dispatched; a failed run's other chains carry on (Rodan's rule).
 ACTIVE_RUN_STATUSES = (RunStatus.PROCESSING, RunStatus.RETRYING, RunStatus.FAILED)
 
 
 def _inputs_ready(run_job):
     """Every bound file exists; a list must be non-empty with every member present."""
+    if not run_job.has_list_inputs:  # single files were checked by the query (``candidates``)
+        return True
     for item in run_job.inputs.filter(resource_list__isnull=False).select_related("resource_list"):
         members = item.resource_list.ordered_resources()
         if not members or not all(member.is_ready for member in members):
@@ -36,9 +43,12 @@ def _lock(queryset):
 def candidates(run_ids=None):
     """Scheduled RunJobs of active runs whose single-resource inputs all exist (lists: see _inputs_ready)."""
     unready_file = Input.objects.filter(run_job=OuterRef("pk"), resource__isnull=False, resource__resource_file="")
-    queryset = RunJob.objects.filter(
-        status=RunJobStatus.SCHEDULED, workflow_run__status__in=ACTIVE_RUN_STATUSES
-    ).exclude(Exists(unready_file))
+    list_input = Input.objects.filter(run_job=OuterRef("pk"), resource_list__isnull=False)
+    queryset = (
+        RunJob.objects.filter(status=RunJobStatus.SCHEDULED, workflow_run__status__in=ACTIVE_RUN_STATUSES)
+        .exclude(Exists(unready_file))
+        .annotate(has_list_inputs=Exists(list_input))
+    )
     if run_ids is not None:
         queryset = queryset.filter(workflow_run_id__in=list(run_ids))
     return queryset
@@ -75,7 +85,7 @@ def queue_of(run_job):
 
 
 def send(run_job):
-    """Publish "run RunJob X with token T" on the job's queue."""
+    """Publish "run RunJob X with token T" on the job's queue, its limits plus the chain budget."""
     from rodan.celery import app
 
     soft, hard = job_time_limits(run_job)
@@ -83,6 +93,6 @@ def send(run_job):
         "rodan.run_job",
         args=[str(run_job.pk), run_job.dispatch_token],
         queue=queue_of(run_job),
-        soft_time_limit=soft,
-        time_limit=hard,
+        soft_time_limit=soft + CHAIN_BUDGET,
+        time_limit=hard + CHAIN_BUDGET,
     )
