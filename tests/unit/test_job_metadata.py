@@ -195,6 +195,9 @@ def test_well_formed_limits_pass():
 
 # -- dispatch reads the row, never the job's code ------------------------------------------
 
+#: Messages carry their job's limits plus the time a worker may chain successors (``scheduler.CHAIN_BUDGET``).
+B = scheduler.CHAIN_BUDGET
+
 
 def test_dispatch_without_the_family_uses_the_rows_queue_and_limits(sent, no_job_code):
     name = unique("Unit - not here")
@@ -207,15 +210,15 @@ def test_dispatch_without_the_family_uses_the_rows_queue_and_limits(sent, no_job
         "task": "rodan.run_job",
         "args": [str(run_job.pk), run_job.dispatch_token],
         "queue": "GPU",
-        "soft_time_limit": 11,
-        "time_limit": 22,
+        "soft_time_limit": 11 + scheduler.CHAIN_BUDGET,  # the worker enforces 11 itself (chaining headroom)
+        "time_limit": 22 + scheduler.CHAIN_BUDGET,
     }
 
 
 def test_dispatch_of_a_registered_job_also_reads_only_its_row(sent, no_job_code):
     run_job = run_job_of(Job.objects.get(name="Test - Time-boxed step"))
     scheduler.send(run_job)
-    assert (sent[0]["queue"], sent[0]["soft_time_limit"], sent[0]["time_limit"]) == ("celery", 2, 30)
+    assert (sent[0]["queue"], sent[0]["soft_time_limit"], sent[0]["time_limit"]) == ("celery", 2 + B, 30 + B)
 
 
 @pytest.mark.parametrize(
@@ -236,7 +239,7 @@ def test_limits_the_row_leaves_open_come_from_the_dispatchers_settings(monkeypat
         run_job = run_job_of(row)
         assert scheduler.job_time_limits(run_job) == expected
         scheduler.send(run_job)
-        assert (sent[0]["queue"], sent[0]["soft_time_limit"], sent[0]["time_limit"]) == ("Python3", *expected)
+        assert (sent[0]["queue"], sent[0]["soft_time_limit"], sent[0]["time_limit"]) == ("Python3", *(v + B for v in expected))
     finally:
         row.delete()
 
@@ -246,4 +249,4 @@ def test_a_run_job_whose_job_row_is_gone_goes_to_the_default_queue(monkeypatch, 
     monkeypatch.setattr(settings, "RODAN_TIME_LIMIT", 400)
     run_job = run_job_of(None, job_name="Unit - deleted job")
     scheduler.send(run_job)
-    assert (sent[0]["queue"], sent[0]["soft_time_limit"], sent[0]["time_limit"]) == (DEFAULT_QUEUE, 100, 400)
+    assert (sent[0]["queue"], sent[0]["soft_time_limit"], sent[0]["time_limit"]) == (DEFAULT_QUEUE, 100 + B, 400 + B)
