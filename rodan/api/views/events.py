@@ -11,6 +11,7 @@ Each stream ends after ``RODAN_EVENT_STREAM_SECONDS`` (EventSource
 reconnects). Polling the REST routes keeps working as before.
 """
 
+import asyncio
 import json
 from functools import lru_cache
 from uuid import UUID
@@ -113,6 +114,30 @@ def _states(project_uuid):
     return states
 
 
+def _state_text(project_uuid, cursor, base):
+    return "".join(_message(cursor, state[0], _payload(*state, base)) for state in _states(project_uuid))
+
+
+#: (project, cursor, base URL) -> the task reading that state, for the poller's current cursor only.
+_state_reads = {}
+
+
+async def _current_state(project_uuid, cursor, base):
+    """The project's state as SSE text, read once for all the streams that open at the same cursor.
+
+    A state read after the cursor was reached is good for every stream
+    subscribed at that cursor: any later change has a later event, which
+    the stream receives live. A hundred tabs opening at once cost one read.
+    """
+    key = (project_uuid, cursor, base)
+    task = _state_reads.get(key)
+    if task is None or task.done() and (task.cancelled() or task.exception() is not None):  # read again after a failure
+        for stale in [k for k in _state_reads if k[1] != cursor]:
+            del _state_reads[stale]
+        task = _state_reads[key] = asyncio.ensure_future(_in_thread(_state_text, project_uuid, cursor, base))
+    return await asyncio.shield(task)  # a stream that hangs up does not cancel the others' read
+
+
 def _payload(kind, object_uuid, status, error_summary, data, base):
     """An event's JSON, with the fields (and absolute links) of the REST representation."""
     url = f"{base}/api/{kind}/{object_uuid}/"
@@ -152,9 +177,9 @@ async def _stream(project_uuid, after, base):
     subscription, cursor = await events_hub.subscribe(project_uuid)
     try:
         if await _in_thread(_is_stale, after, cursor):
-            states = await _in_thread(_states, project_uuid)
-            if states:
-                yield "".join(_message(cursor, state[0], _payload(*state, base)) for state in states)
+            state = await _current_state(project_uuid, cursor, base)
+            if state:
+                yield state
             after = cursor
         while after < cursor:  # catch up from the log, up to the poller's cursor
             missed = await _in_thread(log.project_events, project_uuid, after, cursor, CATCH_UP_BATCH)
