@@ -97,7 +97,7 @@ function addButtons(toolbar: HTMLElement, viewer: OpenSeadragon.Viewer, actualPi
   button("Zoom out", "-", () => viewer.viewport.zoomBy(1 / 1.5));
   button("Whole image", "0", () => viewer.viewport.goHome());
   button("Actual pixels", "1", actualPixels);
-  if (OpenSeadragon.fullScreenApi.supportsFullScreen) {
+  if (document.fullscreenEnabled) {
     button("Full screen", "Escape", () => viewer.setFullScreen(!viewer.isFullPage()));
   }
 }

@@ -50,7 +50,8 @@ export async function waitForTiles(url: string, onProgress: (progress: TileProgr
     if (body.state === "failed") {
       throw new ViewerError(body.message ?? "The tiles of this image could not be made.");
     }
-    onProgress({ message: body.message ?? "Preparing this image for viewing.", percent: body.percent ?? null });
+    const percent = body.state === "running" ? (body.percent ?? null) : null;
+    onProgress({ message: body.message ?? "Preparing this image for viewing.", percent });
     await pause(body.state === "waiting" ? POLL_MS * 3 : POLL_MS);
   }
 }
