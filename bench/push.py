@@ -116,8 +116,11 @@ def setup_project():
     return token, project, run
 
 
-def progress(project, run, rate, committed):
-    """Every RunJob to 1 then 4, then the run to 4; ``committed`` gets (kind, uuid hex, status) -> commit time."""
+def progress(project, run, rate, committed, ids):
+    """Every RunJob to 1 then 4, then the run to 4.
+
+    ``committed`` gets (kind, uuid hex, status) -> commit time, ``ids`` event id -> that key.
+    """
     from django.db import transaction
 
     from rodan.engine import events
@@ -133,53 +136,68 @@ def progress(project, run, rate, committed):
         with transaction.atomic():
             if kind == "runjob":
                 RunJob.objects.filter(pk=object_uuid).update(status=status)
-                events.record("runjob", object_uuid, project.pk, status, workflow_run=run.uuid.hex, job_name=name)
+                event = events.record("runjob", object_uuid, project.pk, status, workflow_run=run.uuid.hex, job_name=name)
             else:
                 WorkflowRun.objects.filter(pk=object_uuid).update(status=status)
-                events.record("workflowrun", object_uuid, project.pk, status)
+                event = events.record("workflowrun", object_uuid, project.pk, status)
+        ids[str(event.id)] = (kind, object_uuid.hex, status)
         committed[(kind, object_uuid.hex, status)] = time.time()
     return [(kind, object_uuid.hex, status) for kind, object_uuid, _, status in steps]
 
 
 async def read_stream(session, url, token, initial, received, ready):
-    """Read one stream: count the initial state, then log (kind, uuid, status, id, arrival time)."""
+    """Read one stream: count the initial state, then log (event id or payload key, arrival time).
+
+    Light on purpose (the client shares the machine with the server): a
+    message with an id is not parsed further; the old stream has no ids, so
+    its payload is read for (kind, uuid, status).
+    """
     headers = {"Authorization": f"Token {token}", "Accept": "text/event-stream"}
-    seen = 0
+    seen, buffer = 0, ""
     try:
         async with session.get(url, headers=headers) as response:
-            fields = {}
-            async for raw in response.content:
-                line = raw.decode().rstrip("\n")
-                if line and not line.startswith(":"):
-                    name, _, value = line.partition(": ")
-                    fields[name] = value
-                    continue
-                if "data" not in fields:
-                    continue
-                payload = json.loads(fields["data"])
-                seen += 1
-                if seen > initial:
-                    received.append((fields["event"], payload["uuid"], payload["status"], fields.get("id"), time.time()))
-                elif seen == initial:
-                    ready.set()
-                fields = {}
+            async for chunk in response.content.iter_any():
+                now = time.time()
+                buffer += chunk.decode()
+                *messages, buffer = buffer.split("\n\n")
+                for message in messages:
+                    if not message.startswith(("id:", "event:")):
+                        continue
+                    seen += 1
+                    if seen > initial:
+                        if message.startswith("id: "):
+                            received.append((message[4 : message.index("\n")], now))
+                        else:
+                            kind = message.split("\n", 1)[0][len("event: ") :]
+                            payload = json.loads(message.split("data: ", 1)[1])
+                            received.append(((kind, payload["uuid"], payload["status"]), now))
+                    elif seen == initial:
+                        ready.set()
     except (asyncio.CancelledError, Exception):
         pass
 
 
-async def probe_api(session, base, token, stop, timings, failures):
-    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
-    import aiohttp
+def probe_main(base, token):
+    """``GET /api/projects/`` every 50 ms until stdin closes; print the latencies (a process of its own)."""
+    import requests
 
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Token {token}", "Accept": "application/json"})
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    timings, failures = [], 0
     while not stop.is_set():
         started = time.perf_counter()
         try:
-            async with session.get(f"{base}/api/projects/", headers=headers, timeout=aiohttp.ClientTimeout(total=10)) as r:
-                await r.read()
-                (timings if r.status == 200 else failures).append(time.perf_counter() - started)
-        except Exception:
-            failures.append(time.perf_counter() - started)
-        await asyncio.sleep(API_PERIOD)
+            ok = session.get(f"{base}/api/projects/", timeout=10).status_code == 200
+        except requests.RequestException:
+            ok = False
+        if ok:
+            timings.append(time.perf_counter() - started)
+        else:
+            failures += 1
+        stop.wait(API_PERIOD)
+    print(json.dumps({"timings": timings, "failures": failures}))
 
 
 def start_server(backend, tree, port, log):
@@ -231,19 +249,20 @@ async def measure(count, backend, tree, rate):
             done, _ = await asyncio.wait([asyncio.create_task(e.wait()) for e in ready], timeout=30)
             result["streams open"] = len(done)
             result["open all (s)"] = time.monotonic() - opened
-            timings, failures, stop = [], [], asyncio.Event()
-            probe = asyncio.create_task(probe_api(session, base, token, stop, timings, failures))
-            committed, samples = {}, []
-            writer = asyncio.create_task(
-                asyncio.to_thread(progress, project, run, rate, committed)
+            result["RSS with streams open (MB)"] = proc.rss_mb() - rss_before
+            probe = subprocess.Popen(
+                [sys.executable, "-m", "bench.push", "--probe", base, token],
+                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             )
+            committed, ids, samples = {}, {}, []
+            writer = asyncio.create_task(asyncio.to_thread(progress, project, run, rate, committed, ids))
             while not writer.done():
                 samples.append((proc.rss_mb(), proc.status("Threads")))
                 await asyncio.sleep(0.5)
             expected = writer.result()
             await asyncio.sleep(2.0)  # the last deliveries
-            stop.set()
-            await probe
+            probed = json.loads(probe.communicate("")[0])
+            timings, failures = probed["timings"], probed["failures"]
             cpu_after, wall_after = proc.cpu(), time.monotonic()
             result["threads streaming"] = max(t for _, t in samples)
             result["rss peak (MB)"] = max(r for r, _ in samples)
@@ -256,14 +275,17 @@ async def measure(count, backend, tree, rate):
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
-    complete = sum(1 for got in received if [(k, u, s) for k, u, s, _, _ in got] == expected)
-    delays = [at - committed[(k, u, s)] for got in received for k, u, s, _, at in got if (k, u, s) in committed]
+    keyed = [[ids.get(key, key) for key, _ in got] for got in received]
+    complete = sum(1 for keys in keyed if keys == expected)
+    delays = [
+        at - committed[ids.get(key, key)] for got in received for key, at in got if ids.get(key, key) in committed
+    ]
     result.update(
         {
             "API p50 at rest (ms)": 1000 * percentile(rest, 0.5),
             "API p50 (ms)": 1000 * percentile(timings, 0.5),
             "API p95 (ms)": 1000 * percentile(timings, 0.95),
-            "API failed": len(failures),
+            "API failed": failures,
             "streams with all 201, in order, once": complete,
             "delivered / expected": f"{sum(len(g) for g in received)} / {len(expected) * count}",
             "delay p50 (ms)": 1000 * percentile(delays, 0.5),
@@ -300,7 +322,10 @@ def main():
     parser.add_argument("--backend", choices=["services", "embedded"], default="services")
     parser.add_argument("--rate", type=float, default=20.0, help="transitions per second")
     parser.add_argument("--tree", help="serve this checkout instead (the old implementation)")
+    parser.add_argument("--probe", nargs=2, metavar=("BASE", "TOKEN"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.probe:
+        return probe_main(*args.probe)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     backend = Backend(args.backend)
