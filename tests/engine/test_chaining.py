@@ -27,6 +27,19 @@ def messages_received(worker):
     return len(re.findall(r"Task rodan\.run_job\[[^]]*\] received", worker.log_path.read_text(errors="replace")))
 
 
+def purge_engine_queues():
+    """Drop messages earlier tests left on the shared broker, so this worker's log counts only ours."""
+    from django.conf import settings
+    from kombu import Queue
+
+    from rodan.celery import app
+
+    with app.connection_for_write() as connection:
+        for name in settings.RODAN_QUEUES:
+            Queue(name, channel=connection.default_channel).declare()
+            connection.default_channel.queue_purge(name)
+
+
 def kept(run_job):
     """Whether the RunJob was claimed when dispatched (kept by a worker), not sent."""
     run_job.refresh_from_db()
@@ -37,6 +50,7 @@ def test_a_chain_on_one_worker_needs_one_message_per_page_and_runs_each_job_once
     ledger = tmp_path / "ledger"
     project = make_project()
     workflow = valid_workflow(project, chain_document([step_settings(t, Ledger=str(ledger)) for t in ("a", "b", "c")]))
+    purge_engine_queues()
     worker = start_worker()
     run = run_over(workflow, [upload(project, f"p{i}", name=f"p{i}") for i in range(3)])
     wait_run(run, {RunStatus.FINISHED, RunStatus.FAILED})
@@ -56,6 +70,7 @@ def test_cancel_stops_a_kept_job(start_worker, tmp_path):
     ledger = tmp_path / "ledger"
     project = make_project()
     steps = [step_settings("quick", Ledger=str(ledger)), step_settings("slow", Sleep=60, Ledger=str(ledger))]
+    purge_engine_queues()
     worker = start_worker()
     run = run_over(valid_workflow(project, chain_document(steps)), [upload(project, "p", name="p")])
     wait_for(lambda: "slow" in (ledger.read_text() if ledger.exists() else ""), 30, "the kept job to start")
