@@ -54,7 +54,24 @@ class WorkflowJob(RodanModel):
         return self.name or self.job.name
 
 
-class InputPort(models.Model):
+class Port(models.Model):
+    """What input and output ports share: a port without a label is called after its type.
+
+    Rodan's client creates every port with ``"label": null``, and Rodan names it
+    after its type (rodan-compat.md §2.8); saving applies that rule, so it holds
+    for the API, workflow import and copies alike.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.label:
+            self.label = self.port_type.name
+        super().save(*args, **kwargs)
+
+
+class InputPort(Port):
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workflow_job = models.ForeignKey(WorkflowJob, related_name="input_ports", on_delete=models.CASCADE)
     input_port_type = models.ForeignKey("rodan.InputPortType", on_delete=models.PROTECT)
@@ -64,8 +81,12 @@ class InputPort(models.Model):
     class Meta:
         ordering = ["input_port_type__name", "uuid"]
 
+    @property
+    def port_type(self):
+        return self.input_port_type
 
-class OutputPort(models.Model):
+
+class OutputPort(Port):
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workflow_job = models.ForeignKey(WorkflowJob, related_name="output_ports", on_delete=models.CASCADE)
     output_port_type = models.ForeignKey("rodan.OutputPortType", on_delete=models.PROTECT)
@@ -74,6 +95,10 @@ class OutputPort(models.Model):
 
     class Meta:
         ordering = ["output_port_type__name", "uuid"]
+
+    @property
+    def port_type(self):
+        return self.output_port_type
 
 
 class Connection(models.Model):

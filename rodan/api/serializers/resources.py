@@ -104,8 +104,14 @@ class UploadSerializer(serializers.Serializer):
 
 
 class ResourceListSerializer(serializers.HyperlinkedModelSerializer):
+    """A list of one project's resources of one type.
+
+    Rodan's client creates a list for an ``is_list`` port with only
+    ``{resources, resource_type}``, so the project defaults to the resources' one.
+    """
+
     url = serializers.HyperlinkedIdentityField(view_name="resourcelist-detail")
-    project = Link("project-detail", project_path="", queryset=Project.objects)
+    project = Link("project-detail", project_path="", queryset=Project.objects, required=False)
     resources = Link("resource-detail", project_path="project", queryset=Resource.objects, many=True, required=False)
     resource_type = serializers.SerializerMethodField()
     origin = serializers.HyperlinkedRelatedField(view_name="output-detail", read_only=True)
@@ -132,8 +138,12 @@ class ResourceListSerializer(serializers.HyperlinkedModelSerializer):
         return ResourceTypeSerializer(resource_type, context=self.context).data if resource_type else None
 
     def validate(self, attrs):
-        project = attrs.get("project") or getattr(self.instance, "project", None)
         resources = attrs.get("resources")
+        project = attrs.get("project") or getattr(self.instance, "project", None)
+        if project is None and resources:
+            project = attrs["project"] = resources[0].project
+        if project is None:
+            raise serializers.ValidationError({"project": ["This field is required."]})
         if resources is not None:
             if any(r.project_id != project.pk for r in resources):
                 raise serializers.ValidationError({"resources": ["All resources must belong to the list's project."]})

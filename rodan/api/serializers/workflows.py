@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from rodan import workflows
 from rodan.api.fields import Link
+from rodan.api.parsers import BoundedDecoder
 from rodan.engine.validation import settings_errors
 from rodan.models import (
     Connection,
@@ -41,13 +42,13 @@ class InputPortSerializer(serializers.HyperlinkedModelSerializer):
     )
     workflow_job = Link("workflowjob-detail", project_path="workflow__project", queryset=WorkflowJob.objects)
     connections = serializers.HyperlinkedRelatedField(view_name="connection-detail", many=True, read_only=True)
-    type_field = "input_port_type"
 
     class Meta:
         model = InputPort
         fields = ["url", "uuid", "input_port_type", "label", "extern", "workflow_job", "connections"]
         read_only_fields = ["extern"]
-        extra_kwargs = {"label": {"required": False}}
+        # Rodan's client sends "label": null; the port then takes its type's name (``Port.save``).
+        extra_kwargs = {"label": {"required": False, "allow_null": True}}
 
     def validate(self, attrs):
         _domain_check(workflows.check_not_grouped, getattr(self.instance, "workflow_job", None), key="workflow_job")
@@ -55,8 +56,6 @@ class InputPortSerializer(serializers.HyperlinkedModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        if not validated_data.get("label"):
-            validated_data["label"] = validated_data[self.type_field].name
         return workflows.add(self.Meta.model, **validated_data)
 
     def update(self, instance, validated_data):
@@ -69,13 +68,10 @@ class OutputPortSerializer(InputPortSerializer):
         view_name="outputporttype-detail", queryset=OutputPortType.objects.all()
     )
     input_port_type = None
-    type_field = "output_port_type"
 
-    class Meta:
+    class Meta(InputPortSerializer.Meta):
         model = OutputPort
         fields = ["url", "uuid", "output_port_type", "label", "extern", "workflow_job", "connections"]
-        read_only_fields = ["extern"]
-        extra_kwargs = {"label": {"required": False}}
 
 
 class ConnectionSerializer(serializers.HyperlinkedModelSerializer):
@@ -127,7 +123,7 @@ class WorkflowJobSerializer(serializers.HyperlinkedModelSerializer):
             "url", "uuid", "created", "updated", "workflow", "job", "job_name", "job_description",
             "job_settings", "name", "group", "input_ports", "output_ports", "appearance",
         ]
-        extra_kwargs = {"name": {"required": False}, "job_settings": {"required": False}}
+        extra_kwargs = {"name": {"required": False}, "job_settings": {"required": False, "decoder": BoundedDecoder}}
 
     def validate(self, attrs):
         if self.instance is not None:
@@ -209,7 +205,7 @@ class WorkflowSerializer(serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="workflow-detail")
     project = Link("project-detail", project_path="", queryset=Project.objects)
     creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    serialized = serializers.JSONField(write_only=True, required=False)
+    serialized = serializers.JSONField(write_only=True, required=False, decoder=BoundedDecoder)
     workflow_job_group = Link(
         "workflowjobgroup-detail", project_path="workflow__project", queryset=WorkflowJobGroup.objects,
         write_only=True, required=False,

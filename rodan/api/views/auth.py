@@ -14,6 +14,8 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.models import Token
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,11 +29,24 @@ def _login_error(detail):
     return Response({"is_logged_in": False, "detail": detail}, status=401)
 
 
+class JSONWhateverAccept(DefaultContentNegotiation):
+    """The first renderer, whatever ``Accept`` (or a ``.html`` suffix) asks for."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class TokenLogin(APIView):
-    """``POST auth/token/ {email, password}``: the user and their token."""
+    """``POST auth/token/ {email, password}``: the user and their token.
+
+    Always JSON, as Rodan's view answers: scripts (and README's curl example)
+    send no ``Accept`` header, which elsewhere gets the browsable HTML.
+    """
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONWhateverAccept
 
     @extend_schema(request=inline_serializer("Login", {"email": serializers.CharField(), "password": serializers.CharField()}), responses=UserSerializer)
     def post(self, request, format=None):
