@@ -21,7 +21,7 @@ from rodan.engine.serialization import SerializationError, import_workflow
 from rodan.engine.validation import WorkflowInvalid, validate_workflow
 from rodan.models import InputPort, Project, Resource, RunJob
 from rodan.models.status import RunJobStatus, RunStatus
-from rodan.naming import file_name, step_name, unique_name
+from rodan.naming import entry_name, file_name, step_name, unique_name
 from rodan.results import end_point_outputs, ready_files
 from rodan.uploads import UploadError, create_resource_from_path
 
@@ -143,7 +143,7 @@ def export_outputs(run, outdir):
         step = step_name(output.run_job.job_name, output.output_port_type_name)
         parts = [pages[output.run_job.resource_uuid]] if output.run_job.resource_uuid else []
         parts += [file_name(resource, step)] if output.resource_id else [step, file_name(resource)]
-        target = outdir / unique_name("/".join(parts), taken)
+        target = outdir / unique_name(entry_name(*parts), taken)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(storage.absolute_path(resource), target)
         written.append(target)

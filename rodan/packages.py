@@ -2,7 +2,7 @@
 
 Mode 0 holds the run's end-point outputs (``rodan.results``) as
 ``data/<job> - <port>/<resource name>.<ext>``; mode 1 holds every output, one
-folder per resource, as ``data/<resource name>/<job> - <port>.<ext>`` (file
+folder per resource, as ``data/<resource name>/<job> - <port>.<ext>`` (entry
 names from ``rodan.naming``); mode 2 is not implemented (as in Rodan) and
 fails the package. The zip is written beside its final name and renamed into
 place; the scheduler's periodic pass deletes it at its expiry time.
@@ -20,7 +20,7 @@ from rodan import storage
 from rodan.engine import events
 from rodan.models import Output, ResultsPackage
 from rodan.models.status import RunJobStatus
-from rodan.naming import file_name, step_name, unique_name
+from rodan.naming import entry_name, file_name, step_name, unique_name
 from rodan.results import end_point_outputs, ready_files
 
 BAGIT = "BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n"
@@ -46,9 +46,9 @@ def _entries(package):
     for output, resource in ready_files(outputs):
         step = step_name(output.run_job.job_name, output.output_port_type_name)
         if package.packaging_mode == 0:
-            name = f"data/{step}/{file_name(resource)}"
+            name = entry_name("data", step, file_name(resource))
         else:
-            name = f"data/{resource.name}/{file_name(resource, step)}"
+            name = entry_name("data", resource.name, file_name(resource, step))
         entries.append((unique_name(name, taken), storage.absolute_path(resource)))
     return entries
 

@@ -116,6 +116,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media").resolve()
 # Largest accepted upload, in bytes (Django's own request limits use it too).
 DATA_UPLOAD_MAX_MEMORY_SIZE = _env_int("RODAN_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+#: Largest JSON body the REST routes decode, in bytes, and how deep its arrays and objects may nest.
+RODAN_MAX_JSON_BYTES = _env_int("RODAN_MAX_JSON_BYTES", 16 * 1024 * 1024)
+RODAN_MAX_JSON_DEPTH = _env_int("RODAN_MAX_JSON_DEPTH", 100)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
@@ -172,6 +175,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rodan.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # The browsable API comes first, so a request without Accept gets HTML, as from Rodan.
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -24,9 +24,19 @@ def media_root():
     return Path(settings.MEDIA_ROOT)
 
 
+def project_folder(project_id):
+    """The folder, relative to MEDIA_ROOT, that holds every file of a project's resources."""
+    return f"projects/{project_id.hex}"
+
+
 def resource_folder(resource):
     """The folder, relative to MEDIA_ROOT, that holds a resource's file and what is derived from it."""
-    return f"projects/{resource.project_id.hex}/resources/{resource.uuid.hex}"
+    return f"{project_folder(resource.project_id)}/resources/{resource.uuid.hex}"
+
+
+def remove_folder(relative):
+    """Delete a folder under MEDIA_ROOT with everything in it (nothing if it is not there)."""
+    shutil.rmtree(media_root() / relative, ignore_errors=True)
 
 
 def resource_relative_path(resource):

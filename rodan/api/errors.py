@@ -8,6 +8,8 @@ import logging
 import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework.views import exception_handler
 
@@ -20,6 +22,12 @@ def internal_error(request, exc):
     return {"detail": f"Internal server error (error id {error_id}); the server log has the details."}
 
 
+def too_big():
+    """A body over Django's request limit is the client's error: 400 with the limit, not a 500."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return {"detail": f"The request body is larger than the limit of {limit} MiB (RODAN_MAX_UPLOAD_BYTES)."}
+
+
 def handle_exception(exc, context):
     """DRF's handler, and a logged JSON 500 for anything it does not know."""
     response = exception_handler(exc, context)
@@ -27,6 +35,8 @@ def handle_exception(exc, context):
         return response
     from rest_framework.response import Response
 
+    if isinstance(exc, RequestDataTooBig):
+        return Response(too_big(), status=400)
     return Response(internal_error(context["request"], exc), status=500)
 
 
@@ -71,4 +81,6 @@ class ApiErrorMiddleware:
 
         if isinstance(exc, Http404):
             return JsonResponse({"detail": "Not found."}, status=404)
+        if isinstance(exc, RequestDataTooBig):
+            return JsonResponse(too_big(), status=400)
         return JsonResponse(internal_error(request, exc), status=500)

@@ -23,6 +23,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from rodan.api.parsers import BoundedDecoder
 from rodan.engine import lifecycle
 from rodan.engine.execution import build_inputs, settings_for_job
 from rodan.jobs.base import WAITING_FOR_INPUT, ManualPhaseException
@@ -79,11 +80,11 @@ def _safe_join(root, relative):
 
 def _user_input(request):
     if request.content_type == "application/json":
-        return json.loads(request.body or b"null")
+        return json.loads(request.body or b"null", cls=BoundedDecoder)
     serialized = request.POST.get("__serialized__")
     if serialized is None:
         raise ValueError("send JSON, or a form field __serialized__ holding JSON")
-    return json.loads(serialized)
+    return json.loads(serialized, cls=BoundedDecoder)
 
 
 @csrf_exempt

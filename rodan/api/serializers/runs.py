@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rodan.api.fields import Link, media_url
+from rodan.api.parsers import BoundedDecoder
 from rodan.engine.expansion import check_runnable
 from rodan.models import Input, Output, ResultsPackage, RunJob, Workflow, WorkflowRun
 from rodan.models.status import RunJobStatus, RunStatus
@@ -20,7 +21,7 @@ class WorkflowRunSerializer(serializers.HyperlinkedModelSerializer):
     workflow = Link("workflow-detail", project_path="project", queryset=Workflow.objects)
     creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
     last_redone_runjob_tree = serializers.HyperlinkedRelatedField(view_name="runjob-detail", read_only=True)
-    resource_assignments = serializers.JSONField(write_only=True, required=False)
+    resource_assignments = serializers.JSONField(write_only=True, required=False, decoder=BoundedDecoder)
 
     class Meta:
         model = WorkflowRun

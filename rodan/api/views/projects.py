@@ -12,6 +12,7 @@ from rodan.api import filters
 from rodan.api.permissions import ProjectAccess
 from rodan.api.serializers.projects import ProjectDetailSerializer, ProjectListSerializer
 from rodan.api.views.base import ScopedViewSet
+from rodan.deletion import delete_project
 from rodan.models import Project
 from rodan.permissions import is_project_admin, is_project_owner, visible_projects
 
@@ -30,6 +31,9 @@ class ProjectViewSet(ScopedViewSet):
     def perform_create(self, serializer):
         project = serializer.save(creator=self.request.user)
         project.admins.add(self.request.user)
+
+    def perform_destroy(self, project):
+        delete_project(project)
 
 
 def _usernames(data):

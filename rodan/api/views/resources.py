@@ -21,8 +21,8 @@ from rodan.api.serializers.resources import (
 )
 from rodan.api.views.base import ScopedViewSet, fields_of
 from rodan.models import Label, Resource, ResourceList, RunJob
-from rodan.naming import file_name, unique_name
-from rodan.uploads import UploadError, create_resource
+from rodan.naming import entry_name, file_name, unique_name
+from rodan.uploads import UploadError, create_resources
 
 
 class ResourceViewSet(ScopedViewSet):
@@ -33,26 +33,23 @@ class ResourceViewSet(ScopedViewSet):
     unpaginated_param = "no_page"
 
     def create(self, request, *args, **kwargs):
-        """Multipart upload of one or more files; the reply is a JSON array of new Resources."""
+        """Multipart upload of one or more files, all stored or none; the reply is a JSON array of new Resources."""
         fields = fields_of(request)
         data = {key: fields.get(key) for key in ("project", "type", "label_names") if key in fields}
         data["files"] = request.FILES.getlist("files")
         upload = UploadSerializer(data=data, context=self.get_serializer_context())
         upload.is_valid(raise_exception=True)
-        created = []
-        for uploaded in upload.validated_data["files"]:
-            try:
-                resource = create_resource(
-                    upload.validated_data["project"],
-                    uploaded.name,
-                    uploaded.chunks(),
-                    creator=request.user,
-                    claimed_type=upload.validated_data.get("type"),
-                )
-            except UploadError as exc:
-                return Response({"files": [str(exc)]}, status=400)
-            apply_label_names(resource, upload.validated_data.get("label_names"))
-            created.append(resource)
+        labels = upload.validated_data.get("label_names")
+        try:
+            created = create_resources(
+                upload.validated_data["project"],
+                [(uploaded.name, uploaded.chunks()) for uploaded in upload.validated_data["files"]],
+                creator=request.user,
+                claimed_type=upload.validated_data.get("type"),
+                each=lambda resource: apply_label_names(resource, labels),
+            )
+        except UploadError as exc:
+            return Response({"files": [str(exc)]}, status=400)
         return Response(self.get_serializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
@@ -82,7 +79,7 @@ class ResourceViewSet(ScopedViewSet):
         taken = set()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for resource in resources:
-                archive.write(storage.absolute_path(resource), unique_name(file_name(resource), taken))
+                archive.write(storage.absolute_path(resource), unique_name(entry_name(file_name(resource)), taken))
         response = HttpResponse(buffer.getvalue(), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="Archive.zip"'
         return response

@@ -1,6 +1,8 @@
 """Users (an unpaginated list) and user preferences (§2.2)."""
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.response import Response
 
@@ -13,6 +15,7 @@ from rodan.api.serializers.users import (
     UserSerializer,
 )
 from rodan.api.views.base import FILTERS
+from rodan.deletion import Refused, delete_user
 from rodan.models import UserPreference
 
 
@@ -36,6 +39,15 @@ class UserViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         user = serializer.save()
         return Response({"username": user.username}, status=201)
+
+    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
+    def destroy(self, request, *args, **kwargs):
+        """The last superuser, and the creator of projects, stay (409 with the reason)."""
+        try:
+            delete_user(self.get_object())
+        except Refused as exc:
+            return Response({"detail": str(exc)}, status=409)
+        return Response(status=204)
 
 
 class UserPreferenceViewSet(viewsets.ModelViewSet):
