@@ -175,7 +175,11 @@ def test_rodan_e2e_sequence_with_basic_auth(live_server, start_worker):
         json={"job": hello["url"], "workflow": workflow["url"], "appearance": {"x": 10, "y": 20}},
     )
     output_type = next(t for t in hello["output_port_types"] if t["name"] == "Text output")
-    call("POST", "outputports/?format=json", 201, json={"workflow_job": wfj["url"], "output_port_type": output_type["url"]})
+    port = call(
+        "POST", "outputports/?format=json", 201,
+        json={"label": None, "workflow_job": wfj["url"], "output_port_type": output_type["url"]},
+    )
+    assert port["label"] == "Text output"  # the client sends "label": null on every port it creates
     assert call("PATCH", workflow["url"], json={"valid": True})["valid"] is True
     start_worker()
     run = call(

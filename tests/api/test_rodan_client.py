@@ -94,9 +94,18 @@ def test_the_clients_requests_build_run_and_download_a_workflow(live_server, sta
     assert all(isinstance(rows, list) for rows in globals_.values())
     resource_types = {t["uuid"]: t for t in globals_["resourcetypes"]}
     jobs = {j["uuid"]: j for j in globals_["jobs"]}
+    # The builder matches ports by comparing resource type URLs as strings.
+    type_urls = {t["url"] for t in resource_types.values()}
+    for port_type in globals_["inputporttypes"] + globals_["outputporttypes"]:
+        assert set(port_type["resource_types"]) <= type_urls, port_type["url"]
+    # Every 60 s: HEAD /api/ for the server's time.
+    assert client.session.head(f"{live_server}/api/", timeout=30).headers["Date"]
     # The user preference: looked up with the user's (absent) id, then created.
     assert client.call("GET", "userpreferences", params={"user": ""})["results"] == []
     client.save("userpreferences", {"user": user["url"]})
+    # At the next login the same lookup finds it, comparing the user's URL as a string.
+    (preference,) = client.call("GET", "userpreferences", params={"user": ""})["results"]
+    assert preference["user"] == user["url"] == client.call("GET", "auth-me")["url"]
 
     # Project (step 3): the model's defaults, the logged-in user as its creator.
     project = client.save(
@@ -107,6 +116,17 @@ def test_the_clients_requests_build_run_and_download_a_workflow(live_server, sta
     project = client.call("GET", project["url"])
     assert client.call("GET", project["admins_url"]) == [person.username]
     assert client.call("GET", project["workers_url"]) == []
+    # Project users: a form whose keys are the usernames; removing the last worker sends an empty form.
+    colleague = make_user()
+    form = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"}
+    workers = client.call("PUT", project["workers_url"], data=f"{colleague.username}={colleague.username}", headers=form)
+    assert workers == [colleague.username]
+    found = client.call("GET", "users", params={"username__in": ",".join(workers)})
+    assert [u["username"] for u in found] == workers
+    assert client.call("PUT", project["workers_url"], data="", headers=form) == []
+    # The user dialog saves through auth/me as a form too.
+    me = client.call("PATCH", "auth-me", data="first_name=Ada&last_name=Lovelace", headers=form)
+    assert (me["first_name"], me["last_name"]) == ("Ada", "Lovelace")
 
     # Upload (step 4): one multipart POST per file, the chosen type as a URL, label_names "undefined".
     text_type = next(t for t in resource_types.values() if t["mimetype"] == "text/plain")
