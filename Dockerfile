@@ -4,14 +4,22 @@
 # Base images are build arguments, defaulting to the official images, so the
 # same file builds with Docker and, where no registry is reachable, with
 # locally made bases (scripts/build-base-images, scripts/build-image).
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:20-alpine
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 # The image that compiles Gamera: Python headers and a compiler come on top.
 ARG PYTHON_BUILD_IMAGE=python:3.11-slim-bookworm
 
-# --- Pixel and Neon browser front-ends -------------------------------------
+# --- browser front-ends: the web application's pages, Pixel and Neon ---------
+# Only npm and POSIX sh: the same steps run on the official Alpine image and on
+# a locally made Debian Node base.
 FROM ${NODE_IMAGE} AS frontends
 WORKDIR /src
+# The web application's pages (today the deep-zoom viewer): Vite writes them
+# into rodan/static/frontend/, which the final stage copies.
+COPY frontend/package.json frontend/package-lock.json frontend/
+RUN npm --prefix frontend ci --no-audit --no-fund
+COPY frontend/ frontend/
+RUN npm --prefix frontend run build
 COPY jobs/ jobs/
 # Each interactive family keeps its front-end in jobs/<family>/frontend with a
 # package-lock.json; `npm ci` installs exactly that, `npm run build` writes dist/.
@@ -62,6 +70,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY rodan/ rodan/
 COPY jobs/ jobs/
+COPY workflows/ workflows/
+COPY --from=frontends /src/rodan/static/frontend/ rodan/static/frontend/
 COPY --from=frontends /out/pixel/ jobs/pixel/static/build/
 COPY --from=frontends /out/neon/ jobs/neon/static/build/
 # Copied, not bind-mounted from the stage: buildah's layer cache could mount a

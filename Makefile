@@ -9,7 +9,7 @@ export RODAN_WHEEL_DIR ?= $(HOME)/.cache/rodan/wheels
 # changes, a Vite build into rodan/static/frontend/ when any source does.
 FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -type f -print)
 FRONTEND_MODULES := frontend/node_modules/.package-lock.json
-FRONTEND_BUILD := rodan/static/frontend/.vite/manifest.json
+FRONTEND_BUILD := rodan/static/frontend/manifest.json
 
 .PHONY: up test install install-test frontend clean
 

@@ -8,7 +8,7 @@ export default defineConfig({
   build: {
     outDir: "../rodan/static/frontend",
     emptyOutDir: true,
-    manifest: true,
+    manifest: "manifest.json",
     target: "es2020",
     rollupOptions: {
       input: {

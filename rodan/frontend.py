@@ -11,7 +11,7 @@ from pathlib import Path
 from django.templatetags.static import static
 
 BUILD_DIR = Path(__file__).resolve().parent / "static" / "frontend"
-MANIFEST = BUILD_DIR / ".vite" / "manifest.json"
+MANIFEST = BUILD_DIR / "manifest.json"  # not Vite's default .vite/: package data skips dot-folders
 
 
 class NotBuilt(RuntimeError):

@@ -64,7 +64,11 @@ def container(data_dir, tmp_path):
             command += ["--env", f"{key}={value}"]
         log = open(tmp_path / f"container-{name}.log", "w")
         process = subprocess.Popen(
-            [*command, name, "--", "/usr/local/bin/start-celery"], env=BUILDAH_ENV, stdout=log, stderr=subprocess.STDOUT
+            [*command, name, "--", "/usr/local/bin/start-celery"],
+            env=BUILDAH_ENV,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         process.log_path, process.container = tmp_path / f"container-{name}.log", name
         started.append(process)
@@ -73,10 +77,34 @@ def container(data_dir, tmp_path):
 
     yield start
     for process in started:
-        for pid in _pids_of("start-celery"):
-            os.kill(pid, signal.SIGKILL)
-        process.wait(timeout=60)
+        _kill_container_processes(process)
         subprocess.run(["buildah", "rm", process.container], env=BUILDAH_ENV, capture_output=True)
+    assert not _pids_of_image_python(), "a process of the image outlived its test"
+
+
+def _kill_container_processes(process):
+    """SIGKILL everything the container started: its session, and the image's Python programs.
+
+    Killing only the entrypoint left its Celery worker running, re-parented to
+    PID 1 and still consuming from the machine's RabbitMQ.
+    """
+    for pid in [*_pids_of("start-celery"), *_pids_of_image_python()]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=60)
+    wait_for(lambda: not _pids_of_image_python(), 30, "the image's processes to exit")
+
+
+def _pids_of_image_python():
+    """Host PIDs of Python programs run from the image's virtual environment (/opt/venv)."""
+    found = subprocess.run(["pgrep", "-f", "^/opt/venv/bin/python"], capture_output=True, text=True).stdout
+    return [int(pid) for pid in found.split()]
 
 
 def _pids_of(script):
@@ -139,3 +167,21 @@ def test_sigterm_mid_job_lets_the_job_finish(data_dir, container):
     wait_run(run, {RunStatus.FINISHED}, timeout=30)
     assert output_texts(run) == {"Test - Text step - Text output": "p+slow"}
     assert RunJob.objects.get(workflow_run=run).attempts == 1  # finished by the stopping worker, not redone
+
+
+def test_the_image_carries_the_built_front_ends():
+    """The web application's pages (built in the Node stage) are in the installed package."""
+    name = subprocess.run(["buildah", "from", IMAGE], env=BUILDAH_ENV, capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        script = (
+            "import json; from rodan.frontend import BUILD_DIR, MANIFEST; "
+            "entries = json.loads(MANIFEST.read_text()); "
+            "print(all((BUILD_DIR / chunk['file']).is_file() for chunk in entries.values()), sorted(entries))"
+        )
+        found = subprocess.run(
+            ["buildah", "run", name, "--", "python3", "-c", script], env=BUILDAH_ENV, capture_output=True, text=True, timeout=120
+        )
+        assert found.returncode == 0, found.stderr
+        assert found.stdout.split()[0] == "True" and "src/viewer/page.ts" in found.stdout
+    finally:
+        subprocess.run(["buildah", "rm", name], env=BUILDAH_ENV, capture_output=True)
