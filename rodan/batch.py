@@ -115,7 +115,8 @@ def wait(run, on_progress, poll=0.5, tick=None):
     """Block until the run finishes, or has failed and nothing else can still run.
 
     A failed page does not stop the others (Rodan's rule): the batch goes on
-    until every RunJob that can run has. ``tick`` runs on every poll.
+    until every RunJob that can run has. ``tick`` runs on every poll; when it
+    returns true (it did some of the work) the next poll follows at once.
     """
     while True:
         done, total, status = progress(run)
@@ -124,9 +125,8 @@ def wait(run, on_progress, poll=0.5, tick=None):
             return status
         if status == RunStatus.FAILED and not has_pending_work(run.pk):
             return status
-        if tick is not None:
-            tick()
-        time.sleep(poll)
+        if tick is None or not tick():
+            time.sleep(poll)
 
 
 def export_outputs(run, outdir):

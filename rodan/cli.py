@@ -6,11 +6,15 @@ folder's ``logs/cli.log`` and summarised in one line.
 """
 
 import argparse
+import hashlib
+import importlib.util
 import json
 import logging
 import os
 import secrets
+import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 import time
@@ -21,6 +25,8 @@ import platformdirs
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 #: Seconds the web server lets open requests (event streams) run on after it is told to stop.
 SHUTDOWN_GRACE_SECONDS = 3
+#: Template databases of private runs kept in the cache (one per schema and job set: a few virtualenvs or settings).
+KEPT_RUN_DATABASES = 4
 
 
 class CLIError(Exception):
@@ -49,6 +55,64 @@ def _migrate():
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+
+
+def _schema_key():
+    """A digest of what migrating and registering would write: Django, every app's migrations, the jobs."""
+    import django
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    from rodan.jobs.registry import fingerprint, get_registry
+
+    digest = hashlib.sha256(f"{django.__version__} {fingerprint(get_registry())}".encode())
+    for app in apps.get_app_configs():
+        module, _ = MigrationLoader.migrations_module(app.label)
+        spec = importlib.util.find_spec(module) if module else None
+        for folder in (spec and spec.submodule_search_locations) or []:
+            for path in sorted(Path(folder).glob("*.py")):
+                digest.update(f"{app.label}/{path.name}".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _modified(path):
+    """A file's modification time; one another process removed meanwhile counts as the oldest."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0
+
+
+def _migrate_private_database():
+    """Migrate a private run's new SQLite database by copying one made earlier for the same schema and jobs.
+
+    Migrating and registering take about as long as a small run, and a new
+    database always ends up the same for the same code (``_schema_key``), so
+    the first run keeps a copy in the user's cache folder and later ones start
+    from it.
+    """
+    from django.conf import settings
+
+    database = Path(settings.DATABASES["default"]["NAME"])
+    cache = Path(platformdirs.user_cache_dir("rodan")) / "run-databases"
+    template = cache / f"{_schema_key()}.sqlite3"
+    try:
+        shutil.copyfile(template, database)
+        return
+    except FileNotFoundError:  # none yet, or another run pruned it just now
+        pass
+    _migrate()
+    cache.mkdir(parents=True, exist_ok=True)
+    for old in sorted(cache.glob("*.sqlite3"), key=_modified)[:-KEPT_RUN_DATABASES]:
+        old.unlink(missing_ok=True)
+    partial = cache / f".{os.getpid()}.partial"
+    source, copy = sqlite3.connect(database), sqlite3.connect(partial)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    os.replace(partial, template)
 
 
 def _ensure_admin():
@@ -194,18 +258,39 @@ def cmd_setup(args):
     print("Database up to date; jobs registered; static files collected.")
 
 
-def cmd_jobs(args):
-    _setup_django(args.data)
+def _job_table():
+    """(stdout lines, stderr lines) of ``rodan jobs``: the installed jobs, then what did not load."""
     from rodan.jobs.registry import get_registry
 
     registry = get_registry()
-    for name, cls in sorted(registry.jobs.items()):
-        print(f"{name}\t{cls.category}\t{cls.job_queue()}\t{cls.package_name()}")
-    for package, family in registry.families.items():
-        if not family.available:
-            print(f"unavailable: {package}: {family.error}", file=sys.stderr)
-    for name, reason in registry.rejected.items():
-        print(f"rejected: {name}: {reason}", file=sys.stderr)
+    out = [f"{name}\t{cls.category}\t{cls.job_queue()}\t{cls.package_name()}" for name, cls in sorted(registry.jobs.items())]
+    err = [f"unavailable: {package}: {family.error}" for package, family in registry.families.items() if not family.available]
+    err += [f"rejected: {name}: {reason}" for name, reason in registry.rejected.items()]
+    return out, err
+
+
+def cmd_jobs(args):
+    from rodan.jobs import listing
+
+    cache = Path(platformdirs.user_cache_dir("rodan")) / "jobs.json"
+    table = listing.read(cache)
+    if table is None:
+        before = listing.context()
+        _setup_django(args.data)
+        table = _job_table()
+        listing.write(cache, before, *table)
+    out, err = table
+    for line in out:
+        print(line)
+    for line in err:
+        print(line, file=sys.stderr)
+
+
+def cmd_workflows(args):
+    from rodan import library
+
+    for name in library.names():
+        print(f"{name}\t{library.description(name)}")
 
 
 def _parse_inputs(values):
@@ -219,7 +304,12 @@ def _parse_inputs(values):
 
 
 def cmd_run(args):
-    workflow_path = Path(args.workflow)
+    from rodan import library
+
+    try:
+        workflow_path = library.locate(args.workflow)
+    except library.UnknownWorkflow as exc:
+        raise CLIError(str(exc)) from None
     try:
         doc = json.loads(workflow_path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -234,6 +324,9 @@ def cmd_run(args):
     # On the embedded defaults a batch gets a private, throw-away system; with a
     # broker configured it joins that deployment (its database, files, workers).
     production = bool(os.environ.get("CELERY_BROKER_URL"))
+    private = not production and not args.data
+    if private:
+        os.environ["RODAN_EAGER_TILES"] = "0"  # nobody opens a throw-away system's viewer
     data_dir = args.data or (None if production else tempfile.mkdtemp(prefix="rodan-run-"))
     settings, data = _setup_django(data_dir)
     from tqdm import tqdm
@@ -242,21 +335,31 @@ def cmd_run(args):
     from rodan.engine.reaper import reap
     from rodan.stack import Supervisor, worker_command
 
-    _migrate()
+    if private and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        _migrate_private_database()
+    else:
+        _migrate()
     workflow, assignments = batch.prepare(doc, args.pages, _parse_inputs(args.input))
     supervisor = Supervisor(log_dir=data / "logs")
+    local = None
     if settings.EMBEDDED_BROKER:
-        for index in range(args.workers):
+        from rodan.engine.local import LocalWorker
+
+        # This process is one of the workers; more only when there are pages for them.
+        local = LocalWorker(settings.RODAN_QUEUES)
+        for index in range(min(args.workers, len(args.pages)) - 1):
             supervisor.start(f"run-worker{index + 1}", worker_command(settings.RODAN_QUEUES, 1, f"run{index + 1}-{os.getpid()}@%h"))
     last_reap = [time.monotonic()]
 
     def tick():
+        """Between polls: watch the worker processes, reap, run a waiting message here (True if one ran)."""
         if supervisor.first_exited():
             label, code = supervisor.first_exited()
             raise CLIError(f"worker {label} stopped unexpectedly (exit {code}); see {data / 'logs'}")
         if time.monotonic() - last_reap[0] > settings.RODAN_REAPER_INTERVAL:
             last_reap[0] = time.monotonic()
             reap()
+        return local is not None and local.run_one()
 
     try:
         run = batch.start(workflow, assignments)
@@ -271,6 +374,8 @@ def cmd_run(args):
             status = batch.wait(run, on_progress, tick=tick)
     finally:
         supervisor.stop()
+        if local is not None:
+            local.close()
     written = batch.export_outputs(run, args.output)
     from rodan.models.status import RunStatus
 
@@ -333,12 +438,17 @@ def build_parser():
     jobs = commands.add_parser("jobs", parents=[common], help="list the installed jobs and any unavailable job family")
     jobs.set_defaults(func=cmd_jobs)
 
+    workflows = commands.add_parser("workflows", help="list the workflow library (names `rodan run` takes)")
+    workflows.set_defaults(func=cmd_workflows)
+
     run = commands.add_parser("run", parents=[common], help="run an exported workflow over page files")
-    run.add_argument("workflow", help="a workflow exported from Rodan (JSON)")
+    run.add_argument("workflow", help="a workflow exported from Rodan (JSON), or the name of one in the library (`rodan workflows`)")
     run.add_argument("pages", nargs="*", help="page files for the workflow's open input port")
     run.add_argument("-o", "--output", required=True, help="folder for the results")
     run.add_argument("--input", action="append", help="PORT=FILE[,FILE...] for other open input ports")
-    run.add_argument("--workers", type=int, default=2, help="worker processes to start (embedded broker only)")
+    run.add_argument(
+        "--workers", type=int, default=2, help="jobs at once (embedded broker only): this process and up to N-1 worker processes"
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
     return parser

@@ -11,9 +11,11 @@ carry on. Writing the rows is ``register_jobs``, run explicitly after
 """
 
 import functools
+import hashlib
 import importlib
 import importlib.metadata
 import inspect
+import json
 import logging
 import os
 import pkgutil
@@ -189,20 +191,59 @@ def register_resource_types(registry):
         )
 
 
-def _register_ports(job, port_model, declared, types_by_mimetype):
+def _port_rows(declared, mimetypes):
+    return [
+        {
+            "name": port["name"],
+            "minimum": port["minimum"],
+            "maximum": port["maximum"],
+            "is_list": bool(port.get("is_list", False)),
+            "resource_types": expand_resource_types(port["resource_types"], mimetypes),
+        }
+        for port in declared or []
+    ]
+
+
+def declarations(registry):
+    """What ``register_jobs`` writes, as plain data: {job name: (Job fields, input ports, output ports)}."""
+    mimetypes = list(registry.resource_types)
+    rows = {}
+    for name, cls in registry.jobs.items():
+        # The first family declaring the name: a later one's job of that name was rejected.
+        family = next(f for f in registry.families.values() if name in f.jobs)
+        fields = {
+            "author": cls.author or "",
+            "description": cls.description or "",
+            "category": cls.category or "",
+            "enabled": bool(cls.enabled),
+            "interactive": bool(cls.interactive),
+            "settings": cls.settings if cls.settings is not None else dict(DEFAULT_SETTINGS),
+            "job_queue": cls.job_queue(),
+            # What dispatch reads: it never imports the job's code (see models.Job).
+            "soft_time_limit": cls.soft_time_limit,
+            "time_limit": cls.time_limit,
+            "package": family.package,
+            "version": family.version,
+        }
+        rows[name] = (fields, _port_rows(cls.input_port_types, mimetypes), _port_rows(cls.output_port_types, mimetypes))
+    return rows
+
+
+def fingerprint(registry):
+    """A digest of everything registration writes: equal digests, equal job tables."""
+    data = {"resource_types": registry.resource_types, "jobs": declarations(registry)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def _register_ports(job, port_model, rows, types_by_mimetype):
     kept = []
-    for port in declared:
+    for port in rows:
         row, _ = port_model.objects.update_or_create(
             job=job,
             name=port["name"],
-            defaults={
-                "minimum": port["minimum"],
-                "maximum": port["maximum"],
-                "is_list": bool(port.get("is_list", False)),
-            },
+            defaults={"minimum": port["minimum"], "maximum": port["maximum"], "is_list": port["is_list"]},
         )
-        accepted = expand_resource_types(port["resource_types"], list(types_by_mimetype))
-        row.resource_types.set([types_by_mimetype[m] for m in accepted])
+        row.resource_types.set([types_by_mimetype[m] for m in port["resource_types"]])
         kept.append(row.pk)
     port_model.objects.filter(job=job).exclude(pk__in=kept).delete()
 
@@ -220,28 +261,10 @@ def register_jobs():
     registry = get_registry()
     register_resource_types(registry)
     types_by_mimetype = {t.mimetype: t for t in ResourceType.objects.filter(mimetype__in=registry.resource_types)}
-    for name, cls in registry.jobs.items():
-        family = registry.families[next(p for p, f in registry.families.items() if name in f.jobs)]
-        job_settings = cls.settings if cls.settings is not None else dict(DEFAULT_SETTINGS)
-        job, _ = Job.objects.update_or_create(
-            name=name,
-            defaults={
-                "author": cls.author or "",
-                "description": cls.description or "",
-                "category": cls.category or "",
-                "enabled": bool(cls.enabled),
-                "interactive": bool(cls.interactive),
-                "settings": job_settings,
-                "job_queue": cls.job_queue(),
-                # What dispatch reads: it never imports the job's code (see models.Job).
-                "soft_time_limit": cls.soft_time_limit,
-                "time_limit": cls.time_limit,
-                "package": family.package,
-                "version": family.version,
-            },
-        )
-        _register_ports(job, InputPortType, cls.input_port_types or [], types_by_mimetype)
-        _register_ports(job, OutputPortType, cls.output_port_types or [], types_by_mimetype)
+    for name, (fields, inputs, outputs) in declarations(registry).items():
+        job, _ = Job.objects.update_or_create(name=name, defaults=fields)
+        _register_ports(job, InputPortType, inputs, types_by_mimetype)
+        _register_ports(job, OutputPortType, outputs, types_by_mimetype)
     available = [p for p, f in registry.families.items() if f.available]
     Job.objects.filter(package__in=available).exclude(name__in=registry.jobs).update(enabled=False)
     return registry

@@ -6,7 +6,7 @@ staff-space heights (estimated from the image when not given).
 """
 
 import numpy as np
-from scipy import ndimage
+from ._scipy import ndimage
 
 from .runs import as_ink, run_length_map, run_mask, staffline_height, staffspace_height, vertical_runs
 from .staves import assemble, drop_duplicates, refine

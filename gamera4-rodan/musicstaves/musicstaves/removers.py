@@ -14,7 +14,7 @@ thicken and thin lines along their length.
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
+from ._scipy import ndimage
 
 from . import runs
 from .finders import EIGHT, find_dalitz, find_projection, line_fragments, thin_ink
