@@ -293,6 +293,8 @@ def test_the_token_route_answers_json_whatever_accept(accept):
     assert missing.json() == {"is_logged_in": False, "detail": "You must supply an email."}
     wrong_method = browser.get("/api/auth/token/")
     assert wrong_method.status_code == 405 and wrong_method["Content-Type"] == "application/json"
+    suffixed = browser.post("/api/auth/token.html", {"email": person.email, "password": PASSWORD})
+    assert suffixed.status_code == 200 and suffixed.json()["token"] == person.auth_token.key
 
 
 def test_a_resource_list_as_the_client_posts_it_takes_its_resources_project():
