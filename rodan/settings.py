@@ -199,6 +199,8 @@ SPECTACULAR_SETTINGS = {
 }
 #: Seconds one Server-Sent Events stream stays open before the client reconnects.
 RODAN_EVENT_STREAM_SECONDS = _env_int("RODAN_EVENT_STREAM_SECONDS", 300)
+#: Seconds a signed file link handed out by the API stays valid (``rodan.file_access``).
+RODAN_FILE_LINK_SECONDS = _env_int("RODAN_FILE_LINK_SECONDS", 12 * 3600)
 #: Seconds the event log keeps an event; a client that was away longer gets the current state instead.
 RODAN_EVENT_RETENTION = _env_int("RODAN_EVENT_RETENTION", 7 * 24 * 3600)
 

@@ -1,8 +1,7 @@
-from django.conf import settings
 from django.urls import include, path, re_path
 from django.contrib.staticfiles.views import serve as serve_static
-from django.views.static import serve
 
+from rodan.api.views.files import UploadedFile
 from rodan.views import health, interactive, viewer
 
 urlpatterns = [
@@ -20,9 +19,14 @@ urlpatterns = [
         viewer.tile_status,
         name="resource-viewer-tiles",
     ),
+    re_path(
+        r"^api/resource/(?P<resource_id>[0-9a-f-]{32,36})/(?P<token>[0-9a-f]{32})/tiles/files/(?P<relpath>.*)$",
+        viewer.tile,
+        name="resource-viewer-tile",
+    ),
     path("api/", include("rodan.api.urls")),
-    # Resource files and results packages, without auth, as Rodan serves them (rodan-compat.md §1 Files).
-    re_path(r"^uploads/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}, name="uploads"),
+    # Resource files and results packages at Rodan's paths, but only to those who may read them (rodan.file_access).
+    re_path(r"^uploads/(?P<path>.*)$", UploadedFile.as_view(), name="uploads"),
     # The built front ends (rodan.frontend) and the apps' static files, served by us: nothing comes from a CDN.
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}, name="static"),
 ]

@@ -1,8 +1,8 @@
 """Serializer fields shared by the API: hyperlinks scoped to the user's projects."""
 
-from django.conf import settings
 from rest_framework import serializers
 
+from rodan import file_access
 from rodan.permissions import scope
 
 
@@ -27,10 +27,10 @@ class Link(serializers.HyperlinkedRelatedField):
 
 
 def media_url(request, relative_path):
-    """Absolute URL of a file under MEDIA_ROOT, as served at ``/uploads/``."""
+    """Absolute, signed URL of a file under MEDIA_ROOT, as served at ``/uploads/`` (``rodan.file_access``)."""
     if not relative_path:
         return None
-    return request.build_absolute_uri(f"{settings.MEDIA_URL}{relative_path}")
+    return request.build_absolute_uri(file_access.link(relative_path))
 
 
 def username_list():

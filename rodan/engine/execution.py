@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from rodan import storage, tiles
+from rodan import file_access, storage, tiles
 from rodan.engine import lifecycle
 from rodan.engine.scheduler import CHAIN_BUDGET, job_time_limits, queue_of
 from rodan.jobs.base import WAITING_FOR_INPUT, JobCancelled, error_information
@@ -102,8 +102,8 @@ def _entry(resource, mimetype, for_interface):
     if for_interface:
         diva = f"projects/{resource.project_id.hex}/resources/{resource.uuid.hex}/diva"
         entry.update(
-            resource_url=f"{settings.MEDIA_URL}{resource.resource_file}",
-            diva_object_data=f"{settings.MEDIA_URL}{diva}/measurement.json",
+            resource_url=file_access.link(resource.resource_file),
+            diva_object_data=file_access.link(f"{diva}/measurement.json"),
             diva_iip_server=os.environ.get("IIPSRV_URL", ""),
             diva_image_dir=diva,
         )

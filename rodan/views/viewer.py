@@ -9,11 +9,11 @@ and then open them.
 
 from datetime import timezone as dt_timezone
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django.views.static import serve
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
@@ -77,14 +77,18 @@ def page(request, resource_id, token):
     return render(request, "rodan/viewer.html", {"resource": resource, "assets": assets, "config": config})
 
 
-def _tile_source(pyramid):
-    """OpenSeadragon's inline Deep Zoom descriptor: the page needs no extra request for the ``.dzi``."""
+def _tile_source(pyramid, resource, token):
+    """OpenSeadragon's inline Deep Zoom descriptor: the page needs no extra request for the ``.dzi``.
+
+    Tiles are served under the viewer's own token (``tile``), not at
+    ``/uploads/``, which would need credentials the page's requests lack.
+    """
     relative = f"{pyramid}/{tiles.PYRAMID_NAME}"
     width, height, tile_size, overlap, image_format = tiles.read_descriptor(storage.media_root() / f"{relative}.dzi")
     return {
         "Image": {
             "xmlns": "http://schemas.microsoft.com/deepzoom/2008",
-            "Url": f"{settings.MEDIA_URL}{relative}_files/",
+            "Url": reverse("resource-viewer-tile", args=[resource.pk, token, ""]),
             "Format": image_format,
             "Overlap": str(overlap),
             "TileSize": str(tile_size),
@@ -102,7 +106,7 @@ def tile_status(request, resource_id, token):
         return JsonResponse({"message": EXPIRED if status == 401 else text}, status=status)
     state = tiles.status(resource)
     if state["state"] == tiles.READY:
-        return JsonResponse({"state": tiles.READY, "tileSource": _tile_source(state["pyramid"])})
+        return JsonResponse({"state": tiles.READY, "tileSource": _tile_source(state["pyramid"], resource, token)})
     if state["state"] == tiles.WAITING:
         return JsonResponse({"state": tiles.WAITING, "message": NO_FILE})
     if state["state"] == tiles.FAILED:
@@ -116,3 +120,16 @@ def tile_status(request, resource_id, token):
         else "This image is waiting for a worker to prepare it for viewing."
     )
     return JsonResponse({"state": state["state"], "percent": percent, "message": message})
+
+
+@require_GET
+def tile(request, resource_id, token, relpath):
+    """One tile of the resource's pyramid, for the holder of a viewer token."""
+    resource, refusal = _resource_for(token, resource_id)
+    if refusal:
+        text, status = refusal
+        return JsonResponse({"message": EXPIRED if status == 401 else text}, status=status)
+    state = tiles.status(resource)
+    if state["state"] != tiles.READY:
+        return JsonResponse({"message": "The tiles of this image are not ready."}, status=404)
+    return serve(request, relpath, document_root=storage.media_root() / f"{state['pyramid']}/{tiles.PYRAMID_NAME}_files")

@@ -114,7 +114,7 @@ def test_a_100_megapixel_page_opens_and_zooms_to_its_pixels(tmp_path, monkeypatc
         for _ in range(10):
             page.mouse.wheel(0, -120)
             page.wait_for_timeout(80)
-        deepest = f"/image_files/{TOP_LEVEL}/"
+        deepest = f"/tiles/files/{TOP_LEVEL}/"  # served under the viewer token, not /uploads/
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not any(deepest in url and status == 200 for url, status in loaded_tiles):
             page.wait_for_timeout(200)

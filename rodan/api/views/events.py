@@ -21,11 +21,10 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
 
+from rodan.api.authentication import READ_ONLY_AUTHENTICATION
 from rodan.api.event_hub import hub
 from rodan.api.permissions import visible_projects
 from rodan.engine import events as log
@@ -33,22 +32,6 @@ from rodan.models import RunJob, WorkflowRun
 
 #: Events read from the log per query while a stream catches up.
 CATCH_UP_BATCH = 500
-
-
-class CookieTokenAuthentication(TokenAuthentication):
-    """The token from the ``token`` cookie, where the Rodan client keeps it.
-
-    A browser's EventSource cannot send an Authorization header; this read-only
-    stream is the only view that accepts the cookie, so no state-changing
-    request can ride on it.
-    """
-
-    def authenticate(self, request):
-        key = request.COOKIES.get("token")
-        return self.authenticate_credentials(key) if key else None
-
-
-AUTHENTICATION_CLASSES = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, CookieTokenAuthentication]
 
 
 async def _in_thread(function, *args):
@@ -65,7 +48,7 @@ async def _in_thread(function, *args):
 
 def _authorize(django_request, pk):
     """The project's uuid, or the JSON 401/404 the REST API gives."""
-    request = Request(django_request, authenticators=[cls() for cls in AUTHENTICATION_CLASSES])
+    request = Request(django_request, authenticators=[cls() for cls in READ_ONLY_AUTHENTICATION])
     try:
         if not request.user.is_authenticated:
             raise NotAuthenticated()
