@@ -102,6 +102,14 @@ def _migrate_private_database():
     except FileNotFoundError:  # none yet, or another run pruned it just now
         pass
     _migrate()
+    try:
+        _keep_template(database, template)
+    except (OSError, sqlite3.Error):
+        logging.getLogger("rodan.cli").warning("could not keep %s: the next run migrates again", template, exc_info=True)
+
+
+def _keep_template(database, template):
+    cache = template.parent
     cache.mkdir(parents=True, exist_ok=True)
     for old in sorted(cache.glob("*.sqlite3"), key=_modified)[:-KEPT_RUN_DATABASES]:
         old.unlink(missing_ok=True)
@@ -278,7 +286,10 @@ def cmd_jobs(args):
         before = listing.context()
         _setup_django(args.data)
         table = _job_table()
-        listing.write(cache, before, *table)
+        try:
+            listing.write(cache, before, *table)
+        except OSError:  # an unwritable cache folder: the next call builds the table again
+            logging.getLogger("rodan.cli").warning("could not store %s", cache, exc_info=True)
     out, err = table
     for line in out:
         print(line)
