@@ -1,8 +1,9 @@
 """``rodan run``: an exported workflow over local files, through the engine.
 
 The pages become Resources of a project owned by a command-line user, the
-workflow is imported and validated, the run goes through the same scheduler
-and Celery workers as any other, and the end-point outputs are copied to the
+workflow is imported and validated, the run goes through the same scheduler,
+messages and task as any other (run by Celery workers, or by ``rodan run``
+itself: ``rodan.engine.local``), and the end-point outputs are copied to the
 output folder: ``<OUTDIR>/<page>/<job> - <port>.<ext>`` for per-page jobs,
 ``<OUTDIR>/<job> - <port>.<ext>`` for jobs that ran once for all pages.
 """
