@@ -11,9 +11,10 @@ catalogue's style.
 import numpy as np
 
 from rodan.jobs.base import RodanTask
+from rodan.jobs.kit import load, port, setting, write_png
 
 from . import engine, fast
-from .common import load, port, run_gamera, save, setting, settings_schema
+from .common import run_gamera, settings_schema
 from .fast import global_thresholds, white_rohrer
 
 CATEGORY = "Binarization"
@@ -62,7 +63,7 @@ class GatosBackground(RodanTask):
             fast.check_same_size(self.name, grey, preliminary)
             fast.check_region(self.name, grey, region)
             result = run_gamera("gatos_background", grey, preliminary, args=(region,))
-        save(result, outputs, BACKGROUND_OUT)
+        write_png(outputs, BACKGROUND_OUT, result)
         return True
 
 
@@ -97,7 +98,7 @@ class GatosThreshold(RodanTask):
         else:
             fast.check_same_size(self.name, grey, background, preliminary)
             result = run_gamera("gatos_threshold", grey, background, preliminary, args=(q, p1, p2))
-        save(result, outputs, ONEBIT_OUT)
+        write_png(outputs, ONEBIT_OUT, result)
         return True
 
 
@@ -119,7 +120,7 @@ class BrinkThreshold(RodanTask):
             result = global_thresholds.brink_threshold(grey)
         else:
             result = run_gamera("brink_threshold", grey)
-        save(result, outputs, ONEBIT_OUT)
+        write_png(outputs, ONEBIT_OUT, result)
         return True
 
 
@@ -164,7 +165,7 @@ class SauvolaThreshold(RodanTask):
         else:
             fast.check_region(self.name, grey, args[0])
             result = run_gamera("sauvola_threshold", grey, args=args)
-        save(result, outputs, ONEBIT_OUT)
+        write_png(outputs, ONEBIT_OUT, result)
         return True
 
 
@@ -202,7 +203,7 @@ class NiblackThreshold(RodanTask):
         else:
             fast.check_region(self.name, grey, args[0])
             result = run_gamera("niblack_threshold", grey, args=args)
-        save(result, outputs, ONEBIT_OUT)
+        write_png(outputs, ONEBIT_OUT, result)
         return True
 
 
@@ -284,5 +285,5 @@ class WhiteRohrerThreshold(RodanTask):
         else:
             white_rohrer.check_settings(grey, *args)
             result = gamera_white_rohrer(grey, *args)
-        save(result, outputs, ONEBIT_OUT)
+        write_png(outputs, ONEBIT_OUT, result)
         return True

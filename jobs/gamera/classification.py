@@ -10,9 +10,10 @@ import os
 import shutil
 
 from rodan.jobs.base import RodanTask
+from rodan.jobs.kit import load, port, setting, write_each, write_text
 
 from . import engine
-from .common import load, port, setting, settings_schema
+from .common import settings_schema
 from .fast import components
 
 CATEGORY = "Classification"
@@ -37,18 +38,14 @@ class CCAnalysis(RodanTask):
     def run_my_task(self, inputs, settings, outputs):
         onebit = load(inputs, "1-Bit PNG Image", "onebit")
         if engine.use_fast():
-            text = components.cc_analysis_xml(onebit)
-            for entry in outputs[CCS]:
-                with open(entry["resource_path"], "w", encoding="utf-8") as stream:
-                    stream.write(text)
+            write_text(outputs, CCS, components.cc_analysis_xml(onebit))
             return True
         components.check_label_count(onebit)  # Gamera's own refusal is a bare RuntimeError
         image = engine.to_gamera(onebit)
         from gamera import gamera_xml
 
         writer = gamera_xml.WriteXMLFile(glyphs=image.cc_analysis(), with_features=True)
-        for entry in outputs[CCS]:
-            writer.write_filename(entry["resource_path"])
+        write_each(outputs, CCS, lambda path, resource_type: writer.write_filename(path))
         return True
 
 
@@ -94,6 +91,5 @@ class NonInteractiveClassifier(RodanTask):
         )
         classifier.generate_features_on_glyphs(classified)
         writer = gamera_xml.WriteXMLFile(glyphs=classified, with_features=True)
-        for entry in outputs[CLASSIFIED]:
-            writer.write_filename(entry["resource_path"])
+        write_each(outputs, CLASSIFIED, lambda path, resource_type: writer.write_filename(path))
         return True

@@ -1,13 +1,11 @@
-"""Ports, settings and I/O shared by the Gamera jobs.
+"""What the Gamera jobs share beyond ``rodan.jobs.kit``: Rodan's schema conventions and the bridge call.
 
-Rodan's Gamera wrappers load each input with Gamera, call one plugin, and
-save the result to every entry of the output list. Here inputs are decoded
-by ``rodan.imaging`` (pixel limit, clear errors for corrupt files) and
-checked against the pixel type the port promises before any work, so an RGB
-page on a one-bit port fails with a sentence instead of a Gamera type error.
+Inputs go through ``kit.load``, which checks the pixel type a port promises
+before any work, so an RGB page on a one-bit port fails with a sentence
+instead of a Gamera type error.
 """
 
-from rodan.imaging import ImageError, convert_for, load_image, require_pixel_type, save_png
+from rodan.jobs import kit
 
 from . import engine
 
@@ -22,43 +20,11 @@ STORAGE_FORMAT = {
 }
 
 
-def port(name, resource_types, minimum=1, maximum=1):
-    return {"name": name, "resource_types": list(resource_types), "minimum": minimum, "maximum": maximum}
-
-
 def settings_schema(title=None, **properties):
-    """A Rodan settings schema on the Python3 queue; no title and no properties gives "queue only"."""
+    """A Gamera job's schema on the Python3 queue; a job with no title and no properties declares the queue alone, as Rodan's do."""
     if title is None and not properties:
         return {"job_queue": QUEUE}
-    schema = {"title": title, "type": "object", "job_queue": QUEUE}
-    schema["properties"] = dict(properties)
-    return schema
-
-
-def setting(settings, schema, name):
-    """A setting's value, or its schema default: Rodan does not re-apply defaults (rodan-compat.md §4.3)."""
-    if name in settings:
-        return settings[name]
-    default = schema["properties"][name]["default"]
-    enum = schema["properties"][name].get("enum")
-    return enum.index(default) if enum else default
-
-
-def load(inputs, port_name, *kinds):
-    """The array of the single resource on ``port_name``, required to be one of ``kinds``."""
-    entry = inputs[port_name][0]
-    label = entry.get("resource_name") or port_name
-    array = load_image(entry["resource_path"], label)
-    try:
-        return require_pixel_type(array, *kinds)
-    except ImageError as exc:
-        raise ImageError(f"{port_name} ({label}): {exc}") from None
-
-
-def save(array, outputs, port_name):
-    """Write ``array`` to every entry of the output port, each in its own PNG flavour."""
-    for entry in outputs[port_name]:
-        save_png(convert_for(array, entry["resource_type"]), entry["resource_path"], entry["resource_type"])
+    return kit.settings_schema(QUEUE, title, properties or None)
 
 
 def run_gamera(method, *arrays, args=()):

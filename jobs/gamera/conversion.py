@@ -6,9 +6,10 @@ copied unchanged into grey16, Otsu for one-bit, complement for Invert.
 """
 
 from rodan.jobs.base import RodanTask
+from rodan.jobs.kit import load, port, write_png
 
 from . import engine
-from .common import ANY_PNG, load, port, run_gamera, save, settings_schema
+from .common import ANY_PNG, run_gamera, settings_schema
 from .fast import conversion as fast_conversion
 
 CONVERSION = "Image Conversion"
@@ -29,7 +30,7 @@ class ConversionJob(RodanTask):
     def run_my_task(self, inputs, settings, outputs):
         image = load(inputs, PNG_IN, *KINDS)
         result = getattr(fast_conversion, self.method)(image) if engine.use_fast() else run_gamera(self.method, image)
-        save(result, outputs, self.output_port_types[0]["name"])
+        write_png(outputs, self.output_port_types[0]["name"], result)
         return True
 
 

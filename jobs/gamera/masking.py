@@ -5,9 +5,10 @@ XOR ink present in exactly one. Both are single NumPy operations here.
 """
 
 from rodan.jobs.base import RodanTask
+from rodan.jobs.kit import load, port, write_png
 
 from . import engine, fast
-from .common import load, port, run_gamera, save, settings_schema
+from .common import run_gamera, settings_schema
 
 SOURCE = "Source image"
 MASK = "Mask image"
@@ -36,7 +37,7 @@ class MaskJob(RodanTask):
             result = ~self.combine_ink(~source, ~mask)
         else:
             result = run_gamera(self.gamera_method, source, mask)
-        save(result, outputs, OUTPUT)
+        write_png(outputs, OUTPUT, result)
         return True
 
 

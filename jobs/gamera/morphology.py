@@ -1,9 +1,10 @@
 """Gamera's morphology jobs: Despeckle and Dilate, both on the fast engine (``fast``)."""
 
 from rodan.jobs.base import RodanTask
+from rodan.jobs.kit import load, port, setting, write_png
 
 from . import engine, fast
-from .common import load, port, run_gamera, save, setting, settings_schema
+from .common import run_gamera, settings_schema
 
 CATEGORY = "Morphology"
 ONEBIT_IN = "Onebit PNG image"
@@ -39,7 +40,7 @@ class Despeckle(RodanTask):
             result = fast.despeckle(image, size)
         else:
             result = run_gamera("despeckle", image, args=(size,))
-        save(result, outputs, "Onebit PNG despeckled image")
+        write_png(outputs, "Onebit PNG despeckled image", result)
         return True
 
 
@@ -49,12 +50,12 @@ class Dilate(RodanTask):
     description = "Grow black areas by one pixel in every direction (a 3×3 square), within the image's borders."
     category = CATEGORY
     # Rodan's title is "Despeckle settings" here too; kept, since clients see the schema verbatim.
-    settings = {"title": "Despeckle settings", "type": "object", "job_queue": "Python3"}
+    settings = settings_schema("Despeckle settings")
     input_port_types = [port(ONEBIT_IN, ["image/onebit+png"])]
     output_port_types = [port("Onebit PNG dilated image", ["image/onebit+png"], 1, 2)]
 
     def run_my_task(self, inputs, settings, outputs):
         image = load(inputs, ONEBIT_IN, "onebit")
         result = fast.dilate(image) if engine.use_fast() else run_gamera("dilate", image)
-        save(result, outputs, "Onebit PNG dilated image")
+        write_png(outputs, "Onebit PNG dilated image", result)
         return True

@@ -9,13 +9,12 @@ so that the turned corners fit. The fast engine (``fast.skew``) gives the
 same angle and the same pixels.
 """
 
-import json
-
 from rodan.imaging import ImageError, pixel_type
 from rodan.jobs.base import RodanTask
+from rodan.jobs.kit import load, port, setting, write_json, write_png
 
 from . import engine
-from .common import ANY_PNG, load, port, save, setting, settings_schema
+from .common import ANY_PNG, settings_schema
 from .fast import skew
 
 PNG_IN = "PNG image"
@@ -81,8 +80,6 @@ class CorrectSkew(RodanTask):
         args = tuple(float(setting(settings, self.settings, n)) for n in ("Minimum angle", "Maximum angle", "Accuracy"))
         correct = skew.correct_skew if engine.use_fast() else gamera_correct_skew
         rotated, angle, accuracy = correct(image, *args)
-        save(rotated, outputs, PNG_OUT)
-        for entry in outputs.get(ANGLE_OUT, []):
-            with open(entry["resource_path"], "w") as stream:
-                json.dump({"angle": angle, "accuracy": accuracy}, stream)
+        write_png(outputs, PNG_OUT, rotated)
+        write_json(outputs, ANGLE_OUT, {"angle": angle, "accuracy": accuracy})
         return True

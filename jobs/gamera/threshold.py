@@ -7,9 +7,10 @@ result in memory, never its pixels, so the fast engine accepts and ignores it.
 """
 
 from rodan.jobs.base import RodanTask
+from rodan.jobs.kit import load, port, setting, write_png
 
 from . import engine, fast
-from .common import STORAGE_FORMAT, load, port, run_gamera, save, setting, settings_schema
+from .common import STORAGE_FORMAT, run_gamera, settings_schema
 from .fast import global_thresholds
 
 CATEGORY = "Threshold"
@@ -44,7 +45,7 @@ class GlobalThreshold(RodanTask):
             result = self.fast_method(grey)
         else:
             result = run_gamera(self.gamera_method, grey, args=(storage,))
-        save(result, outputs, ONEBIT_OUT)
+        write_png(outputs, ONEBIT_OUT, result)
         return True
 
 
@@ -130,7 +131,7 @@ class BernsenThreshold(RodanTask):
             fast.check_region(self.name, grey, region)
             storage = _storage_format(self, settings)
             result = run_gamera("bernsen_threshold", grey, args=(storage, region, contrast, doubt))
-        save(result, outputs, ONEBIT_OUT)
+        write_png(outputs, ONEBIT_OUT, result)
         return True
 
 
@@ -181,5 +182,5 @@ class DjvuThreshold(RodanTask):
         names = ("Smoothness", "Maximum block size", "Minimum block size", "Block factor")
         smoothness, largest, smallest, factor = (setting(settings, self.settings, n) for n in names)
         args = (float(smoothness), int(largest), int(smallest), int(factor))
-        save(run_gamera("djvu_threshold", rgb, args=args), outputs, ONEBIT_OUT)
+        write_png(outputs, ONEBIT_OUT, run_gamera("djvu_threshold", rgb, args=args))
         return True
