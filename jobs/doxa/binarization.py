@@ -10,7 +10,8 @@ checked against the image first and refused with a clear error.
 import doxapy
 import numpy as np
 
-from rodan.imaging import ImageError, load_image, require_pixel_type, save_png
+from rodan.imaging import ImageError, require_pixel_type
+from rodan.jobs import kit
 from rodan.jobs.base import RodanTask
 
 CATEGORY = "Binarization (Doxa)"
@@ -54,8 +55,8 @@ class DoxaBinarization(RodanTask):
 
     author = "Rodan contributors"
     category = CATEGORY
-    input_port_types = [{"name": GREY_IN, "resource_types": ["image/greyscale+png"], "minimum": 1, "maximum": 1}]
-    output_port_types = [{"name": ONEBIT_OUT, "resource_types": ["image/onebit+png"], "minimum": 1, "maximum": 2}]
+    input_port_types = [kit.port(GREY_IN, ["image/greyscale+png"])]
+    output_port_types = [kit.port(ONEBIT_OUT, ["image/onebit+png"], 1, 2)]
     algorithm = None
     properties = {}
     #: Setting names → Δoxa's parameter names.
@@ -63,21 +64,14 @@ class DoxaBinarization(RodanTask):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls.settings = {
-            "title": f"{cls.name} settings",
-            "type": "object",
-            "job_queue": "Python3",
-            "properties": cls.properties,
-        }
+        cls.settings = kit.settings_schema("Python3", f"{cls.name} settings", cls.properties)
 
     def run_my_task(self, inputs, settings, outputs):
-        source = inputs[GREY_IN][0]
-        grey = load_image(source["resource_path"], source.get("resource_name"))
-        values = {name: settings.get(name, spec["default"]) for name, spec in self.properties.items()}
+        grey = kit.load(inputs, GREY_IN, "greyscale")
+        values = {name: kit.setting(settings, self.settings, name) for name in self.properties}
         parameters = {self.PARAMETERS[name]: value for name, value in values.items() if name != "Window"}
         result = binarize(grey, self.algorithm, int(values["Window"]), **parameters)
-        for entry in outputs[ONEBIT_OUT]:
-            save_png(result, entry["resource_path"], "image/onebit+png")
+        kit.write_png(outputs, ONEBIT_OUT, result)
         return True
 
 
