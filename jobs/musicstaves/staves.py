@@ -7,13 +7,14 @@ the page without staff lines as its required output and, optionally, the
 staff lines alone and the staff positions as JSON.
 """
 
-import json
+import functools
 
 import musicstaves
 import numpy as np
 from PIL import Image, ImageDraw
 
-from rodan.imaging import convert_for, load_image, save_png, to_onebit
+from rodan.imaging import convert_for, save_png, to_onebit
+from rodan.jobs import kit
 from rodan.jobs.base import RodanTask
 
 CATEGORY = "Music Staves"
@@ -22,18 +23,11 @@ ORIGINAL = "One-bit PNG image - original"
 REMOVED = "One-bit PNG image - staff lines removed"
 LINES_ONLY = "One-bit PNG image - staff lines only"
 POSITIONS = "Staff positions (JSON)"
+MIYAO_IN = "Greyscale or one-bit PNG image"
+MASKED = "PNG image (Miyao results used as mask)"
+POLYGONS = "Polygons (Miyao results)"
 LINES_SETTING = "Number of lines per staff"
 BOUND = 1048576
-
-
-def _ink(entry):
-    """Ink array (True = black) of an input entry, any image made one-bit by Otsu's threshold."""
-    return ~to_onebit(load_image(entry["resource_path"], entry.get("resource_name")))
-
-
-def _write_ink(ink, entries):
-    for entry in entries:
-        save_png(~ink, entry["resource_path"], entry["resource_type"])
 
 
 class MiyaoStaffFinder(RodanTask):
@@ -45,68 +39,52 @@ class MiyaoStaffFinder(RodanTask):
         "Outputs the page masked by the staff polygons and the polygons themselves."
     )
     category = CATEGORY
-    settings = {
-        "title": "Miyao settings",
-        "type": "object",
-        "job_queue": "Python3",
-        "required": ["Number of lines", "Scan lines", "Blackness", "Tolerance"],
-        "properties": {
+    settings = kit.settings_schema(
+        "Python3",
+        "Miyao settings",
+        required=["Number of lines", "Scan lines", "Blackness", "Tolerance"],
+        properties={
             "Number of lines": {"type": "integer", "default": 0, "minimum": -BOUND, "maximum": BOUND},
             "Scan lines": {"type": "integer", "default": 20, "minimum": -BOUND, "maximum": BOUND},
             "Blackness": {"type": "number", "default": 0.8, "minimum": -BOUND, "maximum": BOUND},
             "Tolerance": {"type": "integer", "default": -1, "minimum": -BOUND, "maximum": BOUND},
         },
-    }
-    input_port_types = [
-        {"name": "Greyscale or one-bit PNG image", "minimum": 1, "maximum": 1, "resource_types": [ONEBIT, "image/greyscale+png"]}
-    ]
+    )
+    input_port_types = [kit.port(MIYAO_IN, [ONEBIT, "image/greyscale+png"])]
     output_port_types = [
-        {
-            "name": "PNG image (Miyao results used as mask)",
-            "minimum": 0,
-            "maximum": 2,
-            "resource_types": [ONEBIT, "image/greyscale+png"],
-        },
-        {"name": "Polygons (Miyao results)", "minimum": 0, "maximum": 1, "resource_types": ["application/gamera-polygons+txt"]},
+        kit.port(MASKED, [ONEBIT, "image/greyscale+png"], 0, 2),
+        kit.port(POLYGONS, ["application/gamera-polygons+txt"], 0, 1),
     ]
 
     def run_my_task(self, inputs, settings, outputs):
-        entry = inputs["Greyscale or one-bit PNG image"][0]
-        image = load_image(entry["resource_path"], entry.get("resource_name"))
+        image = kit.load(inputs, MIYAO_IN)
         ink = ~to_onebit(image)
         space = musicstaves.staffspace_height(ink)
+        value = functools.partial(kit.setting, settings, self.settings)
         staves = musicstaves.find_miyao(
             ink,
-            num_lines=max(0, int(settings.get("Number of lines", 0))),
-            scanlines=max(1, int(settings.get("Scan lines", 20))),
-            blackness=float(settings.get("Blackness", 0.8)),
-            tolerance=int(settings.get("Tolerance", -1)),
+            num_lines=max(0, int(value("Number of lines"))),
+            scanlines=max(1, int(value("Scan lines"))),
+            blackness=float(value("Blackness")),
+            tolerance=int(value("Tolerance")),
         )
         polygons = [staff.polygon(margin=space) for staff in staves]
-        for entry in outputs.get("Polygons (Miyao results)", []):
-            with open(entry["resource_path"], "w") as f:
-                f.write(json.dumps(polygons, separators=(",", ":")))
-        masked = outputs.get("PNG image (Miyao results used as mask)", [])
-        if masked:
+        kit.write_json(outputs, POLYGONS, polygons, separators=(",", ":"))
+        if outputs.get(MASKED):
             mask = Image.new("1", (ink.shape[1], ink.shape[0]), 0)
             draw = ImageDraw.Draw(mask)
             for polygon in polygons:
                 draw.polygon([tuple(point) for point in polygon], fill=1)
             inside = np.asarray(mask, dtype=bool)
-            for out in masked:
-                pixels = convert_for(image, out["resource_type"])
+
+            def write_masked(path, resource_type):
+                # Masked after conversion: one-bit outputs keep the page's own Otsu level, not the masked page's.
+                pixels = convert_for(image, resource_type)
                 white = True if pixels.dtype == bool else np.iinfo(pixels.dtype).max
-                save_png(np.where(inside, pixels, white), out["resource_path"], out["resource_type"])
+                save_png(np.where(inside, pixels, white), path, resource_type)
+
+            kit.write_each(outputs, MASKED, write_masked)
         return True
-
-
-def _removal_settings():
-    return {
-        "title": "Staff removal settings",
-        "type": "object",
-        "job_queue": "Python3",
-        "properties": {LINES_SETTING: {"type": "integer", "minimum": 0, "default": 0}},
-    }
 
 
 class _RemoveStaffLines(RodanTask):
@@ -114,24 +92,24 @@ class _RemoveStaffLines(RodanTask):
 
     author = "Rodan contributors"
     category = CATEGORY
-    settings = _removal_settings()
-    input_port_types = [{"name": ORIGINAL, "minimum": 1, "maximum": 1, "resource_types": [ONEBIT]}]
+    settings = kit.settings_schema(
+        "Python3", "Staff removal settings", {LINES_SETTING: {"type": "integer", "minimum": 0, "default": 0}}
+    )
+    input_port_types = [kit.port(ORIGINAL, [ONEBIT])]
     output_port_types = [
-        {"name": REMOVED, "minimum": 1, "maximum": 2, "resource_types": [ONEBIT]},
-        {"name": LINES_ONLY, "minimum": 0, "maximum": 2, "resource_types": [ONEBIT]},
-        {"name": POSITIONS, "minimum": 0, "maximum": 1, "resource_types": ["application/json"]},
+        kit.port(REMOVED, [ONEBIT], 1, 2),
+        kit.port(LINES_ONLY, [ONEBIT], 0, 2),
+        kit.port(POSITIONS, ["application/json"], 0, 1),
     ]
     remover = None
 
     def run_my_task(self, inputs, settings, outputs):
-        ink = _ink(inputs[ORIGINAL][0])
-        result = type(self).remover(ink, num_lines=int(settings.get(LINES_SETTING, 0)))
-        _write_ink(result.image, outputs[REMOVED])
-        _write_ink(ink & ~result.image, outputs.get(LINES_ONLY, []))
+        ink = ~to_onebit(kit.load(inputs, ORIGINAL))  # any image the port receives, made one-bit by Otsu
+        result = type(self).remover(ink, num_lines=int(kit.setting(settings, self.settings, LINES_SETTING)))
+        kit.write_png(outputs, REMOVED, ~result.image)
+        kit.write_png(outputs, LINES_ONLY, ~(ink & ~result.image))
         positions = musicstaves.staves_to_json(result.staves, result.staffline_height, result.staffspace_height)
-        for entry in outputs.get(POSITIONS, []):
-            with open(entry["resource_path"], "w") as f:
-                json.dump(positions, f)
+        kit.write_json(outputs, POSITIONS, positions)
         return True
 
 
@@ -142,7 +120,7 @@ def _description(method, summary):
 class RoachTatemRemoveStaffLines(_RemoveStaffLines):
     name = "Roach-Tatem Remove Staff Lines"
     description = _description("Roach and Tatem's method (1988)", "pixels of thin horizontal strokes on found staff lines.")
-    output_port_types = [{"name": REMOVED, "minimum": 1, "maximum": 2, "resource_types": [ONEBIT]}]
+    output_port_types = [kit.port(REMOVED, [ONEBIT], 1, 2)]
     remover = staticmethod(musicstaves.remove_roach_tatem)
 
 

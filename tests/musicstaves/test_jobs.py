@@ -58,7 +58,7 @@ def test_removal_declarations(job):
     assert job.name.endswith(" Remove Staff Lines") and job.settings["job_queue"] == "Python3"
     jsonschema.Draft4Validator.check_schema(job.settings)
     assert job.settings["properties"] == {"Number of lines per staff": {"type": "integer", "minimum": 0, "default": 0}}
-    assert job.input_port_types == [{"name": "One-bit PNG image - original", "minimum": 1, "maximum": 1, "resource_types": ["image/onebit+png"]}]
+    assert job.input_port_types == [{"name": "One-bit PNG image - original", "minimum": 1, "maximum": 1, "resource_types": ["image/onebit+png"], "is_list": False}]
     assert job.output_port_types[0]["name"] == "One-bit PNG image - staff lines removed"
     assert job.output_port_types[0]["minimum"] == 1
 
