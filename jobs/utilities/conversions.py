@@ -11,7 +11,8 @@ import numpy as np
 from PIL import Image, features
 
 from rodan.identify import identify
-from rodan.imaging import ImageError, check_pixel_count, convert_for, load_image, pixel_type, save_png, save_tiff
+from rodan.imaging import ImageError, check_pixel_count, load_image, pixel_type, save_png, save_tiff
+from rodan.jobs import kit
 from rodan.jobs.base import RodanTask
 
 CATEGORY = "Image Conversion"
@@ -28,26 +29,6 @@ def _pillow_reads(mimetype):
 def _is_png(mimetype):
     """Port predicate: the six PNG types (plain, rgb, rgba, onebit, greyscale, grey16)."""
     return mimetype.endswith("png")
-
-
-def _input_port(resource_types):
-    return {"name": INPUT_PORT, "minimum": 1, "maximum": 1, "resource_types": resource_types, "is_list": False}
-
-
-def _output_port(name, resource_types):
-    return {"name": name, "minimum": 1, "maximum": 2, "resource_types": resource_types, "is_list": False}
-
-
-def _load_input(inputs):
-    """The array of the job's single input image, errors naming the resource rather than its path."""
-    source = inputs[INPUT_PORT][0]
-    return load_image(source["resource_path"], source.get("resource_name"))
-
-
-def _write_pngs(image, entries):
-    """Write ``image`` to every output entry, each converted to the PNG flavour of its resource_type."""
-    for entry in entries:
-        save_png(convert_for(image, entry["resource_type"]), entry["resource_path"], entry["resource_type"])
 
 
 def _sample_image():
@@ -77,12 +58,12 @@ class ToRgbPng(RodanTask):
     author = "Rodan contributors"
     description = "Convert any image to an 8-bit RGB PNG. Transparent areas are flattened on white."
     category = CATEGORY
-    settings = {"job_queue": "celery", "type": "object"}
-    input_port_types = [_input_port(_pillow_reads)]
-    output_port_types = [_output_port("RGB PNG image", ["image/rgb+png"])]
+    settings = kit.settings_schema()
+    input_port_types = [kit.port(INPUT_PORT, _pillow_reads)]
+    output_port_types = [kit.port("RGB PNG image", ["image/rgb+png"], 1, 2)]
 
     def run_my_task(self, inputs, settings, outputs):
-        _write_pngs(_load_input(inputs), outputs["RGB PNG image"])
+        kit.write_png(outputs, "RGB PNG image", kit.load(inputs, INPUT_PORT))
         return True
 
     def test_my_task(self, testcase):
@@ -98,12 +79,12 @@ class ToGreyscalePng(RodanTask):
         "16-bit values are scaled to 8 bits, transparent areas are flattened on white."
     )
     category = CATEGORY
-    settings = {"job_queue": "celery", "type": "object"}
-    input_port_types = [_input_port(_pillow_reads)]
-    output_port_types = [_output_port("Greyscale PNG image", ["image/greyscale+png"])]
+    settings = kit.settings_schema()
+    input_port_types = [kit.port(INPUT_PORT, _pillow_reads)]
+    output_port_types = [kit.port("Greyscale PNG image", ["image/greyscale+png"], 1, 2)]
 
     def run_my_task(self, inputs, settings, outputs):
-        _write_pngs(_load_input(inputs), outputs["Greyscale PNG image"])
+        kit.write_png(outputs, "Greyscale PNG image", kit.load(inputs, INPUT_PORT))
         return True
 
     def test_my_task(self, testcase):
@@ -120,18 +101,44 @@ class ToOnebitPng(RodanTask):
         "(Otsu 1979): pixels lighter than the threshold become white."
     )
     category = CATEGORY
-    settings = {"job_queue": "celery", "type": "object"}
-    input_port_types = [_input_port(_pillow_reads)]
-    output_port_types = [_output_port("One-bit PNG image", ["image/onebit+png"])]
+    settings = kit.settings_schema()
+    input_port_types = [kit.port(INPUT_PORT, _pillow_reads)]
+    output_port_types = [kit.port("One-bit PNG image", ["image/onebit+png"], 1, 2)]
 
     def run_my_task(self, inputs, settings, outputs):
-        _write_pngs(_load_input(inputs), outputs["One-bit PNG image"])
+        kit.write_png(outputs, "One-bit PNG image", kit.load(inputs, INPUT_PORT))
         return True
 
     def test_my_task(self, testcase):
         result = _self_test(self, testcase, "One-bit PNG image", "image/onebit+png")
         testcase.assertFalse(result[1:3, 2:4].any())  # the dark block is black
         testcase.assertTrue(result[4, 6])  # the lightest corner is white
+
+
+RESIZE_SETTINGS = kit.settings_schema(
+    properties={
+        "Scale": {
+            "type": "number",
+            "default": 0.5,
+            "minimum": 0,
+            "exclusiveMinimum": True,
+            "maximum": 8,
+            "description": "Factor applied to both sides when Width and Height are 0.",
+        },
+        "Width": {
+            "type": "integer",
+            "default": 0,
+            "minimum": 0,
+            "description": "Width in pixels; 0 follows Height's aspect ratio (or Scale).",
+        },
+        "Height": {
+            "type": "integer",
+            "default": 0,
+            "minimum": 0,
+            "description": "Height in pixels; 0 follows Width's aspect ratio (or Scale).",
+        },
+    }
+)
 
 
 def target_size(width, height, settings):
@@ -141,8 +148,8 @@ def target_size(width, height, settings):
     keeps the aspect ratio. Settings missing from ``settings`` take the
     schema defaults, since Rodan does not re-apply them (rodan-compat.md §4.3).
     """
-    new_width = int(settings.get("Width") or 0)
-    new_height = int(settings.get("Height") or 0)
+    new_width = int(kit.setting(settings, RESIZE_SETTINGS, "Width") or 0)
+    new_height = int(kit.setting(settings, RESIZE_SETTINGS, "Height") or 0)
     if new_width < 0 or new_height < 0:
         raise ValueError(f"Width and Height must not be negative, got {new_width}×{new_height}")
     if new_width and not new_height:
@@ -150,7 +157,7 @@ def target_size(width, height, settings):
     elif new_height and not new_width:
         new_width = max(1, round(width * new_height / height))
     elif not new_width and not new_height:
-        scale = float(settings.get("Scale", 0.5))
+        scale = float(kit.setting(settings, RESIZE_SETTINGS, "Scale"))
         if not 0 < scale <= 8:
             raise ValueError(f"Scale must be above 0 and at most 8, got {scale}")
         new_width, new_height = max(1, round(width * scale)), max(1, round(height * scale))
@@ -179,40 +186,15 @@ class ResizeImage(RodanTask):
         "nearest pixel so they stay black and white."
     )
     category = CATEGORY
-    settings = {
-        "job_queue": "celery",
-        "type": "object",
-        "properties": {
-            "Scale": {
-                "type": "number",
-                "default": 0.5,
-                "minimum": 0,
-                "exclusiveMinimum": True,
-                "maximum": 8,
-                "description": "Factor applied to both sides when Width and Height are 0.",
-            },
-            "Width": {
-                "type": "integer",
-                "default": 0,
-                "minimum": 0,
-                "description": "Width in pixels; 0 follows Height's aspect ratio (or Scale).",
-            },
-            "Height": {
-                "type": "integer",
-                "default": 0,
-                "minimum": 0,
-                "description": "Height in pixels; 0 follows Width's aspect ratio (or Scale).",
-            },
-        },
-    }
-    input_port_types = [_input_port(_is_png)]
-    output_port_types = [_output_port("Resized image", _is_png)]
+    settings = RESIZE_SETTINGS
+    input_port_types = [kit.port(INPUT_PORT, _is_png)]
+    output_port_types = [kit.port("Resized image", _is_png, 1, 2)]
 
     def run_my_task(self, inputs, settings, outputs):
-        image = _load_input(inputs)
+        image = kit.load(inputs, INPUT_PORT)
         size = target_size(image.shape[1], image.shape[0], settings)
         check_pixel_count(*size)
-        _write_pngs(resize(image, size), outputs["Resized image"])
+        kit.write_png(outputs, "Resized image", resize(image, size))
         return True
 
     def test_my_task(self, testcase):
@@ -228,14 +210,13 @@ class ToTiff(RodanTask):
         "for one-bit images, Deflate for the others."
     )
     category = CATEGORY
-    settings = {"job_queue": "celery", "type": "object"}
-    input_port_types = [_input_port(_pillow_reads)]
-    output_port_types = [_output_port("TIFF image", ["image/tiff"])]
+    settings = kit.settings_schema()
+    input_port_types = [kit.port(INPUT_PORT, _pillow_reads)]
+    output_port_types = [kit.port("TIFF image", ["image/tiff"], 1, 2)]
 
     def run_my_task(self, inputs, settings, outputs):
-        image = _load_input(inputs)
-        for entry in outputs["TIFF image"]:
-            save_tiff(image, entry["resource_path"])
+        image = kit.load(inputs, INPUT_PORT)
+        kit.write_each(outputs, "TIFF image", lambda path, resource_type: save_tiff(image, path))
         return True
 
     def test_my_task(self, testcase):

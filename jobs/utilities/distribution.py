@@ -2,11 +2,8 @@
 
 import shutil
 
+from rodan.jobs import kit
 from rodan.jobs.base import RodanTask
-
-
-def _any_type(mimetype):
-    return True
 
 
 class ResourceDistributor(RodanTask):
@@ -14,9 +11,9 @@ class ResourceDistributor(RodanTask):
     author = "Rodan team"
     description = "Passes its input resource on unchanged, so one resource can feed several jobs."
     category = "Miscellaneous"
-    settings = {"job_queue": "celery", "type": "object"}
-    input_port_types = [{"name": "Resource input", "minimum": 1, "maximum": 1, "resource_types": _any_type}]
-    output_port_types = [{"name": "Resource output", "minimum": 1, "maximum": 1, "resource_types": _any_type}]
+    settings = kit.settings_schema()
+    input_port_types = [kit.port("Resource input", kit.any_type)]
+    output_port_types = [kit.port("Resource output", kit.any_type)]
 
     def run_my_task(self, inputs, settings, outputs):
         source = inputs["Resource input"][0]
@@ -36,13 +33,11 @@ class Labeler(RodanTask):
     author = "Rodan team"
     description = "Adds a label to its input resources (a workflow end point with no outputs)."
     category = "Utility"
-    settings = {
-        "job_queue": "celery",
-        "type": "object",
-        "required": ["Label"],
-        "properties": {"Label": {"type": "string", "minLength": 1, "maxLength": 36, "default": "labelled"}},
-    }
-    input_port_types = [{"name": "Resource", "minimum": 1, "maximum": 100, "resource_types": _any_type}]
+    settings = kit.settings_schema(
+        required=["Label"],
+        properties={"Label": {"type": "string", "minLength": 1, "maxLength": 36, "default": "labelled"}},
+    )
+    input_port_types = [kit.port("Resource", kit.any_type, 1, 100)]
     output_port_types = []
 
     def run_my_task(self, inputs, settings, outputs):

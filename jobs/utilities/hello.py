@@ -5,15 +5,12 @@ path (wait for a user, validate the submission, resume) without any image
 library.
 """
 
+from rodan.jobs import kit
 from rodan.jobs.base import ManualPhaseException, RodanTask, WAITING_FOR_INPUT
 
 TEXT_PORTS = {
-    "input_port_types": [
-        {"name": "Text input", "minimum": 0, "maximum": 1, "resource_types": ["text/plain"]},
-    ],
-    "output_port_types": [
-        {"name": "Text output", "minimum": 1, "maximum": 1, "resource_types": ["text/plain"]},
-    ],
+    "input_port_types": [kit.port("Text input", ["text/plain"], 0, 1)],
+    "output_port_types": [kit.port("Text output", ["text/plain"])],
 }
 
 
@@ -26,23 +23,17 @@ def _greeting(inputs, name="World"):
     return text
 
 
-def _write_all(outputs, port, text):
-    for entry in outputs[port]:
-        with open(entry["resource_path"], "w", encoding="utf-8") as handle:
-            handle.write(text)
-
-
 class HelloWorld(RodanTask):
     name = "Hello World - Python3"
     author = "Rodan team"
     description = 'Writes "Hello World", followed by the text input if one is given.'
     category = "Test"
-    settings = {"job_queue": "Python3", "type": "object"}
+    settings = kit.settings_schema("Python3")
     input_port_types = TEXT_PORTS["input_port_types"]
     output_port_types = TEXT_PORTS["output_port_types"]
 
     def run_my_task(self, inputs, settings, outputs):
-        _write_all(outputs, "Text output", _greeting(inputs))
+        kit.write_text(outputs, "Text output", _greeting(inputs))
         return True
 
     def test_my_task(self, testcase):
@@ -61,14 +52,14 @@ class HelloWorldInteractive(RodanTask):
     description = "Asks a user for a name in the browser, then writes a greeting to that name."
     category = "Test"
     interactive = True
-    settings = {"job_queue": "Python3", "type": "object"}
+    settings = kit.settings_schema("Python3")
     input_port_types = TEXT_PORTS["input_port_types"]
     output_port_types = TEXT_PORTS["output_port_types"]
 
     def run_my_task(self, inputs, settings, outputs):
         if "@name" not in settings:
             return WAITING_FOR_INPUT()
-        _write_all(outputs, "Text output", _greeting(inputs, settings["@name"]))
+        kit.write_text(outputs, "Text output", _greeting(inputs, settings["@name"]))
         return True
 
     def get_my_interface(self, inputs, settings):
