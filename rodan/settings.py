@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rodan.api.pagination.RodanPagination",
     "DEFAULT_METADATA_CLASS": "rodan.api.metadata.RodanMetadata",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "rodan.api.schema.RodanAutoSchema",
     "EXCEPTION_HANDLER": "rodan.api.errors.handle_exception",
 }
 SPECTACULAR_SETTINGS = {
@@ -196,6 +196,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Each route once: the ``.json``/``.html`` suffix variants would only double the schema.
     "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
+    # Separate request components, so a response may say null where a request may not (rodan.api.schema).
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 #: Seconds one Server-Sent Events stream stays open before the client reconnects.
 RODAN_EVENT_STREAM_SECONDS = _env_int("RODAN_EVENT_STREAM_SECONDS", 300)

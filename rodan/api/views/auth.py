@@ -19,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from rodan.api.schema import ERRORS
 from rodan.api.serializers.users import NewUserSerializer, UserSerializer
 from rodan.api.views.base import fields_of
 
@@ -48,7 +49,7 @@ class TokenLogin(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONWhateverAccept
 
-    @extend_schema(request=inline_serializer("Login", {"email": serializers.CharField(), "password": serializers.CharField()}), responses=UserSerializer)
+    @extend_schema(request=inline_serializer("Login", {"email": serializers.CharField(), "password": serializers.CharField()}), responses={200: UserSerializer, 403: ERRORS[403]})
     def post(self, request, format=None):
         fields = fields_of(request)
         email, password = fields.get("email"), fields.get("password")
@@ -126,7 +127,7 @@ class Register(APIView):
 class Activate(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=inline_serializer("Activation", {"uid": serializers.CharField(), "token": serializers.CharField()}), responses={204: None})
+    @extend_schema(request=inline_serializer("Activation", {"uid": serializers.CharField(), "token": serializers.CharField()}), responses={204: None, 403: ERRORS[403]})
     def post(self, request, format=None):
         user = _user_from_uid(fields_of(request))
         if user.is_active:
@@ -141,7 +142,7 @@ class ResendActivation(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=inline_serializer("ActivationRequest", {"email": serializers.CharField()}), responses={204: None})
+    @extend_schema(request=inline_serializer("ActivationEmail", {"email": serializers.CharField()}), responses={204: None})
     def post(self, request, format=None):
         user = User.objects.filter(email__iexact=str(fields_of(request).get("email", "")), is_active=False).first()
         if user:
@@ -168,7 +169,7 @@ class ResetPassword(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=inline_serializer("PasswordResetRequest", {"email": serializers.CharField()}), responses={204: None})
+    @extend_schema(request=inline_serializer("PasswordResetEmail", {"email": serializers.CharField()}), responses={204: None})
     def post(self, request, format=None):
         user = User.objects.filter(email__iexact=str(fields_of(request).get("email", "")), is_active=True).first()
         if user:

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from rodan.api import filters
 from rodan.api.permissions import ProjectAccess
+from rodan.api.schema import ERRORS
 from rodan.api.serializers.projects import ProjectDetailSerializer, ProjectListSerializer
 from rodan.api.views.base import ScopedViewSet
 from rodan.deletion import delete_project
@@ -64,7 +65,7 @@ class ProjectMembersView(APIView):
         project = self.get_project(pk)
         return Response(list(getattr(project, self.role).values_list("username", flat=True)))
 
-    @extend_schema(request={"application/json": usernames}, responses={200: usernames})
+    @extend_schema(request={"application/json": usernames}, responses={200: usernames, 403: ERRORS[403]})
     def put(self, request, pk, format=None):
         project = self.get_project(pk)
         allowed = (is_project_owner if self.role == "admins" else is_project_admin)(request.user, project)

@@ -6,12 +6,15 @@ import zipfile
 
 from django.db.models import ProtectedError
 from django.http import HttpResponse
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from rodan import storage
 from rodan.api import filters
+from rodan.api.schema import ERRORS
 from rodan.api.serializers.resources import (
     LabelSerializer,
     ResourceListSerializer,
@@ -52,6 +55,9 @@ class ResourceViewSet(ScopedViewSet):
             return Response({"files": [str(exc)]}, status=400)
         return Response(self.get_serializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={204: None, 409: OpenApiResponse(
+        inline_serializer("ResourceInUse", {"Error": serializers.CharField()}), "A RunJob uses the resource (Rodan's shape).",
+    )})
     def destroy(self, request, *args, **kwargs):
         resource = self.get_object()
         in_use = RunJob.objects.filter(inputs__resource=resource).exists()
@@ -63,6 +69,11 @@ class ResourceViewSet(ScopedViewSet):
             return Response({"Error": "The resource is used by a RunJob and cannot be deleted."}, status=409)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("resource_uuid", OpenApiTypes.UUID, many=True, description="A resource to include.")],
+        responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ERRORS[400]},
+        filters=False,
+    )
     @action(detail=False, methods=["get"], url_path="archive")
     def archive(self, request, format=None):
         """``resources/archive/?resource_uuid=<u>&...``: the ready files as ``Archive.zip``."""

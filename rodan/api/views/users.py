@@ -1,13 +1,13 @@
 """Users (an unpaginated list) and user preferences (§2.2)."""
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 
 from rodan.api import filters
 from rodan.api.permissions import IsSelfOrSuperuser
+from rodan.api.schema import ERRORS
 from rodan.api.serializers.users import (
     NewUserSerializer,
     UserListSerializer,
@@ -34,13 +34,14 @@ class UserViewSet(viewsets.ModelViewSet):
             return UserListSerializer
         return NewUserSerializer if self.action == "create" else UserSerializer
 
+    @extend_schema(responses={201: inline_serializer("CreatedUser", {"username": serializers.CharField()})})
     def create(self, request, *args, **kwargs):
         serializer = NewUserSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.save()
         return Response({"username": user.username}, status=201)
 
-    @extend_schema(responses={204: None, 409: OpenApiTypes.OBJECT})
+    @extend_schema(responses={204: None, 409: ERRORS[409]})
     def destroy(self, request, *args, **kwargs):
         """The last superuser, and the creator of projects, stay (409 with the reason)."""
         try:

@@ -2,8 +2,8 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,6 +43,21 @@ def _remove(part):
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+INVALID_WORKFLOW = OpenApiResponse(
+    inline_serializer(
+        "WorkflowInvalid",
+        {
+            "error_code": serializers.CharField(),
+            "details": serializers.ListField(child=serializers.CharField()),
+            "associated_objects": serializers.DictField(child=serializers.ListField(child=serializers.URLField())),
+        },
+    ),
+    "`valid: true` was asked and the workflow is not valid: why, and the objects at fault.",
+)
+UPDATED_WORKFLOW = extend_schema(responses={200: s.WorkflowDetailSerializer, 409: INVALID_WORKFLOW})
+
+
+@extend_schema_view(update=UPDATED_WORKFLOW, partial_update=UPDATED_WORKFLOW)
 class WorkflowViewSet(ScopedViewSet):
     queryset = Workflow.objects.select_related("creator", "project")
     filterset_class = filters.WorkflowFilter
@@ -185,7 +200,7 @@ class ResourceAssignments(APIView):
     def put(self, request, pk, format=None):
         return self.patch(request, pk, format, clear=True)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def delete(self, request, pk, format=None):
         workflow = self.get_workflow(pk)
         workflow.resource_assignments = {}
