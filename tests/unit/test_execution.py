@@ -232,8 +232,8 @@ def test_build_inputs_and_outputs(wfb, tmp_path):
     assert [Path(e["resource_path"]).read_text() for e in entries] == ["m0", "m1"]
     assert "resource_url" not in entries[0] and "url" not in entries[0]
     interface = build_inputs(join_run, for_interface=True)["Texts"][0][0]
-    assert interface["resource_url"].endswith(members[0].resource_file)
-    assert interface["diva_object_data"].endswith("/diva/measurement.json")
+    assert interface["resource_url"].startswith(f"/uploads/{members[0].resource_file}?signature=")  # a signed link
+    assert "/diva/measurement.json?signature=" in interface["diva_object_data"]
 
     step_run = RunJob.objects.get(workflow_run=run, workflow_job=step)
     outputs, targets = build_outputs(step_run, tmp_path)
