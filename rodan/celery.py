@@ -29,4 +29,6 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     include=["rodan.engine.tasks"],
 )
+# A worker whose pool cannot start the messages it took exits, to be started afresh by its supervisor.
+app.steps["worker"].add("rodan.engine.watchdog:Watchdog")
 

@@ -161,21 +161,22 @@ def cmd_up(args):
     supervisor.start("scheduler", scheduler_command())
     print(f"Rodan is running at http://{args.host}:{args.port}/api/ht/ (data in {data}; logs in {data / 'logs'})")
     print("Press Ctrl-C to stop.")
+    _supervise(supervisor, lambda message: print(f"{message}; see {data / 'logs'}", flush=True))
+    print("Stopping (running jobs may take a moment to finish)...")
+    supervisor.stop()
+    print("Stopped.")
+
+
+def _supervise(supervisor, log):
+    """Start again whatever child stops, until SIGTERM or Ctrl-C."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
         while not stopping:
-            exited = supervisor.first_exited()
-            if exited:
-                label, code = exited
-                supervisor.stop()
-                raise CLIError(f"the {label} process stopped unexpectedly (exit {code}); see {data / 'logs' / (label + '.log')}")
+            supervisor.restart_exited(log)
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    print("Stopping (running jobs may take a moment to finish)...")
-    supervisor.stop()
-    print("Stopped.")
 
 
 def _raise_open_files_limit():
@@ -209,7 +210,7 @@ def cmd_serve(args):
 
 def cmd_worker(args):
     settings, _ = _setup_django(args.data)
-    from rodan.stack import worker_command
+    from rodan.stack import Supervisor, worker_command
 
     queues = args.queue or settings.RODAN_QUEUES
     command = worker_command(
@@ -218,7 +219,12 @@ def cmd_worker(args):
         args.name or f"{'-'.join(queues)}@%h",
         args.max_tasks_per_child,
     )
-    os.execv(command[0], command)
+    # Celery runs as a child, started again whenever it stops: a worker that finds its pool blocked
+    # exits (rodan.engine.watchdog), and a container's restart policy would not see that.
+    supervisor = Supervisor()
+    supervisor.start("worker", command)
+    _supervise(supervisor, lambda message: print(f"rodan worker: {message}", file=sys.stderr, flush=True))
+    supervisor.stop(grace=None)  # a warm shutdown lets running jobs finish, however long they take
 
 
 def cmd_scheduler(args):
@@ -363,10 +369,8 @@ def cmd_run(args):
     last_reap = [time.monotonic()]
 
     def tick():
-        """Between polls: watch the worker processes, reap, run a waiting message here (True if one ran)."""
-        if supervisor.first_exited():
-            label, code = supervisor.first_exited()
-            raise CLIError(f"worker {label} stopped unexpectedly (exit {code}); see {data / 'logs'}")
+        """Between polls: restart stopped worker processes, reap, run a waiting message here (True if one ran)."""
+        supervisor.restart_exited(logging.getLogger("rodan.cli").warning)
         if time.monotonic() - last_reap[0] > settings.RODAN_REAPER_INTERVAL:
             last_reap[0] = time.monotonic()
             reap()

@@ -1,7 +1,8 @@
 """The processes of a running system: web server, Celery workers, scheduler.
 
-``rodan up`` starts them as children in their own sessions, so Ctrl-C reaches
-only this supervisor, which then stops them in order: SIGTERM (Celery's warm
+``rodan up`` and ``rodan worker`` start them as children in their own
+sessions, so Ctrl-C reaches only this supervisor. It starts again any child
+that stops, and on Ctrl-C stops them in order: SIGTERM (Celery's warm
 shutdown lets a running job finish), then SIGKILL after a grace period.
 """
 
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -54,38 +56,85 @@ def scheduler_command():
     return [sys.executable, "-m", "rodan.cli", "scheduler"]
 
 
+@dataclass
+class Child:
+    label: str
+    command: list
+    process: subprocess.Popen
+    started: float
+    failures: int = 0  # quick failures in a row
+    due: float = None  # when a stopped child is started again
+
+
 class Supervisor:
-    """Starts child processes and stops them all, cleanly, together."""
+    """Starts child processes, starts again those that stop, and stops them all together.
+
+    A worker exits non-zero when it finds it cannot run messages
+    (``rodan.engine.watchdog``) or dies; starting it again is what recovers
+    the system, so no child's failure waits for a human. A child that keeps
+    failing soon after it starts again is given a growing pause.
+    """
+
+    #: A child that ran this long before stopping was healthy: its count of quick failures starts again.
+    HEALTHY_SECONDS = 60
+    MAX_PAUSE = 30
 
     def __init__(self, log_dir=None):
-        self.children = []  # (label, Popen)
+        self.children = []
         self.log_dir = log_dir
 
-    def start(self, label, command):
+    def _spawn(self, label, command):
         output = None
         if self.log_dir is not None:
             output = open(self.log_dir / f"{label}.log", "ab")
-        process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT if output else None, start_new_session=True
-        )
-        self.children.append((label, process))
+        try:
+            return subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT if output else None, start_new_session=True
+            )
+        finally:
+            if output is not None:
+                output.close()
+
+    def start(self, label, command):
+        process = self._spawn(label, command)
+        self.children.append(Child(label, command, process, time.monotonic()))
         return process
 
-    def first_exited(self):
-        """(label, returncode) of a child that has stopped, or None."""
-        for label, process in self.children:
-            if process.poll() is not None:
-                return label, process.returncode
-        return None
+    def restart_exited(self, log=print):
+        """Start again every child that stopped, once its pause is over; returns the labels started."""
+        restarted = []
+        now = time.monotonic()
+        for child in self.children:
+            if child.process.poll() is None:
+                continue
+            if child.due is None:
+                _kill_group(child.process)  # its pool processes, if any outlived it
+                child.failures = 0 if now - child.started >= self.HEALTHY_SECONDS else child.failures + 1
+                child.due = now + (min(self.MAX_PAUSE, 2 ** (child.failures - 2)) if child.failures > 1 else 0)
+                log(f"the {child.label} process stopped (exit {child.process.returncode}); starting it again")
+            if now >= child.due:
+                child.process, child.started, child.due = self._spawn(child.label, child.command), now, None
+                restarted.append(child.label)
+        return restarted
 
     def stop(self, grace=30.0):
-        for _, process in self.children:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for _, process in self.children:
+        """SIGTERM to every child, SIGKILL to what is left of each after ``grace`` seconds (None: no limit)."""
+        for child in self.children:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = None if grace is None else time.monotonic() + grace
+        for child in self.children:
             try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                child.process.wait(timeout=None if deadline is None else max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                pass
+            _kill_group(child.process)
+            child.process.wait()
+
+
+def _kill_group(process):
+    """SIGKILL what is left of a child's session (it was started as the leader of its own)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

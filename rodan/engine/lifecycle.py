@@ -11,6 +11,7 @@ messages) happens inside that same transaction or right after its commit.
 """
 
 import functools
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from rodan.engine import events, scheduler
 from rodan.models import Event, RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus as S
 from rodan.models.status import RunStatus as R
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidTransition(Exception):
@@ -59,6 +62,8 @@ RUNJOB = {
     for t in (
         _t("dispatch", {S.SCHEDULED}, S.PROCESSING, {"dispatch_token", "dispatched_at", "claimed_by"}, ["send"]),
         _t("redispatch", {S.PROCESSING}, None, {"dispatch_token", "dispatched_at", "claimed_by"}, ["send"], False),
+        # The same message again (it was lost or never published): a copy that turns up later is dropped by the claim.
+        _t("resend", {S.PROCESSING}, None, {"dispatched_at"}, ["send"], False),
         _t("claim", {S.PROCESSING}, None, _CLAIM, notify=False),
         # A worker finishing a RunJob keeps one successor for itself: dispatched and claimed at once, no message.
         _t("dispatch and claim", {S.SCHEDULED}, S.PROCESSING, {"dispatch_token", "dispatched_at", *_CLAIM}),
@@ -154,8 +159,21 @@ def apply(run_job, name, message=None, **changes):
     if transition.notify:
         events.record_many([_runjob_event(run_job, _project_uuid(run_job.workflow_run_id))])
     if "send" in transition.follows:
-        transaction.on_commit(lambda: scheduler.send(run_job))
+        transaction.on_commit(lambda: _send(run_job))
     return run_job
+
+
+def _send(run_job):
+    """Publish a committed dispatch; one the broker refused is marked unsent, for the scheduler to send again."""
+    try:
+        scheduler.send(run_job)
+    except Exception:  # the broker is down or unreachable: the database still holds the dispatch
+        logger.warning("RunJob %s: its message could not be published; the scheduler will send it again",
+                       run_job.pk, exc_info=True)
+        try:
+            mark_unsent(run_job.pk, run_job.dispatch_token)
+        except Exception:  # the database too: the reaper finds it unclaimed after the heartbeat timeout
+            logger.exception("RunJob %s: could not mark its message unsent", run_job.pk)
 
 
 def apply_run(run, name, message=None, **changes):
@@ -245,6 +263,20 @@ def _fail_run(run_id):
 def redispatch(run_job):
     """Send a Processing RunJob again under a new token (its worker died or its message was lost)."""
     return apply(run_job, "redispatch", dispatch_token=uuid.uuid4().hex, dispatched_at=timezone.now(), claimed_by="")
+
+
+def resend(run_job):
+    """Send a dispatched, unclaimed RunJob's message again under the same token."""
+    return apply(run_job, "resend", dispatched_at=timezone.now())
+
+
+def mark_unsent(run_job_id, token):
+    """Clear the dispatch time of a RunJob whose message was never published: the outbox the reaper sends."""
+    return bool(
+        RunJob.objects.filter(pk=run_job_id, dispatch_token=token, status=S.PROCESSING, claimed_by="").update(
+            dispatched_at=None
+        )
+    )
 
 
 def claim(run_job, owner, host, now):

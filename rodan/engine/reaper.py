@@ -3,8 +3,9 @@
 It finds RunJobs whose worker died (heartbeat silent for longer than
 RODAN_HEARTBEAT_TIMEOUT, or its process gone on this host) and dispatches
 them again with a new token, or fails them with a clear error once they have
-used RODAN_MAX_ATTEMPTS. It re-sends RunJobs whose message was lost (never
-claimed while their queue is empty), frees interactive jobs whose working
+used RODAN_MAX_ATTEMPTS. It re-sends RunJobs whose message no worker holds
+(never published, or taken by a worker that died or froze before claiming
+it) within RODAN_HEARTBEAT_TIMEOUT, frees interactive jobs whose working
 user expired, schedules whatever is ready, and prunes old events.
 """
 
@@ -14,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from rodan.engine import events, lifecycle
@@ -60,18 +62,33 @@ def _recover_dead_claims(now):
 
 
 def _recover_lost_messages(now):
-    cutoff = now - timedelta(seconds=settings.RODAN_DISPATCH_TIMEOUT)
-    unclaimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING, claimed_by="", dispatched_at__lt=cutoff)
-    empty_queues, redispatched = {}, 0
-    for run_job in _lock(unclaimed.select_related("job")):
+    """Re-send, under the same token, the dispatched RunJobs no worker holds and no queue can still hold.
+
+    Unsent ones (the broker refused them) go at once. Otherwise a queue that
+    holds M messages holds at most the M newest dispatches to it: the older
+    unclaimed ones, once past the heartbeat timeout, were taken by a worker
+    that died or froze before claiming them, or lost; past the dispatch
+    timeout, any unclaimed one is sent again, as stale messages may fill a
+    queue. A copy that survives somewhere is dropped when it arrives (same
+    token: the claim lets only one run).
+    """
+    unclaimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING, claimed_by="")
+    lost_before = now - timedelta(seconds=settings.RODAN_HEARTBEAT_TIMEOUT)
+    hopeless_before = now - timedelta(seconds=settings.RODAN_DISPATCH_TIMEOUT)
+    rows = _lock(unclaimed.select_related("job").order_by(F("dispatched_at").desc(nulls_first=True)))
+    queued, resent = {}, 0
+    for run_job in rows:
         queue = queue_of(run_job)
-        if queue not in empty_queues:
-            empty_queues[queue] = queue_length(queue) == 0
-        if empty_queues[queue]:
-            logger.warning("RunJob %s: its message was lost; dispatching again", run_job.pk)
-            lifecycle.redispatch(run_job)
-            redispatched += 1
-    return redispatched
+        if run_job.dispatched_at is not None:
+            if queue not in queued:
+                queued[queue] = queue_length(queue)
+            queued[queue] -= 1
+            if (queued[queue] >= 0 and run_job.dispatched_at >= hopeless_before) or run_job.dispatched_at >= lost_before:
+                continue
+        logger.warning("RunJob %s: no worker holds its message; sending it again", run_job.pk)
+        lifecycle.resend(run_job)
+        resent += 1
+    return resent
 
 
 def reap():

@@ -1,0 +1,169 @@
+"""Recovery that never waits on luck: killed pool processes, lost and unpublished messages.
+
+Real worker processes under the supervisor of ``rodan worker`` (each backend:
+see conftest). Every RunJob must finish exactly once (the test job writes a
+ledger line each time it starts, and a start is a claim), within two
+heartbeat timeouts of the last fault.
+"""
+
+import os
+import random
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from builders import chain_document, make_project, output_texts, run_over, step_settings, upload, valid_workflow, wait_run
+from django.conf import settings
+
+from rodan.engine import reaper, scheduler
+from rodan.models import RunJob
+from rodan.models.status import RunJobStatus, RunStatus
+
+pytestmark = pytest.mark.engine
+
+
+def children(pid):
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+def pool_processes(supervisor):
+    """The Celery pool processes of a ``rodan worker``: its Celery child's children."""
+    return [pool for celery in children(supervisor.pid) for pool in children(celery)]
+
+
+def start_supervised_worker(processes, label, concurrency=2):
+    command = [sys.executable, "-m", "rodan.cli", "worker", "--concurrency", str(concurrency), "--name", f"{label}-{os.getpid()}@%h"]
+    return processes.start(label, command, ready_text=" ready.")
+
+
+def ledger_counts(ledger):
+    return Counter(" ".join(line.split()[:2]) for line in ledger.read_text().splitlines()) if ledger.exists() else Counter()
+
+
+def ran_once(run, ledger, tags, kills):
+    """Every RunJob finished with the right output, and started once more at most for each kill of its process.
+
+    The test job writes a ledger line when it starts, and a start needs a
+    claim: a RunJob has one line per start, at most one per attempt. Returns
+    (RunJobs, extra starts).
+    """
+    run_jobs = list(RunJob.objects.filter(workflow_run=run).prefetch_related("inputs__resource"))
+    assert {rj.status for rj in run_jobs} == {RunJobStatus.FINISHED}
+    pages = [rj.inputs.get().resource.name for rj in run_jobs if rj.job_settings["Tag"] == tags[0]]
+    assert sorted(output_texts(run).values()) == sorted(page + "".join(f"+{t}" for t in tags) for page in pages)
+    counts = ledger_counts(ledger)
+    starts = [(counts[f"{rj.job_settings['Tag']} {rj.inputs.get().resource.name}"], rj.attempts) for rj in run_jobs]
+    assert all(1 <= started <= attempts for started, attempts in starts)
+    extra = sum(started for started, _ in starts) - len(run_jobs)
+    assert extra <= kills
+    return len(run_jobs), extra
+
+
+def test_killing_pool_processes_during_a_run_loses_and_duplicates_nothing(processes, start_scheduler, tmp_path):
+    ledger = tmp_path / "ledger"
+    project = make_project()
+    tags = ("a", "b")
+    workflow = valid_workflow(project, chain_document([step_settings(t, Ledger=str(ledger), Sleep=0.2) for t in tags]))
+    worker = start_supervised_worker(processes, "worker", concurrency=2)
+    start_scheduler()
+    for _ in range(3):  # idle pool processes, as the issue's probe killed them
+        for pid in pool_processes(worker):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(1)
+    run = run_over(workflow, [upload(project, f"p{i}", name=f"p{i}") for i in range(20)])
+    rng = random.Random(11)
+    for _ in range(5):  # and busy ones, during the run
+        time.sleep(1.5)
+        pool = pool_processes(worker)
+        if pool:
+            os.kill(rng.choice(pool), signal.SIGKILL)
+    last_fault = time.monotonic()
+    wait_run(run, {RunStatus.FINISHED, RunStatus.FAILED}, timeout=120)
+    recovery = time.monotonic() - last_fault
+    assert run.status == RunStatus.FINISHED
+    count, extra = ran_once(run, ledger, tags, kills=5)
+    print(f"\nfaults: SIGKILL of pool processes: {count} RunJobs, {extra} started again after a kill, "
+          f"recovered {recovery:.1f} s after the last kill; log: {worker.log_path}", file=sys.__stderr__)
+    assert recovery < 2 * settings.RODAN_HEARTBEAT_TIMEOUT
+
+
+def purge_engine_queues():
+    """Drop messages earlier tests left on the broker: these tests count what the queues hold."""
+    from kombu import Queue
+
+    from rodan.celery import app
+
+    with app.connection_for_write() as connection:
+        for name in settings.RODAN_QUEUES:
+            Queue(name, channel=connection.default_channel).declare()
+            connection.default_channel.queue_purge(name)
+
+
+def one_step_run(project, ledger, tag, pages):
+    workflow = valid_workflow(project, chain_document([step_settings(tag, Ledger=str(ledger))]))
+    return run_over(workflow, [upload(project, f"{tag}{i}", name=f"{tag}{i}") for i in range(pages)])
+
+
+def test_a_message_no_worker_holds_is_sent_again_within_the_heartbeat_timeout_though_the_queue_is_busy(
+    start_worker, monkeypatch, tmp_path
+):
+    ledger = tmp_path / "ledger"
+    project = make_project()
+    purge_engine_queues()
+    with monkeypatch.context() as lost:  # taken by a worker that froze before claiming it, say
+        lost.setattr(scheduler, "send", lambda run_job: None)
+        orphan = one_step_run(project, ledger, "orphan", 1)
+    queued = one_step_run(project, ledger, "queued", 3)  # messages no worker takes yet: the queue is not empty
+    assert reaper.queue_length("celery") == 3
+    assert reaper.reap()["redispatched"] == 0  # too young to be judged lost
+
+    time.sleep(settings.RODAN_HEARTBEAT_TIMEOUT)
+    assert reaper.reap()["redispatched"] == 1  # the orphan, not the three that the queue holds
+    assert reaper.queue_length("celery") == 4
+    start_worker()
+    for run in (orphan, queued):
+        wait_run(run, {RunStatus.FINISHED, RunStatus.FAILED}, timeout=60)
+        assert run.status == RunStatus.FINISHED
+        ran_once(run, ledger, ("orphan",) if run is orphan else ("queued",), kills=0)
+
+
+def test_a_dispatch_the_broker_refused_is_sent_as_soon_as_the_scheduler_reaches_the_broker(
+    start_worker, monkeypatch, tmp_path
+):
+    """The publish fails as with RabbitMQ down (connection refused); the RunJob waits in the outbox, not for a timeout."""
+    from kombu import Connection
+    from kombu.exceptions import OperationalError
+    from rodan_fixtures import free_port
+
+    from rodan.celery import app
+
+    ledger = tmp_path / "ledger"
+    project = make_project()
+    publish = app.send_task
+
+    def to_a_broker_that_is_down(*args, **kwargs):
+        with Connection(f"amqp://guest:guest@127.0.0.1:{free_port()}//", connect_timeout=1) as down:
+            return publish(*args, connection=down, **kwargs)
+
+    with pytest.raises(OperationalError) as refused:
+        to_a_broker_that_is_down("rodan.run_job", args=["nothing", "nothing"])
+    assert "111" in str(refused.value)  # ECONNREFUSED, as the issue's probe saw
+    start_worker()
+    with monkeypatch.context() as outage:
+        outage.setattr(app, "send_task", to_a_broker_that_is_down)
+        run = one_step_run(project, ledger, "refused", 2)
+        reaper.reap()  # the scheduler tries, and cannot publish either: they stay in the outbox
+    unsent = RunJob.objects.filter(workflow_run=run)
+    assert [(rj.status, rj.dispatched_at) for rj in unsent] == [(RunJobStatus.PROCESSING, None)] * 2
+
+    started = time.monotonic()
+    assert reaper.reap()["redispatched"] == 2  # the broker is back
+    wait_run(run, {RunStatus.FINISHED, RunStatus.FAILED}, timeout=60)
+    assert run.status == RunStatus.FINISHED and time.monotonic() - started < settings.RODAN_HEARTBEAT_TIMEOUT
+    ran_once(run, ledger, ("refused",), kills=0)
