@@ -4,6 +4,9 @@ Messages are "run RunJob X with token T" and nothing else (JSON only). Acks
 are late and a message whose worker process died is handed back, prefetch is
 one so a long job never holds others hostage, and the database decides
 whether a (re)delivered message may still run (``rodan.engine.execution``).
+On RabbitMQ a RunJob's message is acknowledged when it starts instead, and
+the worker takes only as many messages as it has idle processes
+(``rodan.engine.acks``): jobs may outlast RabbitMQ's ``consumer_timeout``.
 """
 
 import os
@@ -27,8 +30,8 @@ app.conf.update(
     task_default_queue=DEFAULT_QUEUE,
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
+    worker_enable_prefetch_count_reduction=False,  # rodan.engine.acks owns the prefetch count
     include=["rodan.engine.tasks"],
 )
-# A worker whose pool cannot start the messages it took exits, to be started afresh by its supervisor.
-app.steps["worker"].add("rodan.engine.watchdog:Watchdog")
+app.steps["consumer"].add("rodan.engine.acks:AckOnStart")
 

@@ -3,7 +3,7 @@
 from rodan.celery import app
 
 
-@app.task(name="rodan.run_job", acks_late=True, reject_on_worker_lost=True)
+@app.task(name="rodan.run_job", acks_late=True, reject_on_worker_lost=True, Request="rodan.engine.acks:RunJobRequest")
 def run_job(runjob_id, token):
     from rodan.engine.execution import execute
 
