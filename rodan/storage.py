@@ -8,6 +8,7 @@ resource counts as ready only once its ``resource_file`` field is set, which
 happens in the same database transaction that follows the rename.
 """
 
+import errno
 import os
 import shutil
 import tempfile
@@ -18,6 +19,17 @@ from django.conf import settings
 ORIGINAL_FILE = "original_file"
 #: A resource's deep-zoom tiles (``rodan.tiles``), beside its file.
 TILES_FOLDER = "tiles"
+
+
+def disk_full(exc):
+    """Whether ``exc``, or an exception that led to it, is a file system out of space (or quota)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def media_root():

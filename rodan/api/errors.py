@@ -13,6 +13,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework.views import exception_handler
 
+from rodan.storage import disk_full
+
 logger = logging.getLogger("rodan.api")
 
 
@@ -28,6 +30,12 @@ def too_big():
     return {"detail": f"The request body is larger than the limit of {limit} MiB (RODAN_MAX_UPLOAD_BYTES)."}
 
 
+def no_space(request):
+    """The server's disk is full: 507 (Insufficient Storage), a condition the client can wait out."""
+    logger.error("disk full on %s %s", request.method, request.path)
+    return {"detail": "The server's disk is full, so nothing was stored. Try again once an administrator has freed space."}
+
+
 def handle_exception(exc, context):
     """DRF's handler, and a logged JSON 500 for anything it does not know."""
     response = exception_handler(exc, context)
@@ -37,6 +45,8 @@ def handle_exception(exc, context):
 
     if isinstance(exc, RequestDataTooBig):
         return Response(too_big(), status=400)
+    if disk_full(exc):
+        return Response(no_space(context["request"]), status=507)
     return Response(internal_error(context["request"], exc), status=500)
 
 
@@ -83,4 +93,6 @@ class ApiErrorMiddleware:
             return JsonResponse({"detail": "Not found."}, status=404)
         if isinstance(exc, RequestDataTooBig):
             return JsonResponse(too_big(), status=400)
+        if disk_full(exc):
+            return JsonResponse(no_space(request), status=507)
         return JsonResponse(internal_error(request, exc), status=500)

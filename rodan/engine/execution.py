@@ -320,11 +320,24 @@ def execute(run_job_id, token):
 def _run_in_workdir(run_job, keeper):
     """Run one claimed RunJob; (what happened, the successor kept for this process or None)."""
     token = run_job.dispatch_token
-    workdir = storage.runjob_workdir(run_job, token)
+    try:
+        workdir = storage.runjob_workdir(run_job, token)
+    except OSError as exc:
+        if not storage.disk_full(exc):
+            raise
+        return _finish_failed(run_job, token, run_job.claimed_by, *_disk_full_error(exc)), None
     try:
         return _run(run_job, token, run_job.claimed_by, workdir, keeper)
     finally:
         storage.remove_workdir(workdir)
+
+
+def _disk_full_error(exc):
+    """A full disk fails the RunJob with a sentence that says so; a retry once space is freed runs it again."""
+    return (
+        "The disk is full: the job could not write its files. Free space on the server, then retry the run.",
+        f"{exc} (files are stored under {settings.MEDIA_ROOT})",
+    )
 
 
 def _run(run_job, token, owner, workdir, keeper):
@@ -346,7 +359,7 @@ def _run(run_job, token, owner, workdir, keeper):
         summary = f"The job exceeded its time limit of {soft} seconds and was stopped."
         return _finish_failed(run_job, token, owner, summary, ""), None
     except Exception as exc:
-        summary, details = error_information(job, exc)
+        summary, details = _disk_full_error(exc) if storage.disk_full(exc) else error_information(job, exc)
         return _finish_failed(run_job, token, owner, summary, details), None
 
     if isinstance(result, WAITING_FOR_INPUT) or result is WAITING_FOR_INPUT:
@@ -363,12 +376,17 @@ def _run(run_job, token, owner, workdir, keeper):
     missing = _missing_outputs(targets)
     if missing:
         return _finish_failed(run_job, token, owner, "Missing outputs: " + "; ".join(missing), ""), None
-    with transaction.atomic():
-        locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
-        if locked is None:
-            return "cancelled", None
-        _install_outputs(targets)
-        kept = lifecycle.finish(locked, keeper)
+    try:
+        with transaction.atomic():
+            locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
+            if locked is None:
+                return "cancelled", None
+            _install_outputs(targets)
+            kept = lifecycle.finish(locked, keeper)
+    except OSError as exc:
+        if not storage.disk_full(exc):
+            raise
+        return _finish_failed(run_job, token, owner, *_disk_full_error(exc)), None
     return "finished", kept
 
 
