@@ -34,4 +34,6 @@ app.conf.update(
     include=["rodan.engine.tasks"],
 )
 app.steps["consumer"].add("rodan.engine.acks:AckOnStart")
+# A worker whose pool cannot start the messages it took exits, to be started afresh by its supervisor.
+app.steps["worker"].add("rodan.engine.watchdog:Watchdog")
 
