@@ -1,9 +1,28 @@
-"""Serializer fields shared by the API: hyperlinks scoped to the user's projects."""
+"""Serializer fields shared by the API: hyperlinks scoped to the user's projects, JSON columns."""
 
+from django.db import models
 from rest_framework import serializers
 
 from rodan import file_access
 from rodan.permissions import scope
+
+
+class JSONField(serializers.JSONField):
+    """DRF's, but a form's ``null`` is refused as a JSON ``null`` is.
+
+    DRF checks for null before it decodes a form value, so the text "null"
+    would reach a NOT NULL column (a 500) instead of answering 400.
+    """
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value is None and not self.allow_null:
+            self.fail("null")
+        return value
+
+
+#: For model serializers with JSON columns: ``serializer_field_mapping = JSON_MAPPING``.
+JSON_MAPPING = {**serializers.ModelSerializer.serializer_field_mapping, models.JSONField: JSONField}
 
 
 class Link(serializers.HyperlinkedRelatedField):

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rodan import workflows
-from rodan.api.fields import Link
+from rodan.api.fields import JSON_MAPPING, Link
 from rodan.api.parsers import BoundedDecoder
 from rodan.engine.validation import settings_errors
 from rodan.models import (
@@ -108,6 +108,8 @@ def schema_defaults(schema):
 
 
 class WorkflowJobSerializer(serializers.HyperlinkedModelSerializer):
+    serializer_field_mapping = JSON_MAPPING
+
     url = serializers.HyperlinkedIdentityField(view_name="workflowjob-detail")
     workflow = Link("workflow-detail", project_path="project", queryset=Workflow.objects)
     job = serializers.HyperlinkedRelatedField(view_name="job-detail", queryset=Job.objects.all())
@@ -152,6 +154,8 @@ class WorkflowJobSerializer(serializers.HyperlinkedModelSerializer):
 
 class WorkflowJobGroupSerializer(serializers.HyperlinkedModelSerializer):
     """A group of one workflow's jobs; ``{workflow, origin}`` imports a valid workflow as a group."""
+
+    serializer_field_mapping = JSON_MAPPING
 
     url = serializers.HyperlinkedIdentityField(view_name="workflowjobgroup-detail")
     workflow = Link("workflow-detail", project_path="project", queryset=Workflow.objects, required=False)
