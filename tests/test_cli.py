@@ -121,7 +121,18 @@ def test_rodan_run_uses_running_workers_in_production_mode(tmp_path, workflow_fi
     assert len(list((tmp_path / "out").rglob("*.png"))) == 2
 
 
-def test_rodan_up_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path):
+def _children(pid):
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _command_line(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
+
+
+def test_rodan_up_serves_health_restarts_what_dies_and_stops_cleanly_on_ctrl_c(tmp_path):
     port = free_port()
     env = _embedded_env(ADMIN_USER="boss", ADMIN_EMAIL="boss@example.org", ADMIN_PASS="secret")
     process = subprocess.Popen(
@@ -146,11 +157,22 @@ def test_rodan_up_serves_health_and_stops_cleanly_on_ctrl_c(tmp_path):
             assert time.monotonic() < deadline, "the worker did not start"
             time.sleep(0.5)
         assert "scheduler: reaping" in (logs / "scheduler.log").read_text()
+
+        for pid in _children(process.pid):  # a worker or scheduler that dies is started again
+            if "celery" in _command_line(pid) or "scheduler" in _command_line(pid):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while (logs / "worker1.log").read_text(errors="replace").count(" ready.") < 2 or (
+            (logs / "scheduler.log").read_text().count("scheduler: reaping") < 2
+        ):
+            assert time.monotonic() < deadline, "the killed worker and scheduler were not started again"
+            time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "Created admin user boss." in stdout and "Stopped." in stdout
+    assert "the worker1 process stopped (exit -9); starting it again" in stdout
     assert "Traceback" not in stderr
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/api/ht/", timeout=2)

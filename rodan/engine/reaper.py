@@ -61,33 +61,45 @@ def _recover_dead_claims(now):
     return redispatched
 
 
+#: RunJobs that looked held by no one at the last pass: a message between queue and claim looks so for an instant.
+_suspects = set()
+
+
 def _recover_lost_messages(now):
     """Re-send, under the same token, the dispatched RunJobs no worker holds and no queue can still hold.
 
-    Unsent ones (the broker refused them) go at once. Otherwise a queue that
-    holds M messages holds at most the M newest dispatches to it: the older
-    unclaimed ones, once past the heartbeat timeout, were taken by a worker
-    that died or froze before claiming them, or lost; past the dispatch
-    timeout, any unclaimed one is sent again, as stale messages may fill a
-    queue. A copy that survives somewhere is dropped when it arrives (same
-    token: the claim lets only one run).
+    Unsent ones (the broker refused them, or a worker that froze handed them
+    back) go at once. Otherwise a queue that holds M messages holds at most
+    the M newest dispatches to it: an older unclaimed one, past half the
+    heartbeat timeout, was taken by a worker that died or froze before
+    claiming it, or lost. It is sent again if it still looks so at the next
+    pass (a live worker claims what it takes within milliseconds), so within
+    the heartbeat timeout while the reaper's interval is at most a quarter of
+    it. Past the dispatch timeout, any unclaimed one is sent again, as stale
+    messages may fill a queue. A copy that survives somewhere is dropped when
+    it arrives (same token: the claim lets only one run).
     """
     unclaimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING, claimed_by="")
-    lost_before = now - timedelta(seconds=settings.RODAN_HEARTBEAT_TIMEOUT)
+    suspect_before = now - timedelta(seconds=settings.RODAN_HEARTBEAT_TIMEOUT / 2)
     hopeless_before = now - timedelta(seconds=settings.RODAN_DISPATCH_TIMEOUT)
     rows = _lock(unclaimed.select_related("job").order_by(F("dispatched_at").desc(nulls_first=True)))
-    queued, resent = {}, 0
+    queued, suspects, resent = {}, set(), 0
     for run_job in rows:
         queue = queue_of(run_job)
         if run_job.dispatched_at is not None:
             if queue not in queued:
                 queued[queue] = queue_length(queue)
             queued[queue] -= 1
-            if (queued[queue] >= 0 and run_job.dispatched_at >= hopeless_before) or run_job.dispatched_at >= lost_before:
+            if (queued[queue] >= 0 and run_job.dispatched_at >= hopeless_before) or run_job.dispatched_at >= suspect_before:
+                continue
+            if run_job.dispatched_at >= hopeless_before and run_job.pk not in _suspects:
+                suspects.add(run_job.pk)
                 continue
         logger.warning("RunJob %s: no worker holds its message; sending it again", run_job.pk)
         lifecycle.resend(run_job)
         resent += 1
+    _suspects.clear()
+    _suspects.update(suspects)
     return resent
 
 

@@ -9,8 +9,9 @@ start), the symptom is the same: a message the worker reserved is not
 accepted by any pool process though not every process is busy. A healthy pool
 accepts one within milliseconds, so once one has waited ``stall_seconds``
 that way the worker kills its pool and exits with ``EXIT_STALLED``; ``rodan up`` and
-``rodan worker`` start it again, and the scheduler re-sends the RunJobs of the
-messages it held (``rodan.engine.reaper``).
+``rodan worker`` start it again. The RunJobs of the messages it held are
+marked unsent first, so the scheduler sends them again at its next pass
+(``rodan.engine.reaper``) rather than after the heartbeat timeout.
 """
 
 import logging
@@ -59,19 +60,20 @@ class Watchdog(bootsteps.StartStopStep):
             if len(state.active_requests) >= worker.concurrency:  # every process busy: messages may wait
                 waiting_since = {}
                 continue
-            unstarted = {request.id for request in list(state.reserved_requests) if request.time_start is None}
+            unstarted = {request.id: request for request in list(state.reserved_requests) if request.time_start is None}
             waiting_since = {rid: waiting_since.get(rid, now) for rid in unstarted}
             stalled = [rid for rid, since in waiting_since.items() if now - since > limit]
             if stalled and not self.stopping.is_set():
-                self.give_up(worker, stalled, limit)
+                self.give_up(worker, stalled, unstarted.values(), limit)
 
     @staticmethod
-    def give_up(worker, stalled, limit):
+    def give_up(worker, stalled, unstarted, limit):
         logger.critical(
             "%d message(s) waited over %g s for a pool process (%s): the pool is blocked; "
             "exiting so that a fresh worker takes over",
             len(stalled), limit, ", ".join(stalled),
         )
+        _hand_back(unstarted)
         pool = getattr(getattr(worker, "pool", None), "_pool", None)
         for process in list(getattr(pool, "_pool", None) or []):
             try:
@@ -79,3 +81,19 @@ class Watchdog(bootsteps.StartStopStep):
             except (ProcessLookupError, TypeError):
                 pass
         os._exit(EXIT_STALLED)
+
+
+def _hand_back(requests):
+    """Mark the RunJobs of the messages this worker took and never started unsent: the scheduler sends them next."""
+    from django.db import connection
+
+    from rodan.engine import lifecycle
+
+    try:
+        for request in requests:
+            if request.name == "rodan.run_job":
+                lifecycle.mark_unsent(*request.args[:2])
+    except Exception:  # the database is unreachable: the scheduler finds them after the heartbeat timeout anyway
+        logger.exception("could not hand back the messages this worker held")
+    finally:
+        connection.close()

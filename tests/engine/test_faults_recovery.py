@@ -119,12 +119,16 @@ def test_a_message_no_worker_holds_is_sent_again_within_the_heartbeat_timeout_th
     with monkeypatch.context() as lost:  # taken by a worker that froze before claiming it, say
         lost.setattr(scheduler, "send", lambda run_job: None)
         orphan = one_step_run(project, ledger, "orphan", 1)
+    dispatched = time.monotonic()
     queued = one_step_run(project, ledger, "queued", 3)  # messages no worker takes yet: the queue is not empty
     assert reaper.queue_length("celery") == 3
     assert reaper.reap()["redispatched"] == 0  # too young to be judged lost
 
-    time.sleep(settings.RODAN_HEARTBEAT_TIMEOUT)
+    time.sleep(settings.RODAN_HEARTBEAT_TIMEOUT / 2)
+    assert reaper.reap()["redispatched"] == 0  # suspected: a live worker may be about to claim it
+    time.sleep(settings.RODAN_REAPER_INTERVAL)
     assert reaper.reap()["redispatched"] == 1  # the orphan, not the three that the queue holds
+    assert time.monotonic() - dispatched < settings.RODAN_HEARTBEAT_TIMEOUT
     assert reaper.queue_length("celery") == 4
     start_worker()
     for run in (orphan, queued):
