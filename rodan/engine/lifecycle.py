@@ -167,9 +167,9 @@ def _send(run_job):
     """Publish a committed dispatch; one the broker refused is marked unsent, for the scheduler to send again."""
     try:
         scheduler.send(run_job)
-    except Exception:  # the broker is down or unreachable: the database still holds the dispatch
-        logger.warning("RunJob %s: its message could not be published; the scheduler will send it again",
-                       run_job.pk, exc_info=True)
+    except Exception as exc:  # the broker is down or unreachable: the database still holds the dispatch
+        logger.warning("RunJob %s: its message could not be published (%s: %s); the scheduler will send it again",
+                       run_job.pk, type(exc).__name__, exc)
         try:
             mark_unsent(run_job.pk, run_job.dispatch_token)
         except Exception:  # the database too: the reaper finds it unclaimed after the heartbeat timeout

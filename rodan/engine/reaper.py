@@ -82,7 +82,9 @@ def _recover_lost_messages(now):
     unclaimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING, claimed_by="")
     suspect_before = now - timedelta(seconds=settings.RODAN_HEARTBEAT_TIMEOUT / 2)
     hopeless_before = now - timedelta(seconds=settings.RODAN_DISPATCH_TIMEOUT)
-    rows = _lock(unclaimed.select_related("job").order_by(F("dispatched_at").desc(nulls_first=True)))
+    # Newest first, as the queues hold them: one transaction's dispatches share a time and go out in creation order.
+    newest_first = (F("dispatched_at").desc(nulls_first=True), "-created")
+    rows = _lock(unclaimed.select_related("job").order_by(*newest_first))
     queued, suspects, resent = {}, set(), 0
     for run_job in rows:
         queue = queue_of(run_job)
