@@ -143,8 +143,11 @@ class ResultsPackageSerializer(serializers.HyperlinkedModelSerializer):
         return mode
 
     def validate_expiry_time(self, expiry):
+        """Within the next 30 days (a past one would also render with the local zone's old offsets, not RFC 3339)."""
         if expiry is not None and expiry > timezone.now() + MAX_PACKAGE_LIFETIME:
             raise serializers.ValidationError("The expiry time must be at most 30 days away.")
+        if expiry is not None and expiry < timezone.now():
+            raise serializers.ValidationError("The expiry time must be in the future.")
         return expiry
 
     def validate(self, attrs):

@@ -74,7 +74,8 @@ class ProjectMembersView(APIView):
         names = _usernames(request.data)
         users = []
         for name in names:
-            user = get_user_model().objects.filter(username=name).first()
+            # No username holds a NUL, which PostgreSQL refuses in a query.
+            user = None if "\x00" in str(name) else get_user_model().objects.filter(username=name).first()
             if user is None:
                 return Response({"detail": f"User {name} does not exist."}, status=400)
             users.append(user)
