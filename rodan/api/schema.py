@@ -99,11 +99,12 @@ class RodanAutoSchema(AutoSchema):
         return codes
 
     def _may_refuse(self, names_object):
+        base = permissions.BasePermission
         for permission in getattr(self.view, "permission_classes", []):
             if permission in OPEN_PERMISSIONS:
                 continue
-            if permission.has_permission is not permissions.BasePermission.has_permission:
+            if permission.has_permission is not base.has_permission:
                 return True
-            if names_object and permission.has_object_permission is not permissions.BasePermission.has_object_permission:
+            if names_object and permission.has_object_permission is not base.has_object_permission:
                 return True
         return False
