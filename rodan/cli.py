@@ -221,7 +221,7 @@ def cmd_worker(args):
     )
     # Celery runs as a child, started again whenever it stops: a worker that finds its pool blocked
     # exits (rodan.engine.watchdog), and a container's restart policy would not see that.
-    supervisor = Supervisor()
+    supervisor = Supervisor(own_sessions=False)
     supervisor.start("worker", command)
     _supervise(supervisor, lambda message: print(f"rodan worker: {message}", file=sys.stderr, flush=True))
     supervisor.stop(grace=None)  # a warm shutdown lets running jobs finish, however long they take

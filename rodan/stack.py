@@ -79,9 +79,13 @@ class Supervisor:
     HEALTHY_SECONDS = 60
     MAX_PAUSE = 30
 
-    def __init__(self, log_dir=None):
+    def __init__(self, log_dir=None, own_sessions=True):
+        """``own_sessions``: each child leads a session of its own (its whole tree is stopped together);
+        without, children stay in the caller's process group, so whoever signals that group
+        (a container's entrypoint, a test) reaches them and their pool processes too."""
         self.children = []
         self.log_dir = log_dir
+        self.own_sessions = own_sessions
 
     def _spawn(self, label, command):
         output = None
@@ -89,7 +93,11 @@ class Supervisor:
             output = open(self.log_dir / f"{label}.log", "ab")
         try:
             return subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT if output else None, start_new_session=True
+                command,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                start_new_session=self.own_sessions,
+                preexec_fn=_die_with_parent,
             )
         finally:
             if output is not None:
@@ -108,7 +116,7 @@ class Supervisor:
             if child.process.poll() is None:
                 continue
             if child.due is None:
-                _kill_group(child.process)  # its pool processes, if any outlived it
+                self._kill_rest(child.process)  # its pool processes, if any outlived it
                 child.failures = 0 if now - child.started >= self.HEALTHY_SECONDS else child.failures + 1
                 child.due = now + (min(self.MAX_PAUSE, 2 ** (child.failures - 2)) if child.failures > 1 else 0)
                 log(f"the {child.label} process stopped (exit {child.process.returncode}); starting it again")
@@ -128,13 +136,30 @@ class Supervisor:
                 child.process.wait(timeout=None if deadline is None else max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass
-            _kill_group(child.process)
+            self._kill_rest(child.process)
             child.process.wait()
 
+    def _kill_rest(self, process):
+        """SIGKILL what is left of a child: its whole session when it leads one, else the process itself."""
+        try:
+            if self.own_sessions:
+                os.killpg(process.pid, signal.SIGKILL)
+            elif process.poll() is None:
+                process.kill()
+        except ProcessLookupError:
+            pass
 
-def _kill_group(process):
-    """SIGKILL what is left of a child's session (it was started as the leader of its own)."""
+
+def _die_with_parent():
+    """In the child before it starts: the kernel SIGKILLs it when the supervisor dies (Linux).
+
+    A supervisor killed outright (a container's grace period running out,
+    SIGKILL) must not leave a worker behind that goes on taking messages.
+    """
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own stop is all there is
         pass
