@@ -168,15 +168,18 @@ def cmd_up(args):
 
 
 def _supervise(supervisor, log):
-    """Start again whatever child stops, until SIGTERM or Ctrl-C."""
+    """Start again whatever child stops, until SIGTERM or Ctrl-C.
+
+    Both signals get a handler of our own: a process started in the background
+    by a non-interactive shell inherits SIGINT ignored, and Ctrl-C (or a
+    test's SIGINT) would then never stop it.
+    """
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    try:
-        while not stopping:
-            supervisor.restart_exited(log)
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.append(True))
+    while not stopping:
+        supervisor.restart_exited(log)
+        time.sleep(0.5)
 
 
 def _raise_open_files_limit():
