@@ -57,6 +57,11 @@ def _migrate():
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def _cache_dir():
+    """The user's cache folder for what ``rodan`` keeps between calls (job table, template databases)."""
+    return Path(platformdirs.user_cache_dir("rodan"))
+
+
 def _schema_key():
     """A digest of what migrating and registering would write: Django, every app's migrations, the jobs."""
     import django
@@ -94,7 +99,7 @@ def _migrate_private_database():
     from django.conf import settings
 
     database = Path(settings.DATABASES["default"]["NAME"])
-    cache = Path(platformdirs.user_cache_dir("rodan")) / "run-databases"
+    cache = _cache_dir() / "run-databases"
     template = cache / f"{_schema_key()}.sqlite3"
     try:
         shutil.copyfile(template, database)
@@ -289,7 +294,7 @@ def _job_table():
 def cmd_jobs(args):
     from rodan.jobs import listing
 
-    cache = Path(platformdirs.user_cache_dir("rodan")) / "jobs.json"
+    cache = _cache_dir() / "jobs.json"
     table = listing.read(cache)
     if table is None:
         before = listing.context()

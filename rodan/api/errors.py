@@ -36,18 +36,24 @@ def no_space(request):
     return {"detail": "The server's disk is full, so nothing was stored. Try again once an administrator has freed space."}
 
 
+def unhandled(request, exc):
+    """(body, status) for an exception no view turned into a reply: the known conditions, else a logged 500."""
+    if isinstance(exc, RequestDataTooBig):
+        return too_big(), 400
+    if disk_full(exc):
+        return no_space(request), 507
+    return internal_error(request, exc), 500
+
+
 def handle_exception(exc, context):
-    """DRF's handler, and a logged JSON 500 for anything it does not know."""
+    """DRF's handler, then ``unhandled`` for anything it does not know."""
     response = exception_handler(exc, context)
     if response is not None:
         return response
     from rest_framework.response import Response
 
-    if isinstance(exc, RequestDataTooBig):
-        return Response(too_big(), status=400)
-    if disk_full(exc):
-        return Response(no_space(context["request"]), status=507)
-    return Response(internal_error(context["request"], exc), status=500)
+    body, status = unhandled(context["request"], exc)
+    return Response(body, status=status)
 
 
 class ApiErrorMiddleware:
@@ -91,8 +97,5 @@ class ApiErrorMiddleware:
 
         if isinstance(exc, Http404):
             return JsonResponse({"detail": "Not found."}, status=404)
-        if isinstance(exc, RequestDataTooBig):
-            return JsonResponse(too_big(), status=400)
-        if disk_full(exc):
-            return JsonResponse(no_space(request), status=507)
-        return JsonResponse(internal_error(request, exc), status=500)
+        body, status = unhandled(request, exc)
+        return JsonResponse(body, status=status)

@@ -92,11 +92,14 @@ def _recover_lost_messages(now):
             if queue not in queued:
                 queued[queue] = queue_length(queue)
             queued[queue] -= 1
-            if (queued[queue] >= 0 and run_job.dispatched_at >= hopeless_before) or run_job.dispatched_at >= suspect_before:
-                continue
-            if run_job.dispatched_at >= hopeless_before and run_job.pk not in _suspects:
-                suspects.add(run_job.pk)
-                continue
+            if run_job.dispatched_at >= suspect_before:
+                continue  # too recent to judge
+            if run_job.dispatched_at >= hopeless_before:
+                if queued[queue] >= 0:
+                    continue  # its queue may still hold it
+                if run_job.pk not in _suspects:
+                    suspects.add(run_job.pk)  # judged at the next pass
+                    continue
         logger.warning("RunJob %s: no worker holds its message; sending it again", run_job.pk)
         lifecycle.resend(run_job)
         resent += 1

@@ -30,10 +30,9 @@ class UploadedFile(APIView):
         if project is None:
             raise NotFound("No such file.")
         given = request.query_params.get(file_access.PARAMETER)
-        if given is not None and file_access.link_is_valid(relative, given):
-            return serve(request, relative, document_root=storage.media_root())
-        if not request.user.is_authenticated:
-            raise PermissionDenied(EXPIRED) if given is not None else NotAuthenticated(LOG_IN)
-        if not visible_projects(request.user).filter(pk=project).exists():
-            raise NotFound("No such file.")
+        if given is None or not file_access.link_is_valid(relative, given):
+            if not request.user.is_authenticated:
+                raise PermissionDenied(EXPIRED) if given is not None else NotAuthenticated(LOG_IN)
+            if not visible_projects(request.user).filter(pk=project).exists():
+                raise NotFound("No such file.")
         return serve(request, relative, document_root=storage.media_root())
