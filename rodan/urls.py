@@ -2,11 +2,33 @@ from django.urls import include, path, re_path
 from django.contrib.staticfiles.views import serve as serve_static
 
 from rodan.api.views.files import UploadedFile
-from rodan.views import health, interactive, viewer
+from rodan.views import app, health, interactive, viewer
 
 urlpatterns = [
     path("api/ht/", health.health, name="health"),
     path("api/interactive/<uuid:run_job_id>/acquire/", interactive.acquire, name="interactive-acquire"),
+    # The page's saved work and its inputs (Pixel, Neon), before the working URL's catch-all of static files.
+    re_path(
+        r"^api/interactive/(?P<run_job_id>[0-9a-f-]{32,36})/(?P<token>[0-9a-f]+)/work/$",
+        interactive.saved_work,
+        name="interactive-work",
+    ),
+    re_path(
+        r"^api/interactive/(?P<run_job_id>[0-9a-f-]{32,36})/(?P<token>[0-9a-f]+)/inputs/(?P<port>[^/]+)/file/$",
+        interactive.input_file,
+        name="interactive-input-file",
+    ),
+    re_path(
+        r"^api/interactive/(?P<run_job_id>[0-9a-f-]{32,36})/(?P<token>[0-9a-f]+)/inputs/(?P<port>[^/]+)/tiles/$",
+        interactive.input_tiles,
+        name="interactive-input-tiles",
+    ),
+    re_path(
+        r"^api/interactive/(?P<run_job_id>[0-9a-f-]{32,36})/(?P<token>[0-9a-f]+)/inputs/(?P<port>[^/]+)/tiles/files/"
+        r"(?P<relpath>.*)$",
+        interactive.input_tile,
+        name="interactive-input-tile",
+    ),
     re_path(
         r"^api/interactive/(?P<run_job_id>[0-9a-f-]{32,36})/(?P<token>[0-9a-f]+)/(?P<relpath>.*)$",
         interactive.working,
@@ -29,4 +51,6 @@ urlpatterns = [
     re_path(r"^uploads/(?P<path>.*)$", UploadedFile.as_view(), name="uploads"),
     # The built front ends (rodan.frontend) and the apps' static files, served by us: nothing comes from a CDN.
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}, name="static"),
+    # The web application (rodan.views.app) at / and its client-side routes: every path not claimed above.
+    re_path(r"^(?!(?:api|static|uploads|admin)(?:/|$))(?P<path>.*)$", app.index, name="app"),
 ]

@@ -1,0 +1,663 @@
+// Workflows: the project's list (create, import, the workflow library, delete) and the graph editor
+// (rodan-compat §2.7-2.8, §5): jobs from the catalogue, typed ports, settings forms from each job's
+// JSON Schema, validation errors shown on the job or port they concern, export.
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import {
+  Background,
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  type Connection,
+  type Edge,
+  type Node,
+  type NodeProps,
+  type OnConnectStartParams,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import Form from "@rjsf/core";
+import validator from "@rjsf/validator-ajv8";
+import type { RJSFSchema } from "@rjsf/utils";
+import { API, ApiError, all, del, describe, formatDate, get, patch, post, query, type Json } from "./api";
+import { jobs as loadJobs, resourceTypes, type ResourceType } from "./catalogue";
+import { Link, navigate } from "./router";
+import { NewRun } from "./runs";
+import { ErrorText, Progress, saveBlob, useAction } from "./ui";
+
+// The workflow library (workflows/ at the top of the repository), built into the app.
+const LIBRARY = Object.values(import.meta.glob("../../../workflows/*.json", { eager: true, import: "default" })) as Json[];
+
+export function Workflows({ project }: { project: Json }) {
+  const [list, setList] = useState<Json[] | null>(null);
+  const [name, setName] = useState("");
+  const load = useAction();
+  const create = useAction();
+  const [rowErrors, setRowErrors] = useState<Record<string, string>>({});
+  const refresh = useCallback(
+    () => load.run(async () => setList(await all(API + "workflows/" + query({ project: project.uuid, ordering: "-created" })))),
+    [project.uuid],
+  );
+  useEffect(() => {
+    refresh();
+  }, [refresh]);
+  const open = (workflow: Json) => navigate(`/workflows/${workflow.uuid}`);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.run(async () => open(await post(API + "workflows/", { project: project.url, name: name.trim() })));
+  };
+  const importDocument = (serialized: Json) =>
+    create.run(async () => open(await post(API + "workflows/", { project: project.url, serialized })));
+  const importFile = async (file: File | undefined) => {
+    if (!file) return;
+    let document: Json;
+    try {
+      document = JSON.parse(await file.text());
+    } catch {
+      create.setError(`“${file.name}” is not a workflow file: it is not JSON.`);
+      return;
+    }
+    importDocument(document);
+  };
+  const remove = async (workflow: Json) => {
+    try {
+      await del(workflow.url);
+      refresh();
+    } catch (error) {
+      setRowErrors({ ...rowErrors, [workflow.uuid]: describe(error) });
+    }
+  };
+  return (
+    <div className="stack">
+      <div className="card form">
+        <h2>New workflow</h2>
+        <form className="inline-form" onSubmit={submit}>
+          <label>
+            Name
+            <input required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+          </label>
+          <button type="submit" className="primary" disabled={create.busy}>
+            Create and edit
+          </button>
+        </form>
+        <label>
+          Import a Rodan workflow file (.json)
+          <input type="file" accept=".json,application/json" onChange={(e) => { importFile(e.target.files?.[0]); e.target.value = ""; }} />
+        </label>
+        <div>
+          <p>Or start from the workflow library:</p>
+          <ul className="library">
+            {LIBRARY.map((document) => (
+              <li key={document.name}>
+                <button onClick={() => importDocument(document)} disabled={create.busy}>
+                  {document.name}
+                </button>{" "}
+                <span className="muted">{document.description}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+        {create.busy && <Progress label="Creating the workflow…" />}
+        <ErrorText error={create.error} />
+      </div>
+      <h2>Workflows</h2>
+      {load.busy && !list && <Progress label="Loading workflows…" />}
+      <ErrorText error={load.error} />
+      {list && list.length === 0 && <p>No workflows yet.</p>}
+      {list && list.length > 0 && (
+        <table className="table" id="table-workflows">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Valid</th>
+              <th scope="col">Created</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((workflow) => (
+              <tr key={workflow.uuid}>
+                <td>
+                  <Link to={`/workflows/${workflow.uuid}`}>{workflow.name}</Link>
+                </td>
+                <td>{workflow.valid ? "Valid" : "Not validated"}</td>
+                <td>{formatDate(workflow.created)}</td>
+                <td>
+                  <button className="small" onClick={() => remove(workflow)} aria-label={`Delete workflow ${workflow.name}`}>
+                    Delete
+                  </button>
+                  <ErrorText error={rowErrors[workflow.uuid] ?? null} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+/** Validation error codes as sentences (rodan-compat §2.7). */
+const ERROR_SENTENCES: Record<string, string> = {
+  WFJ_NO_OP: "This job has no output port, so it would make nothing.",
+  WFJ_TOO_FEW_IP: "This job needs more input ports of a type.",
+  WFJ_TOO_MANY_IP: "This job has too many input ports of a type.",
+  WFJ_TOO_FEW_OP: "This job needs more output ports of a type.",
+  WFJ_TOO_MANY_OP: "This job has too many output ports of a type.",
+  WFJ_INVALID_SETTINGS: "This job's settings are not valid.",
+  IP_TYPE_MISMATCH: "This input port belongs to another job's type.",
+  IP_TOO_MANY_CONNECTIONS: "This input port has more than one connection.",
+  OP_TYPE_MISMATCH: "This output port belongs to another job's type.",
+  RESOURCETYPE_LIST_CONFLICT: "This connection joins a list port to a single-resource port.",
+  NO_COMMON_RESOURCETYPE: "These ports share no resource type.",
+  WF_EMPTY: "The workflow has no jobs yet: add one from the catalogue.",
+  WF_HAS_CYCLES: "The workflow goes round in a cycle.",
+  WF_NOT_CONNECTED: "Some jobs are not connected to the rest of the workflow.",
+};
+
+interface Problem {
+  code: string;
+  sentence: string;
+  jobs: Set<string>;
+  ports: Set<string>;
+}
+
+interface PortInfo {
+  url: string;
+  label: string;
+  type: Json;
+  direction: "in" | "out";
+  job: string;
+  connected: boolean;
+}
+
+type JobNodeData = {
+  wj: Json;
+  ports: PortInfo[];
+  problem?: string;
+  portProblems: Record<string, string>;
+  highlight: Record<string, "ok" | "no">;
+};
+
+function JobNode({ data, selected }: NodeProps<Node<JobNodeData>>) {
+  const inputs = data.ports.filter((p) => p.direction === "in");
+  const outputs = data.ports.filter((p) => p.direction === "out");
+  const rows = Math.max(inputs.length, outputs.length, 1);
+  return (
+    <div className={`job-node${selected ? " selected" : ""}${data.problem ? " has-error" : ""}`} style={{ minHeight: 48 + rows * 24 }}>
+      <div className="job-node-title">{data.wj.name || data.wj.job_name}</div>
+      {data.problem && <div className="job-node-error">{data.problem}</div>}
+      {inputs.map((port, index) => (
+        <Handle
+          key={port.url}
+          id={port.url}
+          type="target"
+          position={Position.Left}
+          style={{ top: 44 + index * 24 }}
+          className={`port ${data.highlight[port.url] ?? ""} ${data.portProblems[port.url] ? "port-error" : ""}`}
+          title={`${port.label}${data.portProblems[port.url] ? ": " + data.portProblems[port.url] : ""}`}
+        >
+          <span className="port-label port-label-in">{port.label}</span>
+        </Handle>
+      ))}
+      {outputs.map((port, index) => (
+        <Handle
+          key={port.url}
+          id={port.url}
+          type="source"
+          position={Position.Right}
+          style={{ top: 44 + index * 24 }}
+          className={`port ${data.highlight[port.url] ?? ""} ${data.portProblems[port.url] ? "port-error" : ""}`}
+          title={`${port.label}${data.portProblems[port.url] ? ": " + data.portProblems[port.url] : ""}`}
+        >
+          <span className="port-label port-label-out">{port.label}</span>
+        </Handle>
+      ))}
+    </div>
+  );
+}
+
+const NODE_TYPES = { job: JobNode };
+
+/** Rodan's client stores positions as fractions of its canvas; larger values are our pixels. */
+function position(appearance: Json | null | undefined, index: number): { x: number; y: number } {
+  const x = Number(appearance?.x ?? 0.5);
+  const y = Number(appearance?.y ?? 0.5);
+  if (Math.abs(x) <= 1 && Math.abs(y) <= 1) return { x: x * 1400, y: y * 600 + (index % 3) * 10 };
+  return { x, y };
+}
+
+function common(a: string[], b: string[]): boolean {
+  return a.some((type) => b.includes(type));
+}
+
+export function WorkflowEditor({ id }: { id: string }) {
+  const [workflow, setWorkflow] = useState<Json | null>(null);
+  const [catalogue, setCatalogue] = useState<Json[]>([]);
+  const [types, setTypes] = useState<ResourceType[]>([]);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [connecting, setConnecting] = useState<OnConnectStartParams | null>(null);
+  const [problems, setProblems] = useState<Problem[]>([]);
+  const [validMessage, setValidMessage] = useState("");
+  const [positions, setPositions] = useState<Record<string, { x: number; y: number }>>({});
+  const load = useAction();
+  const action = useAction();
+
+  const reload = useCallback(async () => {
+    const current = await get<Json>(`${API}workflow/${id}/`);
+    setWorkflow(current);
+    return current;
+  }, [id]);
+  useEffect(() => {
+    load.run(async () => {
+      const [jobList, typeList] = await Promise.all([loadJobs(), resourceTypes()]);
+      setCatalogue(jobList);
+      setTypes(typeList);
+      const current = await reload();
+      // Opening validates, as Rodan's client does: the errors show at once (a 409 is normal).
+      if (current.workflow_jobs.length && !current.valid) await validate(current, true);
+    });
+  }, [id]);
+
+  const portTypes = useMemo(() => {
+    const map: Record<string, Json> = {};
+    for (const job of catalogue) {
+      for (const t of job.input_port_types) map[t.url] = { ...t, direction: "in" };
+      for (const t of job.output_port_types) map[t.url] = { ...t, direction: "out" };
+    }
+    return map;
+  }, [catalogue]);
+  const jobByUrl = useMemo(() => Object.fromEntries(catalogue.map((job) => [job.url, job])), [catalogue]);
+
+  const ports = useMemo(() => {
+    const map: Record<string, PortInfo> = {};
+    for (const wj of workflow?.workflow_jobs ?? []) {
+      for (const p of wj.input_ports)
+        map[p.url] = { url: p.url, label: p.label || portTypes[p.input_port_type]?.name, type: portTypes[p.input_port_type] ?? {}, direction: "in", job: wj.url, connected: p.connections.length > 0 };
+      for (const p of wj.output_ports)
+        map[p.url] = { url: p.url, label: p.label || portTypes[p.output_port_type]?.name, type: portTypes[p.output_port_type] ?? {}, direction: "out", job: wj.url, connected: p.connections.length > 0 };
+    }
+    return map;
+  }, [workflow, portTypes]);
+
+  /** Whether an output port may feed an input port; a sentence saying why not otherwise. */
+  const refusal = useCallback(
+    (outputUrl: string, inputUrl: string): string | null => {
+      const out = ports[outputUrl];
+      const input = ports[inputUrl];
+      if (!out || !input || out.direction !== "out" || input.direction !== "in") return "Connect an output port (right) to an input port (left).";
+      if (out.job === input.job) return "A job cannot feed itself.";
+      if (input.connected) return `The input “${input.label}” is already connected; remove that connection first.`;
+      if (!!out.type.is_list !== !!input.type.is_list) return `“${out.label}” and “${input.label}” differ: one takes a list of resources, the other single resources.`;
+      if (!common(out.type.resource_types ?? [], input.type.resource_types ?? []))
+        return `“${out.label}” makes ${describeTypes(out.type.resource_types, types)}, which “${input.label}” does not accept (${describeTypes(input.type.resource_types, types)}).`;
+      return null;
+    },
+    [ports, types],
+  );
+
+  const highlight = useMemo(() => {
+    const marks: Record<string, "ok" | "no"> = {};
+    if (!connecting?.handleId) return marks;
+    const from = connecting.handleId;
+    for (const port of Object.values(ports)) {
+      if (port.url === from || port.direction === ports[from]?.direction) continue;
+      const problem = port.direction === "in" ? refusal(from, port.url) : refusal(port.url, from);
+      marks[port.url] = problem ? "no" : "ok";
+    }
+    return marks;
+  }, [connecting, ports, refusal]);
+
+  const jobProblems = useMemo(() => {
+    const byJob: Record<string, string[]> = {};
+    const byPort: Record<string, string[]> = {};
+    for (const problem of problems) {
+      problem.jobs.forEach((url) => (byJob[url] ??= []).push(problem.sentence));
+      problem.ports.forEach((url) => (byPort[url] ??= []).push(problem.sentence));
+    }
+    return { byJob, byPort };
+  }, [problems]);
+
+  const nodes: Node<JobNodeData>[] = useMemo(
+    () =>
+      (workflow?.workflow_jobs ?? []).map((wj: Json, index: number) => {
+        const jobPorts = Object.values(ports).filter((p) => p.job === wj.url);
+        const portProblems = Object.fromEntries(jobPorts.filter((p) => jobProblems.byPort[p.url]).map((p) => [p.url, jobProblems.byPort[p.url].join(" ")]));
+        const portSentences = Object.entries(portProblems).map(([url, text]) => `${ports[url].label}: ${text}`);
+        const own = [...(jobProblems.byJob[wj.url] ?? []), ...portSentences];
+        return {
+          id: wj.url,
+          type: "job",
+          position: positions[wj.url] ?? position(wj.appearance, index),
+          selected: selected === wj.url,
+          ariaLabel: `Job ${wj.name || wj.job_name}`,
+          data: { wj, ports: jobPorts, problem: own.length ? own.join(" ") : undefined, portProblems, highlight },
+        };
+      }),
+    [workflow, ports, positions, selected, jobProblems, highlight],
+  );
+  const edges: Edge[] = useMemo(
+    () =>
+      (workflow?.workflow_connections ?? []).map((c: Json) => ({
+        id: c.url,
+        source: ports[c.output_port]?.job ?? "",
+        sourceHandle: c.output_port,
+        target: ports[c.input_port]?.job ?? "",
+        targetHandle: c.input_port,
+        ariaLabel: `Connection from ${ports[c.output_port]?.label} to ${ports[c.input_port]?.label}`,
+      })),
+    [workflow, ports],
+  );
+
+  async function validate(current: Json | null = workflow, quiet = false) {
+    if (!current) return;
+    setValidMessage("");
+    try {
+      const valid = await patch<Json>(current.url, { valid: true });
+      setWorkflow(valid);
+      setProblems([]);
+      setValidMessage("The workflow is valid: you can run it.");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        const body = error.body ?? {};
+        const objects = body.associated_objects ?? {};
+        const code = String(body.error_code ?? "");
+        const details: string[] = body.details ?? [];
+        setProblems([
+          {
+            code,
+            sentence: [ERROR_SENTENCES[code], ...details].filter(Boolean).join(" "),
+            jobs: new Set(objects.workflowjobs ?? []),
+            ports: new Set([...(objects.inputports ?? []), ...(objects.outputports ?? [])]),
+          },
+        ]);
+        await reload();
+      } else if (!quiet) action.setError(describe(error));
+    }
+  }
+
+  const mutate = (change: () => Promise<unknown>) =>
+    action.run(async () => {
+      setProblems([]);
+      setValidMessage("");
+      try {
+        await change();
+      } finally {
+        await reload();
+      }
+    });
+
+  const addJob = (job: Json) =>
+    mutate(async () => {
+      const count = workflow!.workflow_jobs.length;
+      const wj = await post<Json>(API + "workflowjobs/", {
+        job: job.url,
+        workflow: workflow!.url,
+        appearance: { x: 80 + (count % 4) * 320, y: 80 + Math.floor(count / 4) * 220 },
+      });
+      for (const t of job.input_port_types) for (let i = 0; i < t.minimum; i++) await post(API + "inputports/", { input_port_type: t.url, workflow_job: wj.url, label: null });
+      // `minimum` ports of each type, as Rodan's client makes; a job whose outputs are all optional gets its first.
+      const outputs = job.output_port_types.flatMap((t: Json) => Array(t.minimum).fill(t));
+      if (!outputs.length && job.output_port_types.length) outputs.push(job.output_port_types[0]);
+      for (const t of outputs) await post(API + "outputports/", { output_port_type: t.url, workflow_job: wj.url, label: null });
+      setSelected(wj.url);
+    });
+
+  const onConnect = (connection: Connection) => {
+    const problem = refusal(connection.sourceHandle ?? "", connection.targetHandle ?? "");
+    if (problem) {
+      action.setError(`This connection is refused: ${problem}`);
+      return;
+    }
+    mutate(() => post(API + "connections/", { output_port: connection.sourceHandle, input_port: connection.targetHandle }));
+  };
+
+  if (!workflow) {
+    return (
+      <main className="page">
+        {load.busy && <Progress label="Loading the workflow…" />}
+        <ErrorText error={load.error} />
+      </main>
+    );
+  }
+  const project = workflow.project;
+  const projectUuid = project.replace(/\/$/, "").split("/").pop();
+  const selectedJob = workflow.workflow_jobs.find((wj: Json) => wj.url === selected) ?? null;
+  const general = problems.filter((p) => p.jobs.size === 0 && p.ports.size === 0);
+
+  const exportWorkflow = () =>
+    action.run(async () => {
+      const document = await get<Json>(`${workflow.url}?export=1`);
+      saveBlob(new Blob([JSON.stringify(document, null, 2)], { type: "application/json" }), `${workflow.name}.json`);
+    });
+
+  return (
+    <main className="page editor-page">
+      <p className="crumbs">
+        <Link to="/">Projects</Link> / <Link to={`/projects/${projectUuid}/workflows`}>Workflows</Link> /
+      </p>
+      <WorkflowTitle workflow={workflow} onSaved={setWorkflow} />
+      <div className="row">
+        <button className="primary" onClick={() => action.run(() => validate())} disabled={action.busy}>
+          Validate
+        </button>
+        <button onClick={exportWorkflow}>Export workflow file</button>
+        <span className={workflow.valid ? "ok-text" : "muted"} role="status">
+          {validMessage || (workflow.valid ? "Valid" : "Not validated yet")}
+        </span>
+        {action.busy && <span className="spinner" aria-label="Saving" />}
+      </div>
+      <ErrorText error={action.error} />
+      {general.map((p) => (
+        <p key={p.code} className="error" role="alert">
+          {p.sentence}
+        </p>
+      ))}
+      <div className="editor">
+        <Catalogue jobs={catalogue} onAdd={addJob} disabled={action.busy} />
+        <div className="canvas" aria-label="Workflow graph">
+          <ReactFlow
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={NODE_TYPES}
+            fitView
+            fitViewOptions={{ maxZoom: 1 }}
+            onNodeClick={(_, node) => setSelected(node.id)}
+            onPaneClick={() => setSelected(null)}
+            onNodesChange={(changes) => {
+              for (const change of changes) {
+                if (change.type === "position" && change.position) setPositions((p) => ({ ...p, [change.id]: change.position! }));
+                if (change.type === "select" && change.selected) setSelected(change.id);
+              }
+            }}
+            onNodeDragStop={(_, node) => {
+              patch(node.id, { appearance: { x: Math.round(node.position.x), y: Math.round(node.position.y) } }).catch((error) => action.setError(describe(error)));
+            }}
+            onNodesDelete={(deleted) => mutate(async () => { for (const node of deleted) await del(node.id); })}
+            onEdgesDelete={(deleted) => mutate(async () => { for (const edge of deleted) await del(edge.id); })}
+            onConnectStart={(_, params) => setConnecting(params)}
+            onConnectEnd={() => setConnecting(null)}
+            isValidConnection={(c) => !refusal(c.sourceHandle ?? "", c.targetHandle ?? "")}
+            onConnect={onConnect}
+            deleteKeyCode={["Delete", "Backspace"]}
+          >
+            <Background />
+            <Controls />
+          </ReactFlow>
+        </div>
+        {selectedJob && (
+          <JobPanel
+            key={selectedJob.url}
+            wj={selectedJob}
+            job={jobByUrl[selectedJob.job]}
+            portTypes={portTypes}
+            problems={[...(jobProblems.byJob[selectedJob.url] ?? [])]}
+            mutate={mutate}
+            busy={action.busy}
+            onClose={() => setSelected(null)}
+          />
+        )}
+      </div>
+      {workflow.valid && (
+        <NewRunFor project={{ url: project, uuid: projectUuid }} workflow={workflow} />
+      )}
+    </main>
+  );
+}
+
+function NewRunFor({ project, workflow }: { project: Json; workflow: Json }) {
+  return <NewRun key={workflow.updated} project={project} workflowUrl={workflow.url} />;
+}
+
+function describeTypes(urls: string[] | undefined, types: ResourceType[]): string {
+  return (urls ?? []).map((url) => types.find((t) => t.url === url)?.description ?? url).join(", ") || "nothing";
+}
+
+function WorkflowTitle({ workflow, onSaved }: { workflow: Json; onSaved: (w: Json) => void }) {
+  const [name, setName] = useState(workflow.name);
+  const save = useAction();
+  useEffect(() => setName(workflow.name), [workflow.name]);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    save.run(async () => {
+      await patch(workflow.url, { name: name.trim() });
+      onSaved(await get(workflow.url));
+    });
+  };
+  return (
+    <form className="title-form" onSubmit={submit}>
+      <label>
+        <span className="visually-hidden">Workflow name</span>
+        <input className="title-input" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} onBlur={(e) => e.target.value !== workflow.name && submit(e as unknown as FormEvent)} />
+      </label>
+      <ErrorText error={save.error} />
+    </form>
+  );
+}
+
+function Catalogue({ jobs, onAdd, disabled }: { jobs: Json[]; onAdd: (job: Json) => void; disabled: boolean }) {
+  const [search, setSearch] = useState("");
+  const [category, setCategory] = useState("");
+  const categories = useMemo(() => [...new Set(jobs.map((job) => job.category))].sort(), [jobs]);
+  const shown = jobs.filter(
+    (job) => (!category || job.category === category) && (!search || `${job.name} ${job.description}`.toLowerCase().includes(search.toLowerCase())),
+  );
+  return (
+    <aside className="catalogue" aria-label="Job catalogue">
+      <h2>Add a job</h2>
+      <label>
+        Search jobs
+        <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+      </label>
+      <label>
+        Category
+        <select value={category} onChange={(e) => setCategory(e.target.value)}>
+          <option value="">All categories</option>
+          {categories.map((c) => (
+            <option key={c}>{c}</option>
+          ))}
+        </select>
+      </label>
+      <ul>
+        {shown.map((job) => (
+          <li key={job.uuid}>
+            <button className="job-choice" onClick={() => onAdd(job)} disabled={disabled} title={job.description} aria-label={`Add ${job.name}`}>
+              <strong>{job.name}</strong>
+              <span className="muted">{job.category}{job.interactive ? " · interactive" : ""}</span>
+            </button>
+          </li>
+        ))}
+        {shown.length === 0 && <li className="muted">No job matches.</li>}
+      </ul>
+    </aside>
+  );
+}
+
+function JobPanel(props: {
+  wj: Json;
+  job: Json | undefined;
+  portTypes: Record<string, Json>;
+  problems: string[];
+  mutate: (change: () => Promise<unknown>) => Promise<unknown>;
+  busy: boolean;
+  onClose: () => void;
+}) {
+  const { wj, job, portTypes, mutate, busy } = props;
+  const schema = useMemo(() => {
+    const { job_queue: _queue, ...rest } = (job?.settings ?? {}) as Json;
+    return { type: "object", ...rest } as RJSFSchema;
+  }, [job]);
+  const hasSettings = Object.keys((schema as Json).properties ?? {}).length > 0;
+  const [settingsSaved, setSettingsSaved] = useState(false);
+  const formRef = useRef(null);
+  const portCount = (typeUrl: string, direction: "in" | "out") =>
+    (direction === "in" ? wj.input_ports : wj.output_ports).filter((p: Json) => (direction === "in" ? p.input_port_type : p.output_port_type) === typeUrl).length;
+  const addPort = (t: Json) =>
+    mutate(() =>
+      t.direction === "in"
+        ? post(API + "inputports/", { input_port_type: t.url, workflow_job: wj.url, label: null })
+        : post(API + "outputports/", { output_port_type: t.url, workflow_job: wj.url, label: null }),
+    );
+  const allTypes = [...(job?.input_port_types ?? []).map((t: Json) => ({ ...t, direction: "in" })), ...(job?.output_port_types ?? []).map((t: Json) => ({ ...t, direction: "out" }))];
+  return (
+    <aside className="job-panel" aria-label={`Job ${wj.name}`}>
+      <div className="row">
+        <h2>{wj.name || wj.job_name}</h2>
+        <button className="small" onClick={props.onClose} aria-label="Close the job panel">
+          Close
+        </button>
+      </div>
+      {job?.description && <p className="muted job-description">{job.description}</p>}
+      {props.problems.map((text) => (
+        <p className="error" key={text} role="alert">
+          {text}
+        </p>
+      ))}
+      <h3>Ports</h3>
+      <ul className="ports">
+        {[...wj.input_ports.map((p: Json) => ({ ...p, direction: "in" })), ...wj.output_ports.map((p: Json) => ({ ...p, direction: "out" }))].map((p: Json) => (
+          <li key={p.url}>
+            <span>
+              {p.direction === "in" ? "In" : "Out"}: {p.label || portTypes[p.input_port_type ?? p.output_port_type]?.name}
+            </span>
+            <button className="small" disabled={busy} onClick={() => mutate(() => del(p.url))} aria-label={`Remove port ${p.label}`}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      {allTypes
+        .filter((t: Json) => t.maximum === 0 || portCount(t.url, t.direction) < t.maximum)
+        .map((t: Json) => (
+          <button key={t.url} className="small" disabled={busy} onClick={() => addPort(t)}>
+            Add {t.direction === "in" ? "input" : "output"} “{t.name}”
+          </button>
+        ))}
+      <h3>Settings</h3>
+      {!hasSettings && <p className="muted">This job has no settings.</p>}
+      {hasSettings && (
+        <Form
+          ref={formRef}
+          schema={schema}
+          formData={wj.job_settings}
+          validator={validator}
+          showErrorList={false}
+          noHtml5Validate
+          onChange={() => setSettingsSaved(false)}
+          onSubmit={({ formData }) => mutate(async () => {
+            await patch(wj.url, { job_settings: formData });
+            setSettingsSaved(true);
+          })}
+        >
+          <button type="submit" disabled={busy}>
+            Save settings
+          </button>
+          {settingsSaved && <span role="status"> Saved.</span>}
+        </Form>
+      )}
+      <h3>Remove</h3>
+      <button className="danger small" disabled={busy} onClick={() => mutate(async () => { await del(wj.url); props.onClose(); })}>
+        Remove this job
+      </button>
+    </aside>
+  );
+}
