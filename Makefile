@@ -11,6 +11,14 @@ FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o 
 FRONTEND_MODULES := frontend/node_modules/.package-lock.json
 FRONTEND_BUILD := rodan/static/frontend/manifest.json
 
+# Pixel's page (jobs/pixel/frontend, README "Pixel"): its own locked packages and the
+# viewer of frontend/src/viewer; Vite writes dist/, copied to jobs/pixel/static/build/,
+# which the job's working URL serves.
+PIXEL_DIR := jobs/pixel/frontend
+PIXEL_SOURCES := $(shell find $(PIXEL_DIR) \( -path $(PIXEL_DIR)/node_modules -o -path $(PIXEL_DIR)/dist \) -prune -o -type f -print) $(wildcard frontend/src/viewer/*)
+PIXEL_MODULES := $(PIXEL_DIR)/node_modules/.package-lock.json
+PIXEL_BUILD := jobs/pixel/static/build/pixel.js
+
 .PHONY: up test install install-test frontend clean
 
 $(BIN)/python:
@@ -31,7 +39,16 @@ $(FRONTEND_MODULES): frontend/package.json frontend/package-lock.json
 $(FRONTEND_BUILD): $(FRONTEND_MODULES) $(FRONTEND_SOURCES)
 	cd frontend && npm run build
 
-frontend: $(FRONTEND_BUILD)
+$(PIXEL_MODULES): $(PIXEL_DIR)/package.json $(PIXEL_DIR)/package-lock.json
+	cd $(PIXEL_DIR) && npm ci --no-audit --no-fund
+
+$(PIXEL_BUILD): $(PIXEL_MODULES) $(PIXEL_SOURCES)
+	cd $(PIXEL_DIR) && npm run build
+	rm -rf jobs/pixel/static/build
+	mkdir -p jobs/pixel/static
+	cp -r $(PIXEL_DIR)/dist jobs/pixel/static/build
+
+frontend: $(FRONTEND_BUILD) $(PIXEL_BUILD)
 
 ## Install, then start the web app, a worker and the scheduler on embedded defaults.
 up: install frontend
@@ -43,4 +60,5 @@ test: install-test frontend
 	RODAN_TEST_BACKEND=embedded $(BIN)/pytest --junitxml=test-results/embedded.xml $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) test-results *.egg-info frontend/node_modules rodan/static/frontend
+	rm -rf $(VENV) test-results *.egg-info frontend/node_modules rodan/static/frontend \
+		$(PIXEL_DIR)/node_modules $(PIXEL_DIR)/dist jobs/pixel/static/build

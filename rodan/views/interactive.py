@@ -16,13 +16,17 @@ from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.template import engines
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from django.views.static import serve
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from rodan import interactive_work, storage, tiles
 from rodan.api.parsers import BoundedDecoder
 from rodan.engine import lifecycle
 from rodan.engine.execution import build_inputs, settings_for_job
@@ -87,18 +91,26 @@ def _user_input(request):
     return json.loads(serialized, cls=BoundedDecoder)
 
 
-@csrf_exempt
-def working(request, run_job_id, token, relpath=""):
-    if request.method not in ("GET", "POST"):
-        return _message("Method not allowed", 405)
-    run_job = RunJob.objects.filter(pk=run_job_id).first()
+def _held(run_job_id, token):
+    """(the waiting RunJob the token holds, None), or (None, the error response)."""
+    run_job = RunJob.objects.select_related("workflow_run").filter(pk=run_job_id).first()
     if run_job is None:
         raise Http404("No such RunJob")
     expired = not run_job.working_user_expiry or run_job.working_user_expiry <= timezone.now()
     if not run_job.working_user_token or not secrets.compare_digest(run_job.working_user_token, token) or expired:
-        return _message("Permission denied", 401)
+        return None, _message("Permission denied", 401)
     if run_job.status != RunJobStatus.WAITING_FOR_INPUT:
-        return _message("This RunJob does not accept input now", 400)
+        return None, _message("This RunJob does not accept input now", 400)
+    return run_job, None
+
+
+@csrf_exempt
+def working(request, run_job_id, token, relpath=""):
+    if request.method not in ("GET", "POST"):
+        return _message("Method not allowed", 405)
+    run_job, refusal = _held(run_job_id, token)
+    if refusal:
+        return refusal
     try:
         job_class = get_registry().job_class(run_job.job_name)
     except LookupError as exc:
@@ -148,4 +160,94 @@ def _submit(request, job, run_job, inputs, arguments, relpath):
         lifecycle.submit(run_job, result)
     except lifecycle.InvalidTransition as exc:
         return _message(str(exc), 400)
+    interactive_work.clear(run_job)  # the job now holds the submitted work
     return HttpResponse(b"")
+
+
+@csrf_exempt
+def saved_work(request, run_job_id, token):
+    """GET the page's saved work; PUT ``{"editor", "version", "work"?, "take_over"?}`` to save or claim it.
+
+    Without ``work`` a PUT only takes or renews the edit lock (rodan.interactive_work).
+    """
+    if request.method not in ("GET", "PUT"):
+        return _message("Method not allowed", 405)
+    run_job, refusal = _held(run_job_id, token)
+    if refusal:
+        return refusal
+    if request.method == "GET":
+        return JsonResponse(interactive_work.load(run_job))
+    try:
+        body = json.loads(request.body or b"null", cls=BoundedDecoder)
+    except ValueError as exc:
+        return _message(f"Could not read the saved work: {exc}", 400)
+    if not isinstance(body, dict):
+        return _message('Send {"editor": ..., "version": ..., "work": {...}}.', 400)
+    take_over = body.get("take_over") is True
+    try:
+        if "work" in body:
+            answer = interactive_work.save(run_job, body.get("editor"), body.get("version"), body["work"], take_over)
+        else:
+            answer = {"version": interactive_work.claim(run_job, body.get("editor"), take_over)}
+    except interactive_work.WorkError as exc:
+        return JsonResponse({"message": str(exc), "version": exc.version}, status=exc.status)
+    return JsonResponse(answer)
+
+
+def _input_resource(run_job, port):
+    """The resource on the RunJob's input ``port`` (its first), or Http404."""
+    bound = run_job.inputs.select_related("resource__resource_type").filter(
+        input_port_type_name=port, resource__isnull=False
+    ).order_by("created").first()
+    if bound is None:
+        raise Http404("No such input")
+    return bound.resource
+
+
+@require_GET
+def input_file(request, run_job_id, token, port):
+    """The file on an input port, for the page (e.g. Pixel's layer PNGs), under the working URL's token."""
+    run_job, refusal = _held(run_job_id, token)
+    if refusal:
+        return refusal
+    resource = _input_resource(run_job, port)
+    if not resource.is_ready:
+        raise Http404("The input has no file yet")
+    return FileResponse(open(storage.absolute_path(resource), "rb"), content_type=resource.resource_type.mimetype)
+
+
+@require_GET
+def input_tiles(request, run_job_id, token, port):
+    """Where the deep-zoom tiles of an input image stand, and their tile source once ready (rodan.tiles)."""
+    run_job, refusal = _held(run_job_id, token)
+    if refusal:
+        return refusal
+    resource = _input_resource(run_job, port)
+    state = tiles.status(resource)
+    if state["state"] == tiles.READY:
+        relative = f"{state['pyramid']}/{tiles.PYRAMID_NAME}"
+        width, height, size, overlap, image_format = tiles.read_descriptor(storage.media_root() / f"{relative}.dzi")
+        url = reverse("interactive-input-tile", args=[run_job.pk, token, port, ""])
+        source = {"Image": {"xmlns": "http://schemas.microsoft.com/deepzoom/2008", "Url": url, "Format": image_format,
+                            "Overlap": str(overlap), "TileSize": str(size),
+                            "Size": {"Width": str(width), "Height": str(height)}}}
+        return JsonResponse({"state": tiles.READY, "tileSource": source})
+    if state["state"] == tiles.FAILED:
+        return JsonResponse({"state": tiles.FAILED, "message": f"The page's tiles could not be made: {state['error']}."})
+    percent = state.get("percent", 0)
+    message = (f"Preparing the page for viewing: {percent}% done." if state["state"] == tiles.RUNNING
+               else "The page is waiting for a worker to prepare it for viewing.")
+    return JsonResponse({"state": state["state"], "percent": percent, "message": message})
+
+
+@require_GET
+def input_tile(request, run_job_id, token, port, relpath):
+    """One tile of an input image's pyramid."""
+    run_job, refusal = _held(run_job_id, token)
+    if refusal:
+        return refusal
+    state = tiles.status(_input_resource(run_job, port))
+    if state["state"] != tiles.READY:
+        return _message("The tiles of this image are not ready.", 404)
+    folder = storage.media_root() / f"{state['pyramid']}/{tiles.PYRAMID_NAME}_files"
+    return serve(request, relpath, document_root=folder)

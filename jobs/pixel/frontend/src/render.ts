@@ -1,0 +1,129 @@
+// Drawing the layers over the deep-zoom image, for the part of the page on
+// screen only: one screen-sized canvas per layer pass, reused, whatever the
+// page's size. Each layer is its input PNG (if any) and its edits in order
+// (erasing cuts out), recoloured to the layer's colour, then laid over the
+// image at the layer's opacity. Coordinates follow the server's rasteriser:
+// a brush or polygon point is a pixel's centre, a rectangle spans whole pixels.
+
+import type { Box, EditList, LayerId, Op } from "./edits";
+
+export interface LayerView {
+  id: LayerId;
+  colour: [number, number, number];
+  opacity: number;
+  visible: boolean;
+  input?: HTMLImageElement;
+}
+
+export interface Transform {
+  /** Screen (CSS) pixels per page pixel. */
+  scale: number;
+  /** Where page pixel (0, 0) lies on the overlay, in CSS pixels. */
+  x: number;
+  y: number;
+}
+
+function trace(ctx: CanvasRenderingContext2D, op: Op) {
+  const p = op.points;
+  ctx.beginPath();
+  if (op.tool === "rect") {
+    ctx.rect(Math.min(p[0], p[2]), Math.min(p[1], p[3]), Math.abs(p[2] - p[0]), Math.abs(p[3] - p[1]));
+    ctx.fill();
+    return;
+  }
+  if (op.tool === "brush" && p.length === 2) {
+    ctx.arc(p[0] + 0.5, p[1] + 0.5, Math.max((op.size ?? 1) / 2, 0.5), 0, Math.PI * 2);
+    ctx.fill();
+    return;
+  }
+  ctx.moveTo(p[0] + 0.5, p[1] + 0.5);
+  for (let i = 2; i < p.length; i += 2) ctx.lineTo(p[i] + 0.5, p[i + 1] + 0.5);
+  if (op.tool === "poly") {
+    ctx.closePath();
+    ctx.fill();
+  } else {
+    ctx.lineWidth = op.size ?? 1;
+    ctx.stroke();
+  }
+}
+
+function meets(a: Box, b: Box) {
+  return a.x0 <= b.x1 && a.x1 >= b.x0 && a.y0 <= b.y1 && a.y1 >= b.y0;
+}
+
+export class Overlay {
+  readonly canvas: HTMLCanvasElement;
+  private scratch = document.createElement("canvas");
+  /** How long the last frame took to draw, in milliseconds. */
+  lastFrameMs = 0;
+
+  constructor(parent: HTMLElement) {
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "pixel-overlay";
+    this.canvas.setAttribute("aria-hidden", "true");
+    parent.append(this.canvas);
+  }
+
+  draw(transform: Transform, layers: LayerView[], edits: EditList, preview: Op | null, page: Box) {
+    const started = performance.now();
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.round(this.canvas.clientWidth * ratio);
+    const height = Math.round(this.canvas.clientHeight * ratio);
+    for (const canvas of [this.canvas, this.scratch]) {
+      if (canvas.width !== width || canvas.height !== height) {
+        canvas.width = width;
+        canvas.height = height;
+      }
+    }
+    const out = this.canvas.getContext("2d")!;
+    const ctx = this.scratch.getContext("2d")!;
+    out.setTransform(1, 0, 0, 1, 0, 0);
+    out.clearRect(0, 0, width, height);
+    const s = transform.scale * ratio;
+    // The page area on screen: edits elsewhere are skipped.
+    const view: Box = {
+      x0: Math.max(page.x0, -transform.x / transform.scale),
+      y0: Math.max(page.y0, -transform.y / transform.scale),
+      x1: Math.min(page.x1, (width / ratio - transform.x) / transform.scale),
+      y1: Math.min(page.y1, (height / ratio - transform.y) / transform.scale),
+    };
+    for (const layer of layers) {
+      if (!layer.visible || layer.opacity <= 0) continue;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.globalCompositeOperation = "source-over";
+      ctx.clearRect(0, 0, width, height);
+      ctx.setTransform(s, 0, 0, s, transform.x * ratio, transform.y * ratio);
+      ctx.imageSmoothingEnabled = false;
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.fillStyle = ctx.strokeStyle = "#000";
+      if (layer.input) {
+        const { x0, y0, x1, y1 } = view;
+        const w = Math.ceil(x1) - Math.floor(x0), h = Math.ceil(y1) - Math.floor(y0);
+        if (w > 0 && h > 0) ctx.drawImage(layer.input, Math.floor(x0), Math.floor(y0), w, h, Math.floor(x0), Math.floor(y0), w, h);
+      }
+      const ops = preview && preview.layer === layer.id ? [...edits.ops, preview] : edits.ops;
+      for (const op of ops) {
+        if (op.layer !== layer.id || !meets(edits.box(op), view)) continue;
+        ctx.globalCompositeOperation = op.erase ? "destination-out" : "source-over";
+        trace(ctx, op);
+      }
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.globalCompositeOperation = "source-in";
+      ctx.fillStyle = `rgb(${layer.colour.join(",")})`;
+      ctx.fillRect(0, 0, width, height);
+      out.globalAlpha = layer.opacity;
+      out.drawImage(this.scratch, 0, 0);
+    }
+    out.globalAlpha = 1;
+    if (preview && preview.erase) {
+      // What an eraser is clearing, shown as a pale trace.
+      out.setTransform(s, 0, 0, s, transform.x * ratio, transform.y * ratio);
+      out.fillStyle = out.strokeStyle = "rgba(255,255,255,0.6)";
+      out.lineCap = "round";
+      out.lineJoin = "round";
+      trace(out, preview);
+    }
+    this.lastFrameMs = performance.now() - started;
+  }
+}
