@@ -152,11 +152,6 @@ export function query(params: Record<string, string | number | boolean | undefin
   return parts.length ? `?${parts.join("&")}` : "";
 }
 
-/** The uuid at the end of an object's URL. */
-export function uuidOf(url: string): string {
-  const parts = url.replace(/\/$/, "").split("/");
-  return parts[parts.length - 1].replace(/-/g, "");
-}
 
 export function hex(uuid: string): string {
   return uuid.replace(/-/g, "");

@@ -203,7 +203,7 @@ export function RunPage({ id }: { id: string }) {
   const [packageInfo, setPackageInfo] = useState<Json | null>(null);
   const load = useAction();
   const action = useAction();
-  const projectUuid = run ? hex(run.project.replace(/\/$/, "").split("/").pop()!) : null;
+  const projectUuid = run ? run.project.replace(/\/$/, "").split("/").pop()! : null;
 
   const loadRunJobs = useCallback(async () => {
     const list = await all<Json>(API + "runjobs/" + query({ workflow_run: id }));

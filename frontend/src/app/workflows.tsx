@@ -475,7 +475,15 @@ export function WorkflowEditor({ id }: { id: string }) {
             onNodesDelete={(deleted) => mutate(async () => { for (const node of deleted) await del(node.id); })}
             onEdgesDelete={(deleted) => mutate(async () => { for (const edge of deleted) await del(edge.id); })}
             onConnectStart={(_, params) => setConnecting(params)}
-            onConnectEnd={() => setConnecting(null)}
+            onConnectEnd={(_, state) => {
+              setConnecting(null);
+              // Dropped on a port that refuses it: say why, where the user is looking.
+              if (state.fromHandle?.id && state.toHandle?.id && !state.isValid) {
+                const [from, to] = state.fromHandle.type === "source" ? [state.fromHandle.id, state.toHandle.id] : [state.toHandle.id, state.fromHandle.id];
+                const problem = refusal(from, to);
+                if (problem) action.setError(`This connection is refused: ${problem}`);
+              }
+            }}
             isValidConnection={(c) => !refusal(c.sourceHandle ?? "", c.targetHandle ?? "")}
             onConnect={onConnect}
             deleteKeyCode={["Delete", "Backspace"]}

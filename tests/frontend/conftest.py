@@ -1,0 +1,78 @@
+"""The web application in a real browser (Debian's chromium through Playwright) against `rodan serve`.
+
+Without chromium the tests are skipped, unless ``RODAN_REQUIRE_SERVICES=1``
+(CI), where launching fails and so does the test.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(tempfile.gettempdir()) / "rodan-app-screenshots"  # to look at after a run
+
+
+@pytest.fixture
+def browser():
+    """A headless chromium (skipped without one, unless CI requires it: then launching fails)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM) and os.environ.get("RODAN_REQUIRE_SERVICES") != "1":
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+class Session:
+    """A browser context on the live server, with its script errors and requests recorded."""
+
+    def __init__(self, browser, base):
+        self.base = base
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+        self.errors = []
+        self.requests = []
+        self.context.on("weberror", lambda error: self.errors.append(str(error.error)))
+        self.context.on("request", lambda request: self.requests.append((request.method, request.url)))
+        self.page = self.context.new_page()
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+
+    def shot(self, name, page=None):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (page or self.page).screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def sign_in(self, email, password):
+        page = self.page
+        page.goto(self.base + "/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Projects").wait_for()
+
+    def foreign_requests(self):
+        return [url for _, url in self.requests if not url.startswith(self.base + "/") and not url.startswith(("data:", "blob:", "about:"))]
+
+
+@pytest.fixture
+def session(browser):
+    sessions = []
+
+    def open_session(base):
+        sessions.append(Session(browser, base))
+        return sessions[-1]
+
+    yield open_session
+    for item in sessions:
+        item.context.close()
