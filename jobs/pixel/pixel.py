@@ -146,11 +146,17 @@ class Pixel(RodanTask):
     def run_my_task(self, inputs, settings, outputs):
         if not settings.get("@done"):
             return WAITING_FOR_INPUT()
-        original = to_rgba(kit.load(inputs, IMAGE))
         as_mask = bool(kit.setting(settings, SETTINGS, OUTPUT_MASK))
         with self.tempdir() as scratch:
             archive = os.path.join(scratch, "pixel.zip")
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as package:
+                page = kit.load(inputs, IMAGE)
+                page_png = os.path.join(scratch, ZIP_IMAGE)
+                save_png(page, page_png, "image/png")
+                package.write(page_png, ZIP_IMAGE)
+                os.unlink(page_png)
+                original = to_rgba(page)
+                del page  # only the RGBA copy is needed from here on
 
                 written = {"ZIP"}
                 for entry, port, colour, mask, submitted in self._layers(inputs, settings, original.shape[:2]):
@@ -165,9 +171,6 @@ class Pixel(RodanTask):
                     for target in outputs.get(port, ()):
                         shutil.copyfile(path, target["resource_path"])
                     written.add(port)
-                page_png = os.path.join(scratch, ZIP_IMAGE)
-                save_png(load_image(inputs[IMAGE][0]["resource_path"]), page_png, "image/png")
-                package.write(page_png, ZIP_IMAGE)
             # A connected layer output beyond the submitted layers gets an empty (transparent) layer.
             for port in set(outputs) - written:
                 kit.write_png(outputs, port, np.zeros(original.shape, np.uint8))

@@ -30,7 +30,8 @@ async function messageOf(response: Response): Promise<string> {
 }
 
 export class Autosave<T> {
-  readonly editor = crypto.randomUUID();
+  /** This tab's editor id: kept across reloads of the tab (sessionStorage is per tab), new in another tab. */
+  readonly editor: string;
   version = 0;
   state: SaveState = { kind: "saved", at: null };
   private timer: number | undefined;
@@ -43,7 +44,11 @@ export class Autosave<T> {
     private url: string,
     private current: () => T,
     private onState: (state: SaveState) => void,
-  ) {}
+  ) {
+    const key = `rodan-editor:${url}`;
+    this.editor = sessionStorage.getItem(key) ?? crypto.randomUUID();
+    sessionStorage.setItem(key, this.editor);
+  }
 
   private set(state: SaveState) {
     this.state = state;

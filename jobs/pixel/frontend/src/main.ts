@@ -118,7 +118,7 @@ status.setAttribute("role", "status");
 const dialog = el("dialog", { className: "pixel-shortcuts", id: "pixel-shortcuts" });
 const takeOver = el("button", { type: "button", textContent: "Take over here", hidden: true, id: "pixel-take-over" });
 
-function showMessage(text: string, kind: "error" | "info" = "error") {
+function showMessage(text: string, kind: "error" | "info" | "hint" = "error") {
   message.textContent = text;
   message.className = `pixel-message ${kind}`;
 }
@@ -400,12 +400,16 @@ function showSave(state: SaveState) {
 const autosave = new Autosave<Work>(`${base}work/`, currentWork, showSave);
 
 async function sendSubmission() {
+  if (autosave.state.kind === "blocked") {
+    showMessage(`This page cannot submit: ${autosave.state.message}`);
+    return;
+  }
   if (!edits.hasRegion()) {
-    showMessage("Select a region first: choose “Selected region” (G) and draw a rectangle over the part of the page to separate, or press A for the whole page.");
+    showMessage("Select a region first: choose “Selected region” (G) and draw a rectangle over the part of the page to separate, or press A for the whole page.", "hint");
     return;
   }
   if (!edits.ops.some((op) => typeof op.layer === "number" && !op.erase) && !config.layerInputs.length) {
-    showMessage("No layer has been painted yet: paint the parts of the page that belong to each layer, then submit.");
+    showMessage("No layer has been painted yet: paint the parts of the page that belong to each layer, then submit.", "hint");
     return;
   }
   submit.disabled = true;
@@ -490,6 +494,7 @@ function build() {
     }
   });
   edits.onChange(() => {
+    if (message.classList.contains("hint")) showMessage("", "info");
     autosave.changed();
     draw();
   });

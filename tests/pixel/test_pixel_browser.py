@@ -1,0 +1,163 @@
+"""Pixel's page in a real browser (Debian chromium) on a real run: paint, reload, a second tab, submit.
+
+The user selects the whole page, draws a rectangle on layer 1, a lasso on
+layer 2 and erases part of it, undoes and redoes; the work is saved and
+comes back after a reload; a second tab is told another one edits; the
+submission's output PNGs hold the page's pixels exactly where painted
+(expected masks computed here by slicing, from the edits' coordinates).
+"""
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from builders import graph_document, make_project, upload, valid_workflow, wait_for, wait_run
+from PIL import Image
+
+from rodan import storage
+from rodan.engine.expansion import create_run
+from rodan.models import InputPort, RunJob
+from rodan.models.status import RunJobStatus, RunStatus
+
+pytestmark = pytest.mark.engine
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+BUILT = Path(__file__).resolve().parents[2] / "jobs" / "pixel" / "static" / "build" / "pixel.js"
+W, H = 900, 600
+JSON = {"Accept": "application/json"}
+
+
+def _drag(page, points, alt=False):
+    """Press at the first page pixel, move through the others, release (window coordinates from the page)."""
+    where = [page.evaluate("([x, y]) => window.pixel.toWindow(x, y)", [x + 0.5, y + 0.5]) for x, y in points]
+    if alt:
+        page.keyboard.down("Alt")
+    page.mouse.move(where[0]["x"], where[0]["y"])
+    page.mouse.down()
+    for point in where[1:]:
+        page.mouse.move(point["x"], point["y"], steps=4)
+    page.mouse.up()
+    if alt:
+        page.keyboard.up("Alt")
+
+
+def _ops(page):
+    return page.evaluate("window.pixel.ops()")
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(not BUILT.exists(), reason="Pixel's page is not built (make frontend)")
+def test_paint_reload_submit(start_worker, live_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    project = make_project()
+    doc = graph_document({"pixel": ("Pixel_js", {}, {"Image": None},
+                                    ["PNG - Layer 1 Output", "PNG - Layer 2 Output", "Region", "Background"])})
+    workflow = valid_workflow(project, doc)
+    rng = np.random.default_rng(11)
+    pixels = rng.integers(1, 255, (H, W, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "folio.png")
+    resource = upload(project, tmp_path / "folio.png", "folio", "image/rgb+png")
+    start_worker()
+    run = create_run(workflow, {InputPort.objects.get(workflow_job__workflow=workflow, extern=True): [resource]})
+    run_job = wait_for(lambda: RunJob.objects.filter(workflow_run=run, status=RunJobStatus.WAITING_FOR_INPUT).first(),
+                       what="Pixel to wait")
+    acquired = requests.post(f"{live_server}/api/interactive/{run_job.pk}/acquire/",
+                             auth=(project.creator.email, "pw"), headers=JSON, timeout=10)
+    url = acquired.json()["working_url"]
+
+    requested, errors = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.on("request", lambda request: requested.append(request.url))
+        context.on("weberror", lambda error: errors.append(str(error.error)))
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("body[data-pixel=ready]", timeout=60_000)
+
+        page.locator("#pixel-submit").click()  # nothing selected yet: the page says what is missing
+        assert "Select a region first" in page.locator("#pixel-message").inner_text()
+
+        page.keyboard.press("a")  # the whole page as the region
+        page.keyboard.press("1")
+        page.keyboard.press("r")
+        _drag(page, [(100, 80), (300, 200)])
+        page.keyboard.press("2")
+        page.keyboard.press("l")
+        _drag(page, [(400, 300), (600, 300), (600, 450), (400, 450)])
+        page.keyboard.press("r")
+        _drag(page, [(450, 320), (500, 360)], alt=True)  # Alt: the rectangle erases
+        ops = _ops(page)
+        assert [(op["layer"], op["tool"], bool(op.get("erase"))) for op in ops] == [
+            ("region", "rect", False), (1, "rect", False), (2, "poly", False), (2, "rect", True)]
+        page.keyboard.press("Control+z")
+        assert len(_ops(page)) == 3
+        page.keyboard.press("Control+Shift+z")
+        assert _ops(page) == ops
+        page.wait_for_selector("body[data-saved=saved]", timeout=15_000)
+        page.screenshot(path=str(tmp_path / "1-painted.png"))
+
+        page.reload()
+        page.wait_for_selector("body[data-pixel=ready]", timeout=30_000)
+        assert _ops(page) == ops, "the saved work comes back after a reload"
+        assert "saved work is back" in page.locator("#pixel-status").inner_text()
+        assert page.locator("#pixel-take-over").is_hidden()  # a reloaded tab is the same editor
+        assert page.locator("#pixel-message").inner_text() == ""  # the hint went with the first edit
+
+        other = context.new_page()  # a second tab of the same user
+        other.goto(url)
+        other.wait_for_selector("#pixel-take-over:visible", timeout=30_000)
+        assert "another tab or window" in other.locator("#pixel-message").inner_text()
+        other.screenshot(path=str(tmp_path / "2-second-tab.png"))
+        other.locator("#pixel-submit").click()  # a refused tab cannot submit its copy either
+        assert "cannot submit" in other.locator("#pixel-message").inner_text()
+        other.close()
+
+        page.keyboard.press("?")
+        assert page.locator("#pixel-shortcuts").is_visible()
+        page.screenshot(path=str(tmp_path / "3-shortcuts.png"))
+        page.keyboard.press("Escape")
+        page.locator("#pixel-submit").click()
+        page.wait_for_selector("body[data-pixel=submitted]", timeout=30_000)
+        assert "Submitted" in page.locator("#pixel-message").inner_text()
+        page.screenshot(path=str(tmp_path / "4-submitted.png"))
+        frame_times = page.evaluate("window.pixel.frameTimes")
+        browser.close()
+
+    wait_run(run, {RunStatus.FINISHED})
+    assert errors == []
+    foreign = [u for u in requested if not u.startswith(live_server + "/") and not u.startswith("data:")]
+    assert foreign == []
+
+    rect1, poly2, erase2 = ops[1]["points"], ops[2]["points"], ops[3]["points"]
+    assert abs(rect1[0] - 100) <= 1 and abs(rect1[3] - 200) <= 1  # where the mouse went, to a pixel
+    layer1 = np.zeros((H, W), bool)
+    layer1[min(rect1[1], rect1[3]):max(rect1[1], rect1[3]), min(rect1[0], rect1[2]):max(rect1[0], rect1[2])] = True
+    xs, ys = poly2[0::2], poly2[1::2]
+    on_edge = [x in (min(xs), max(xs)) or y in (min(ys), max(ys)) for x, y in zip(xs, ys)]
+    assert len(xs) >= 4 and all(on_edge)  # the lasso went round a rectangle, so slicing gives its mask
+    layer2 = np.zeros((H, W), bool)
+    layer2[min(ys):max(ys) + 1, min(xs):max(xs) + 1] = True
+    layer2[min(erase2[1], erase2[3]):max(erase2[1], erase2[3]), min(erase2[0], erase2[2]):max(erase2[0], erase2[2])] = False
+
+    outputs = {o.output_port_type_name: np.array(Image.open(io.BytesIO(Path(storage.absolute_path(o.resource)).read_bytes())))
+               for o in RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource") if o.output_port_type_name != "ZIP"}
+    opaque = np.concatenate([pixels, np.full((H, W, 1), 255, np.uint8)], axis=2)
+
+    def cut(mask):
+        expected = np.zeros((H, W, 4), np.uint8)
+        expected[mask] = opaque[mask]
+        return expected
+
+    assert np.array_equal(outputs["PNG - Layer 1 Output"], cut(layer1))
+    assert np.array_equal(outputs["PNG - Layer 2 Output"], cut(layer2))
+    assert np.array_equal(outputs["Region"], opaque)
+    assert np.array_equal(outputs["Background"], cut(~layer1 & ~layer2))
+    frame_times.sort()
+    print(f"\npixel: {len(frame_times)} overlay frames, p95 {frame_times[int(len(frame_times) * 0.95) - 1]:.1f} ms")
