@@ -120,7 +120,24 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 RODAN_MAX_JSON_BYTES = _env_int("RODAN_MAX_JSON_BYTES", 16 * 1024 * 1024)
 RODAN_MAX_JSON_DEPTH = _env_int("RODAN_MAX_JSON_DEPTH", 100)
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# -- E-mail (account mails, run notifications: README "E-mail") -------------
+# SMTP once EMAIL_HOST is set; until then each mail is printed to the log of
+# the process that sends it, so the embedded defaults need no mail server.
+_EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_HOST = _EMAIL_HOST or "localhost"
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if _EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = _env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL")
+#: Seconds to wait for the mail server (an unreachable one delays the scheduler's pass this long, then backs off).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", 10))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rodan@localhost")
+#: Where users open the web application; links in mails start with it.
+RODAN_PUBLIC_URL = os.environ.get("RODAN_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # -- Celery ---------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"

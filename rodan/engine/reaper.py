@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rodan import notifications
 from rodan.engine import events, lifecycle
 from rodan.engine.execution import claim_is_dead
 from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock, queue_of
@@ -139,6 +140,7 @@ def run_forever(stop=None):
         try:
             close_old_connections()
             result = reap()
+            result["mailed"] = notifications.deliver()  # mail about runs (rodan.notifications)
             if any(result.values()):
                 logger.info("reaper: %s", result)
         except Exception:  # a database or broker outage: log it and try again next round

@@ -2,6 +2,7 @@
 
 from rodan.models.event import Event
 from rodan.models.job import InputPortType, Job, OutputPortType, ResourceType
+from rodan.models.notification import NotificationCursor, RunNotification
 from rodan.models.project import Project, UserPreference
 from rodan.models.resource import Label, Resource, ResourceList, ResourceListMembership
 from rodan.models.run import Input, Output, ResultsPackage, RunJob, WorkflowRun
@@ -17,6 +18,7 @@ __all__ = [
     "InputPortType",
     "Job",
     "Label",
+    "NotificationCursor",
     "Output",
     "OutputPort",
     "OutputPortType",
@@ -28,6 +30,7 @@ __all__ = [
     "ResultsPackage",
     "RunJob",
     "RunJobStatus",
+    "RunNotification",
     "RunStatus",
     "UserPreference",
     "ViewerToken",
