@@ -204,3 +204,39 @@ def test_rodan_shape_with_output_mask_and_a_layer_input(start_worker, live_serve
     files = _outputs(run)
     assert np.array_equal(_rgba(files["PNG - Layer 1 Output"]), layer)  # Output Mask: the layer PNG itself
     assert np.array_equal(_rgba(files["Region"]), region)
+
+
+def test_edits_over_a_layer_input_with_output_mask(start_worker, live_server, tmp_path):
+    from rodan.jobs.pixel.pixel import BACKGROUND_COLOUR, LAYER_COLOURS, REGION_COLOUR
+
+    project = make_project()
+    given = np.zeros((H, W, 4), np.uint8)
+    given[10:30, 10:40] = (0, 200, 0, 128)  # the input layer's opaque pixels start layer 1
+    run, run_job, _ = _start(project, start_worker, tmp_path, settings={"Output Mask": True},
+                             layer_inputs=[(1, given)], outputs=["PNG - Layer 1 Output", "Background", "Region"])
+    url = _acquire(live_server, run_job, project.creator)
+    one_layer = {"layers": 2, "operations": [{"layer": "region", "tool": "rect", "points": [0, 0, W, H]}]}
+    refused = requests.post(url, json=one_layer, timeout=10)
+    assert refused.status_code == 400 and "exactly 1 layers" in refused.json()["detail"]
+    edits = [
+        {"layer": "region", "tool": "rect", "points": [0, 0, W, 40]},
+        {"layer": 1, "tool": "rect", "erase": True, "points": [10, 10, 20, 30]},
+        {"layer": 1, "tool": "rect", "points": [50, 0, 60, 5]},
+    ]
+    assert requests.post(url, json={"layers": 1, "operations": edits}, timeout=10).status_code == 200
+    wait_run(run, {RunStatus.FINISHED})
+    layer = np.zeros((H, W), bool)
+    layer[10:30, 20:40] = True
+    layer[0:5, 50:60] = True
+    region = np.zeros((H, W), bool)
+    region[0:40, :] = True
+
+    def painted(mask, colour):
+        expected = np.zeros((H, W, 4), np.uint8)
+        expected[mask] = (*colour, 255)
+        return expected
+
+    files = _outputs(run)
+    assert np.array_equal(_rgba(files["PNG - Layer 1 Output"]), painted(layer, LAYER_COLOURS[0]))
+    assert np.array_equal(_rgba(files["Region"]), painted(region, REGION_COLOUR))
+    assert np.array_equal(_rgba(files["Background"]), painted(region & ~layer, BACKGROUND_COLOUR))
