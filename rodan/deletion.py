@@ -24,11 +24,15 @@ class Refused(Exception):
 def delete_project(project):
     """Delete the project with everything in it; its files go once the deletion has committed.
 
-    The runs go first: their Input rows protect the resources they read.
+    The project's row is locked first: a request adding a run, resource or
+    workflow to it meanwhile waits (its foreign key needs the row), then
+    finds the project gone, so no row slips in between the listing and the
+    deletion. The runs go first: their Input rows protect the resources they read.
     """
-    packages = [package_path(p) for p in ResultsPackage.objects.filter(workflow_run__project=project)]
     folder = storage.project_folder(project.pk)
     with transaction.atomic():
+        project = type(project).objects.select_for_update().get(pk=project.pk)
+        packages = [package_path(p) for p in ResultsPackage.objects.filter(workflow_run__project=project)]
         for run in project.workflow_runs.all():
             lifecycle.stop_for_deletion(run)
             run.delete()

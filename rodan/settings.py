@@ -171,6 +171,10 @@ RODAN_HEARTBEAT_TIMEOUT = float(os.environ.get("RODAN_HEARTBEAT_TIMEOUT", 60))
 RODAN_DISPATCH_TIMEOUT = float(os.environ.get("RODAN_DISPATCH_TIMEOUT", 300))
 #: How often the reaper looks for dead workers' RunJobs.
 RODAN_REAPER_INTERVAL = float(os.environ.get("RODAN_REAPER_INTERVAL", 15))
+#: How long a worker waits out an unreachable database (a restart, a dropped connection) before giving up on a step.
+RODAN_DATABASE_OUTAGE_SECONDS = float(os.environ.get("RODAN_DATABASE_OUTAGE_SECONDS", 900))
+#: Free bytes MEDIA_ROOT needs before the runs a full disk stopped are resumed (more than a page's outputs).
+RODAN_RESUME_FREE_BYTES = _env_int("RODAN_RESUME_FREE_BYTES", 256 * 1024 * 1024)
 #: How many times one RunJob may be started before a dying worker makes it fail.
 RODAN_MAX_ATTEMPTS = _env_int("RODAN_MAX_ATTEMPTS", 3)
 #: Default per-job time limits in seconds (a job class may set its own).

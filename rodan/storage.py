@@ -21,6 +21,15 @@ ORIGINAL_FILE = "original_file"
 TILES_FOLDER = "tiles"
 
 
+#: The error summary of a RunJob that failed because the disk was full: the reaper resumes such runs.
+DISK_FULL_SUMMARY = "The disk is full: the job could not write its files. The run resumes by itself once space is freed."
+
+
+def has_room():
+    """Whether MEDIA_ROOT's file system has ``RODAN_RESUME_FREE_BYTES`` free: enough to resume jobs a full disk failed."""
+    return shutil.disk_usage(media_root()).free >= settings.RODAN_RESUME_FREE_BYTES
+
+
 def disk_full(exc):
     """Whether ``exc``, or an exception that led to it, is a file system out of space (or quota)."""
     seen = set()

@@ -10,9 +10,11 @@ import uuid
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError
 from django.http import JsonResponse
 from rest_framework.views import exception_handler
 
+from rodan.database import is_outage
 from rodan.storage import disk_full
 
 logger = logging.getLogger("rodan.api")
@@ -36,12 +38,29 @@ def no_space(request):
     return {"detail": "The server's disk is full, so nothing was stored. Try again once an administrator has freed space."}
 
 
+def database_away(request, exc):
+    """The database is restarting or unreachable: 503, a condition that passes."""
+    logger.error("database unreachable on %s %s: %s", request.method, request.path, str(exc).strip())
+    return {"detail": "The server cannot reach its database at the moment, so nothing was changed. Try again in a minute."}
+
+
+def conflict(request, exc):
+    """A row this request relied on changed meanwhile (its project was deleted, say): 409, nothing stored."""
+    logger.warning("conflict on %s %s: %s", request.method, request.path, str(exc).strip())
+    return {"detail": "Something this request refers to was changed or deleted at the same time (for example its "
+                      "project), so nothing was stored. Reload and try again."}
+
+
 def unhandled(request, exc):
     """(body, status) for an exception no view turned into a reply: the known conditions, else a logged 500."""
     if isinstance(exc, RequestDataTooBig):
         return too_big(), 400
     if disk_full(exc):
         return no_space(request), 507
+    if is_outage(exc):
+        return database_away(request, exc), 503
+    if isinstance(exc, IntegrityError):
+        return conflict(request, exc), 409
     return internal_error(request, exc), 500
 
 

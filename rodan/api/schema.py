@@ -4,8 +4,11 @@
 is, so that no status code a client can meet is missing from ``/api/schema/``:
 
 - 401 everywhere: any request may carry a wrong token or password;
+- 503 everywhere: the database may be restarting or unreachable;
 - 400 for requests that change something (the body, or the state of the
   object, may be refused) and for filtered lists (a malformed value);
+- 409 for requests that change something: what they refer to may be
+  deleted by another request at the same time (its project, say);
 - 404 where a path names an object (outsiders get 404 too) or a list is
   paginated (a page past the end);
 - 403 where a permission class beyond "logged in" may refuse: one that
@@ -48,6 +51,7 @@ ERRORS = {
     403: OpenApiResponse(ErrorSerializer, "The user may not do this."),
     404: OpenApiResponse(ErrorSerializer, "Nothing this user may see is there (or the page is past the end)."),
     409: OpenApiResponse(ErrorSerializer, "Refused in the object's present state; the reason is in `detail`."),
+    503: OpenApiResponse(ErrorSerializer, "The database is unreachable at the moment; nothing was changed."),
 }
 
 
@@ -89,7 +93,9 @@ class RodanAutoSchema(AutoSchema):
 
     def _error_codes(self, operation):
         places = {parameter["in"] for parameter in operation.get("parameters", [])}
-        codes = {401}
+        codes = {401, 503}
+        if self.method not in SAFE_METHODS:
+            codes.add(409)
         if self.method not in SAFE_METHODS or self._get_filter_parameters():
             codes.add(400)
         if "path" in places or (self._is_list_view() and self._get_paginator()):

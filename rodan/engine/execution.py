@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from rodan import file_access, storage, tiles
+from rodan import database, file_access, storage, tiles
 from rodan.engine import lifecycle
 from rodan.engine.scheduler import CHAIN_BUDGET, job_time_limits, queue_of
 from rodan.jobs.base import WAITING_FOR_INPUT, JobCancelled, error_information
@@ -71,12 +71,18 @@ def _pid_alive(pid):
     return True
 
 
-def claim_is_dead(run_job, now=None):
-    """Whether the process that claimed ``run_job`` is gone (or never existed)."""
+def claim_is_dead(run_job, now=None, heard_until=None):
+    """Whether the process that claimed ``run_job`` is gone (or never existed).
+
+    ``heard_until``: a moment up to which the judge could not have heard a
+    heartbeat (the database was unreachable or restarting); silence before
+    it is not the worker's.
+    """
     if not run_job.claimed_by:
         return True
     now = now or timezone.now()
-    if run_job.heartbeat_at and now - run_job.heartbeat_at > timedelta(seconds=settings.RODAN_HEARTBEAT_TIMEOUT):
+    last_heard = run_job.heartbeat_at and max(run_job.heartbeat_at, heard_until or run_job.heartbeat_at)
+    if last_heard and now - last_heard > timedelta(seconds=settings.RODAN_HEARTBEAT_TIMEOUT):
         return True
     host, _, pid = run_job.claimed_by.rpartition(":")
     if host == HOST and pid.isdigit():
@@ -154,7 +160,11 @@ class Heartbeat(threading.Thread):
     def run(self):
         try:
             while not self._stopping.wait(settings.RODAN_HEARTBEAT_INTERVAL):
-                still_ours = lifecycle.beat(self.run_job_id, self.token, self.owner)
+                try:
+                    still_ours = lifecycle.beat(self.run_job_id, self.token, self.owner)
+                except database.OUTAGE_ERRORS:  # beat again once the database is back; the job goes on
+                    connection.close()
+                    continue
                 if not still_ours and not self._stopping.is_set():
                     self.lost = True
                     ctypes.pythonapi.PyThreadState_SetAsyncExc(
@@ -214,11 +224,17 @@ def _missing_outputs(targets):
     return missing
 
 
-def _install_outputs(targets):
+def _install(resource, source, moved):
+    storage.install_file(resource, source)
+    moved.append((source, storage.absolute_path(resource)))
+
+
+def _install_outputs(targets, moved):
+    """Move each output file into its resource's place, noting (source, target) in ``moved`` to undo on failure."""
     for entry, output in targets:
         if "resource_folder" not in entry:
             resource = output.resource
-            storage.install_file(resource, entry["resource_path"])
+            _install(resource, entry["resource_path"], moved)
             resource.save(update_fields=["resource_file", "updated"])
             tiles.after_write(resource)
             continue
@@ -232,7 +248,7 @@ def _install_outputs(targets):
                 resource_type=resource_list.declared_type,
                 origin=output,
             )
-            storage.install_file(member, path)
+            _install(member, path, moved)
             member.save()
             tiles.after_write(member)
             ResourceListMembership.objects.create(resource_list=resource_list, resource=member, order=order)
@@ -306,7 +322,7 @@ def execute(run_job_id, token):
     Returns what happened to each ("finished", "failed", "dropped", ...), comma-separated.
     """
     close_old_connections()
-    run_job = claim(run_job_id, token)
+    run_job = database.retrying(claim, run_job_id, token)
     if run_job is None:
         return "dropped"
     keeper = lifecycle.Keeper(worker_identity(), HOST, _Chain().accepts)
@@ -327,17 +343,20 @@ def _run_in_workdir(run_job, keeper):
             raise
         return _finish_failed(run_job, token, run_job.claimed_by, *_disk_full_error(exc)), None
     try:
-        return _run(run_job, token, run_job.claimed_by, workdir, keeper)
+        while True:
+            try:
+                return _run(run_job, token, run_job.claimed_by, workdir, keeper)
+            except database.OUTAGE_ERRORS:
+                # Reading the job's inputs lost the database: start again once it is back (the claim still holds).
+                logger.warning("RunJob %s: the database went away while preparing it; waiting", run_job.pk)
+                database.wait_until_reachable(database.outage_deadline())
     finally:
         storage.remove_workdir(workdir)
 
 
 def _disk_full_error(exc):
-    """A full disk fails the RunJob with a sentence that says so; a retry once space is freed runs it again."""
-    return (
-        "The disk is full: the job could not write its files. Free space on the server, then retry the run.",
-        f"{exc} (files are stored under {settings.MEDIA_ROOT})",
-    )
+    """A full disk fails the RunJob with a sentence that says so; the reaper resumes it once space is freed."""
+    return storage.DISK_FULL_SUMMARY, f"{exc} (files are stored under {settings.MEDIA_ROOT})"
 
 
 def _run(run_job, token, owner, workdir, keeper):
@@ -359,17 +378,14 @@ def _run(run_job, token, owner, workdir, keeper):
         summary = f"The job exceeded its time limit of {soft} seconds and was stopped."
         return _finish_failed(run_job, token, owner, summary, ""), None
     except Exception as exc:
+        if database.is_outage(exc):
+            raise
         summary, details = _disk_full_error(exc) if storage.disk_full(exc) else error_information(job, exc)
         return _finish_failed(run_job, token, owner, summary, details), None
 
     if isinstance(result, WAITING_FOR_INPUT) or result is WAITING_FOR_INPUT:
         update = result.settings_update if isinstance(result, WAITING_FOR_INPUT) else {}
-        with transaction.atomic():
-            locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
-            if locked is None:
-                return "cancelled", None
-            lifecycle.wait_for_input(locked, update)
-        return "waiting for input", None
+        return database.retrying(_wait_for_input, run_job, token, owner, update), None
     if job.error_details:
         summary = f"{cls.name} reported an error"
         return _finish_failed(run_job, token, owner, summary, str(job.error_details)), None
@@ -377,24 +393,51 @@ def _run(run_job, token, owner, workdir, keeper):
     if missing:
         return _finish_failed(run_job, token, owner, "Missing outputs: " + "; ".join(missing), ""), None
     try:
-        with transaction.atomic():
-            locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
-            if locked is None:
-                return "cancelled", None
-            _install_outputs(targets)
-            kept = lifecycle.finish(locked, keeper)
+        return database.retrying(_finish, run_job, token, owner, targets, keeper)
     except OSError as exc:
         if not storage.disk_full(exc):
             raise
         return _finish_failed(run_job, token, owner, *_disk_full_error(exc)), None
+
+
+def _wait_for_input(run_job, token, owner, update):
+    with transaction.atomic():
+        locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
+        if locked is None:
+            return "cancelled"
+        lifecycle.wait_for_input(locked, update)
+    return "waiting for input"
+
+
+def _finish(run_job, token, owner, targets, keeper):
+    """Install the outputs and mark the RunJob finished, all or nothing: files go back if the transaction fails."""
+    moved = []
+    try:
+        with transaction.atomic():
+            locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
+            if locked is None:
+                return "cancelled", None
+            _install_outputs(targets, moved)
+            kept = lifecycle.finish(locked, keeper)
+    except BaseException:
+        for source, target in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.replace(target, source)
+        raise
     return "finished", kept
 
 
 def _finish_failed(run_job, token, owner, summary, details):
+    outcome = database.retrying(_fail, run_job, token, owner, summary, details)
+    if outcome == "failed":
+        logger.warning("RunJob %s failed: %s", run_job.pk, summary)
+    return outcome
+
+
+def _fail(run_job, token, owner, summary, details):
     with transaction.atomic():
         locked = _still_ours(run_job.pk, run_job.workflow_run_id, token, owner)
         if locked is None:
             return "cancelled"
         lifecycle.fail(locked, summary, details)
-    logger.warning("RunJob %s failed: %s", run_job.pk, summary)
     return "failed"

@@ -6,7 +6,13 @@ them again with a new token, or fails them with a clear error once they have
 used RODAN_MAX_ATTEMPTS. It re-sends RunJobs whose message no worker holds
 (never published, or taken by a worker that died or froze before claiming
 it) within RODAN_HEARTBEAT_TIMEOUT, frees interactive jobs whose working
-user expired, schedules whatever is ready, and prunes old events.
+user expired, resumes runs a full disk stopped once there is room again,
+schedules whatever is ready, and prunes old events.
+
+Silence counts only while the database could hear: after the reaper lost
+the database, or the database server (re)started, heartbeats and claims are
+judged from the moment it answered again, so an outage never makes live
+workers look dead.
 """
 
 import logging
@@ -18,13 +24,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from rodan import notifications
+from rodan import database, notifications, storage
 from rodan.engine import events, lifecycle
 from rodan.engine.execution import claim_is_dead
 from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock, queue_of
 from rodan.packages import expire_packages
 from rodan.models import RunJob, WorkflowRun
-from rodan.models.status import RunJobStatus
+from rodan.models.status import RunJobStatus, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +46,11 @@ def queue_length(queue):
         return 0
 
 
-def _recover_dead_claims(now):
+def _recover_dead_claims(now, heard_until):
     claimed = RunJob.objects.filter(status=RunJobStatus.PROCESSING).exclude(claimed_by="")
     redispatched = 0
     for run_job in _lock(claimed.select_related("job", "workflow_run")):
-        if not claim_is_dead(run_job, now):
+        if not claim_is_dead(run_job, now, heard_until):
             continue
         if run_job.attempts >= settings.RODAN_MAX_ATTEMPTS:
             lifecycle.fail(
@@ -66,7 +72,7 @@ def _recover_dead_claims(now):
 _suspects = set()
 
 
-def _recover_lost_messages(now):
+def _recover_lost_messages(now, heard_until):
     """Re-send, under the same token, the dispatched RunJobs no worker holds and no queue can still hold.
 
     Unsent ones (the broker refused them, or a worker that froze handed them
@@ -93,9 +99,11 @@ def _recover_lost_messages(now):
             if queue not in queued:
                 queued[queue] = queue_length(queue)
             queued[queue] -= 1
-            if run_job.dispatched_at >= suspect_before:
+            # A worker cannot claim while the database is away: waiting counts from its return.
+            waiting_since = max(run_job.dispatched_at, heard_until or run_job.dispatched_at)
+            if waiting_since >= suspect_before:
                 continue  # too recent to judge
-            if run_job.dispatched_at >= hopeless_before:
+            if waiting_since >= hopeless_before:
                 if queued[queue] >= 0:
                     continue  # its queue may still hold it
                 if run_job.pk not in _suspects:
@@ -109,11 +117,34 @@ def _recover_lost_messages(now):
     return resent
 
 
-def reap():
-    """One pass of the safety net; returns counts of what it did."""
+def _resume_after_disk_full():
+    """Retry the failed runs whose every failure was the full disk, once MEDIA_ROOT has room again."""
+    failed = RunJob.objects.filter(status=RunJobStatus.FAILED)
+    stopped_by_disk = WorkflowRun.objects.filter(
+        status=RunStatus.FAILED, pk__in=failed.filter(error_summary=storage.DISK_FULL_SUMMARY).values("workflow_run")
+    ).exclude(pk__in=failed.exclude(error_summary=storage.DISK_FULL_SUMMARY).values("workflow_run"))
+    if not stopped_by_disk.exists() or not storage.has_room():
+        return 0
+    resumed = 0
+    for run in stopped_by_disk:
+        try:
+            lifecycle.retry_run(run)
+        except lifecycle.InvalidTransition:
+            continue  # someone retried or cancelled it meanwhile
+        logger.warning("run %s: the disk has room again; resuming the jobs it failed", run.pk)
+        resumed += 1
+    return resumed
+
+
+def reap(database_back_at=None):
+    """One pass of the safety net; returns counts of what it did.
+
+    ``database_back_at``: when this process reached the database again after losing it, if it did.
+    """
     now = timezone.now()
+    heard_until = max(filter(None, [database_back_at, database.server_started_at()]), default=None)
     with transaction.atomic():
-        redispatched = _recover_dead_claims(now) + _recover_lost_messages(now)
+        redispatched = _recover_dead_claims(now, heard_until) + _recover_lost_messages(now, heard_until)
     expired = lifecycle.release_expired(now)
     for run_id in WorkflowRun.objects.filter(status__in=ACTIVE_RUN_STATUSES).values_list("pk", flat=True):
         with transaction.atomic():
@@ -121,6 +152,7 @@ def reap():
     return {
         "redispatched": redispatched,
         "expired_working_users": expired,
+        "resumed_after_disk_full": _resume_after_disk_full(),
         "scheduled": lifecycle.schedule(),
         "expired_packages": expire_packages(now),
         "pruned_events": events.prune(now),
@@ -133,15 +165,24 @@ def run_forever(stop=None):
     The reaper runs in its own process, not as a Celery task: it must work
     precisely when every worker is busy or gone.
     """
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
 
     stop = stop or threading.Event()
+    lost_database, database_back_at = False, None
     while not stop.wait(settings.RODAN_REAPER_INTERVAL):
         try:
             close_old_connections()
-            result = reap()
+            if lost_database:
+                database_back_at = timezone.now()
+            result = reap(database_back_at)
             result["mailed"] = notifications.deliver()  # mail about runs (rodan.notifications)
+            lost_database = False
             if any(result.values()):
                 logger.info("reaper: %s", result)
-        except Exception:  # a database or broker outage: log it and try again next round
-            logger.exception("reaper pass failed")
+        except Exception as exc:  # a database or broker outage: log it and try again next round
+            if database.is_outage(exc):
+                lost_database = True
+                connection.close()
+                logger.warning("reaper: the database is unreachable (%s); trying again", str(exc).strip())
+            else:
+                logger.exception("reaper pass failed")

@@ -1,9 +1,13 @@
 """Deleting a project takes everything of it, files included; deleting a user never leaves
 no superuser, nor projects without their creator (rodan.deletion)."""
 
+import threading
+import time
+
 import pytest
+import requests
 from api_clients import client_for, make_user
-from builders import chain_document, upload, valid_workflow
+from builders import chain_document, upload, valid_workflow, wait_for
 from django.contrib.auth import get_user_model
 
 from rodan import storage
@@ -123,3 +127,43 @@ def test_a_user_without_projects_may_delete_themselves():
     user = make_user()
     assert client_for(user).delete(f"/api/user/{user.pk}/").status_code == 204
     assert not get_user_model().objects.filter(pk=user.pk).exists()
+
+
+@pytest.mark.services
+def test_a_project_deleted_while_others_add_to_it_answers_every_request_without_a_server_error(live_server):
+    """Requests adding workflows and resources race the deletion: each gets a 2xx, 404 or 409, never a 500."""
+    user = make_user()
+    project = Project.objects.create(name="raced", creator=user)
+    project.admins.add(user)
+    project_url = f"{live_server}/api/project/{project.pk}/"
+    headers = {"Authorization": f"Token {user.auth_token.key}", "Accept": "application/json"}
+    statuses, stop = [], threading.Event()
+
+    def keep_adding(index):
+        session = requests.Session()
+        session.headers.update(headers)
+        while not stop.is_set():
+            made = session.post(f"{live_server}/api/workflows/", json={"name": f"w{index}", "project": project_url}, timeout=30)
+            uploaded = session.post(
+                f"{live_server}/api/resources/",
+                data={"project": project_url},
+                files={"files": (f"page{index}.txt", b"text")},
+                timeout=30,
+            )
+            statuses.extend([made.status_code, uploaded.status_code])
+
+    adders = [threading.Thread(target=keep_adding, args=(i,)) for i in range(3)]
+    for adder in adders:
+        adder.start()
+    try:
+        wait_for(lambda: Workflow.objects.filter(project=project).count() >= 3, 30, "workflows to be added")
+        deleted = requests.delete(project_url, headers=headers, timeout=60)
+        time.sleep(1)  # requests that were waiting on the deletion answer
+    finally:
+        stop.set()
+        for adder in adders:
+            adder.join()
+    assert deleted.status_code == 204, deleted.text
+    assert 500 not in statuses and set(statuses) <= {201, 400, 404, 409}, sorted(set(statuses))
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Workflow.objects.filter(project_id=project.pk).exists() and not Resource.objects.filter(project_id=project.pk).exists()

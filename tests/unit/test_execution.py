@@ -248,3 +248,12 @@ def test_build_inputs_and_outputs(wfb, tmp_path):
     for path in paths:
         Path(path).write_text("done")
     assert execution._missing_outputs(targets) == []
+
+
+def test_silence_while_the_judge_could_not_hear_is_not_the_workers():
+    late = settings.RODAN_HEARTBEAT_TIMEOUT + 1
+    run_job = claimed("elsewhere:123", heartbeat_age=late)
+    database_back = timezone.now() - timedelta(seconds=settings.RODAN_HEARTBEAT_TIMEOUT / 2)
+    assert not claim_is_dead(run_job, heard_until=database_back)  # silent only half the timeout since
+    long_back = timezone.now() - timedelta(seconds=late)
+    assert claim_is_dead(run_job, heard_until=long_back)  # silent the whole timeout since the database returned
