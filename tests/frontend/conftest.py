@@ -1,7 +1,8 @@
 """The web application in a real browser (Debian's chromium through Playwright) against `rodan serve`.
 
 Without chromium the tests are skipped, unless ``RODAN_REQUIRE_SERVICES=1``
-(CI), where launching fails and so does the test.
+(CI), where launching fails and so does the test. Screenshots of each main
+page are written to ``<tmp>/rodan-app-screenshots/``.
 """
 
 import os
@@ -22,20 +23,6 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(tempfile.gettempdir()) / "rodan-app-screenshots"  # to look at after a run
 
 
-@pytest.fixture
-def browser():
-    """A headless chromium (skipped without one, unless CI requires it: then launching fails)."""
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM) and os.environ.get("RODAN_REQUIRE_SERVICES") != "1":
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
-
-
 class Session:
     """A browser context on the live server, with its script errors and requests recorded."""
 
@@ -47,7 +34,12 @@ class Session:
         self.context.on("weberror", lambda error: self.errors.append(str(error.error)))
         self.context.on("request", lambda request: self.requests.append((request.method, request.url)))
         self.page = self.context.new_page()
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("console", self._console)
+
+    def _console(self, message):
+        # The browser logs every 4xx it receives; the tests provoke some on purpose (and assert the sentence).
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
 
     def shot(self, name, page=None):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -66,13 +58,29 @@ class Session:
 
 
 @pytest.fixture
-def session(browser):
-    sessions = []
+def session():
+    """``session(base)`` opens a browser context on the live server.
+
+    Chromium starts at the first call, not before: Playwright's event loop
+    forbids the ORM in its thread, so tests make their users first. Skipped
+    without chromium, unless CI requires it (then launching fails).
+    """
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM) and os.environ.get("RODAN_REQUIRE_SERVICES") != "1":
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    state = {}
 
     def open_session(base):
-        sessions.append(Session(browser, base))
-        return sessions[-1]
+        if "browser" not in state:
+            state["playwright"] = sync_playwright().start()
+            state["browser"] = state["playwright"].chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        state.setdefault("sessions", []).append(Session(state["browser"], base))
+        return state["sessions"][-1]
 
     yield open_session
-    for item in sessions:
+    for item in state.get("sessions", []):
         item.context.close()
+    if "browser" in state:
+        state["browser"].close()
+        state["playwright"].stop()

@@ -42,6 +42,7 @@ def test_the_app_is_served_at_root_and_under_client_routes_without_shadowing_the
 def test_sign_in_projects_members_and_sign_out(server, session):
     user = make_user()
     other = make_user()
+    key = user.auth_token.key
     browser = session(server)
     page = browser.page
 
@@ -87,10 +88,9 @@ def test_sign_in_projects_members_and_sign_out(server, session):
     page.locator("#table-projects").get_by_role("link", name="Liber usualis 1961").wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in to Rodan").wait_for()
-    assert requests.get(f"{server}/api/auth/me/", headers={"Authorization": f"Token {user.auth_token.key}", "Accept": "application/json"}, timeout=10).status_code == 401
+    assert requests.get(f"{server}/api/auth/me/", headers={"Authorization": f"Token {key}", "Accept": "application/json"}, timeout=10).status_code == 401
 
     # Deleting a project asks first, then goes back to the list.
-    user.refresh_from_db()
     browser.sign_in(user.email, PASSWORD)
     page.locator("#table-projects").get_by_role("link", name="Liber usualis 1961").click()
     page.get_by_role("link", name="Settings and members").click()
@@ -137,6 +137,7 @@ def test_register_and_password_reset_pages(server, session):
 
 def test_resources_upload_type_filter_and_delete(server, session, tmp_path):
     user = make_user()
+    api = {"Authorization": f"Token {user.auth_token.key}", "Accept": "application/json"}
     browser = session(server)
     page = browser.page
     browser.sign_in(user.email, PASSWORD)
@@ -167,7 +168,6 @@ def test_resources_upload_type_filter_and_delete(server, session, tmp_path):
     page.wait_for_function(
         "() => document.querySelector(\"select[aria-label='Type of folio 1r'] option:checked\").textContent.includes('greyscale')"
     )
-    api = {"Authorization": f"Token {user.auth_token.key}", "Accept": "application/json"}
     listed = requests.get(f"{server}/api/resources/?name=folio 1r", headers=api, timeout=10).json()["results"]
     assert requests.get(listed[0]["resource_type"], headers=api, timeout=10).json()["mimetype"] == "image/greyscale+png"
 
@@ -182,7 +182,7 @@ def test_resources_upload_type_filter_and_delete(server, session, tmp_path):
 
     # Download saves the file under its name and extension.
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download folio 3r").click()
+        page.get_by_role("button", name="Download folio 3r").click()
     assert download.value.suggested_filename == "folio 3r.png"
     assert Image.open(io.BytesIO(open(download.value.path(), "rb").read())).size == (90, 120)
 
@@ -215,6 +215,7 @@ def test_workflow_library_settings_form_and_export(server, session):
     panel.get_by_label("Dynamic range").fill("999")
     panel.get_by_role("button", name="Save settings").click()
     panel.locator(".error-detail").filter(has_text="255").wait_for()
+    panel.get_by_role("alert").filter(has_text="Not saved").wait_for()
     browser.shot("14-editor-settings-error")
     panel.get_by_label("Dynamic range").fill("200")
     panel.get_by_role("button", name="Save settings").click()
@@ -235,7 +236,7 @@ def test_workflow_library_settings_form_and_export(server, session):
 
     # Without its output port, validation marks the job itself, in a sentence.
     panel.get_by_role("button", name="Remove port Onebit PNG image").click()
-    page.wait_for_function("() => document.querySelectorAll('.react-flow__edge').length === 0")
+    panel.get_by_role("button", name="Add output “Onebit PNG image”").wait_for()
     page.get_by_role("button", name="Validate").click()
     marked = page.locator(".job-node.has-error", has_text="Sauvola Threshold")
     marked.wait_for()

@@ -119,10 +119,11 @@ def test_build_validate_run_and_collect_results(start_worker, live_server, sessi
 
     # Results: one file, all as a zip, and a results package.
     results = page.get_by_role("region", name="Results")
-    results.get_by_role("link", name="Download").first.wait_for()
-    assert results.get_by_role("link", name="Download", exact=True).count() == 3
+    downloads = results.get_by_role("button", name=re.compile("^Download "))
+    downloads.first.wait_for()
+    assert downloads.count() == 3
     with page.expect_download() as one:
-        results.get_by_role("link", name="Download", exact=True).first.click()
+        downloads.first.click()
     assert one.value.suggested_filename.endswith(".png")
     assert Image.open(one.value.path()).mode == "1"
     with page.expect_download() as archive:
@@ -185,7 +186,7 @@ def test_interactive_job_cancel_retry_and_a_failure_shown_in_place(start_worker,
     page.locator(".run-head .badge", has_text="Finished").wait_for(timeout=60_000)
     results = page.get_by_role("region", name="Results")
     with page.expect_download() as greeting:
-        results.get_by_role("link", name="Download", exact=True).first.click()
+        results.get_by_role("button", name=re.compile("^Download ")).first.click()
     assert open(greeting.value.path()).read() == "Hello Hildegard"
 
     # A run that fails shows the error in place; cancel is offered while it runs, retry once it failed.

@@ -5,7 +5,7 @@ import { API, del, describe, get, patch, post, query, statusName, upload, format
 import { resourceTypes, type ResourceType } from "./catalogue";
 import { useProjectEvents } from "./events";
 import { Pager } from "./projects";
-import { ErrorText, Progress, useAction } from "./ui";
+import { ErrorText, Progress, saveBlob, useAction } from "./ui";
 
 interface Upload {
   id: number;
@@ -33,6 +33,28 @@ export async function openViewer(resource: Json): Promise<void> {
 export function downloadName(resource: Json, types: ResourceType[]): string {
   const type = types.find((t) => t.url === resource.resource_type);
   return type?.extension ? `${resource.name}.${type.extension}` : resource.name;
+}
+
+/**
+ * Save a resource's file as `<name>.<ext>`, as Rodan's client does. The file is fetched first: the
+ * server names it `original_file` in its headers, which would override a link's `download` name.
+ */
+export function DownloadButton({ resource, types }: { resource: Json; types: ResourceType[] }) {
+  const { busy, error, run } = useAction();
+  const save = () =>
+    run(async () => {
+      const reply = await fetch(resource.resource_file);
+      if (!reply.ok) throw new Error(`The file of “${resource.name}” could not be downloaded (HTTP ${reply.status}).`);
+      saveBlob(await reply.blob(), downloadName(resource, types));
+    });
+  return (
+    <>
+      <button className="small" onClick={save} disabled={busy} aria-label={`Download ${resource.name}`}>
+        {busy ? "Downloading…" : "Download"}
+      </button>
+      <ErrorText error={error} />
+    </>
+  );
 }
 
 export function Resources({ project }: { project: Json }) {
@@ -276,11 +298,7 @@ export function Resources({ project }: { project: Json }) {
                       View
                     </button>
                   )}
-                  {resource.resource_file && (
-                    <a className="button small" href={resource.resource_file} download={downloadName(resource, types)} aria-label={`Download ${resource.name}`}>
-                      Download
-                    </a>
-                  )}
+                  {resource.resource_file && <DownloadButton resource={resource} types={types} />}
                   {confirmDelete === resource.uuid ? (
                     <>
                       <button className="small danger" onClick={() => remove(resource)}>

@@ -5,7 +5,7 @@ import { API, all, del, formatDate, get, hex, patch, post, query, statusName, ty
 import { jobs as loadJobs, resourceTypes, type ResourceType } from "./catalogue";
 import { useProjectEvents } from "./events";
 import { Pager } from "./projects";
-import { downloadName, openViewer } from "./resources";
+import { DownloadButton, openViewer } from "./resources";
 import { Link, navigate } from "./router";
 import { ErrorText, Progress, StatusBadge, useAction } from "./ui";
 
@@ -459,11 +459,7 @@ export function RunPage({ id }: { id: string }) {
               {results.map((resource) => (
                 <li key={resource.uuid}>
                   <span>{resource.name}</span>
-                  {resource.resource_file && (
-                    <a className="button small" href={resource.resource_file} download={downloadName(resource, types)}>
-                      Download
-                    </a>
-                  )}
+                  {resource.resource_file && <DownloadButton resource={resource} types={types} />}
                   {resource.viewer_url && resource.resource_file && (
                     <button className="small" onClick={() => action.run(() => openViewer(resource))}>
                       View

@@ -3,6 +3,8 @@
 // JSON Schema, validation errors shown on the job or port they concern, export.
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import {
+  applyEdgeChanges,
+  applyNodeChanges,
   Background,
   Controls,
   Handle,
@@ -222,7 +224,7 @@ const NODE_TYPES = { job: JobNode };
 function position(appearance: Json | null | undefined, index: number): { x: number; y: number } {
   const x = Number(appearance?.x ?? 0.5);
   const y = Number(appearance?.y ?? 0.5);
-  if (Math.abs(x) <= 1 && Math.abs(y) <= 1) return { x: x * 1400, y: y * 600 + (index % 3) * 10 };
+  if (Math.abs(x) <= 1 && Math.abs(y) <= 1) return { x: x * 1100, y: y * 500 + (index % 3) * 10 };
   return { x, y };
 }
 
@@ -238,7 +240,6 @@ export function WorkflowEditor({ id }: { id: string }) {
   const [connecting, setConnecting] = useState<OnConnectStartParams | null>(null);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [validMessage, setValidMessage] = useState("");
-  const [positions, setPositions] = useState<Record<string, { x: number; y: number }>>({});
   const load = useAction();
   const action = useAction();
 
@@ -317,7 +318,7 @@ export function WorkflowEditor({ id }: { id: string }) {
     return { byJob, byPort };
   }, [problems]);
 
-  const nodes: Node<JobNodeData>[] = useMemo(
+  const derivedNodes: Node<JobNodeData>[] = useMemo(
     () =>
       (workflow?.workflow_jobs ?? []).map((wj: Json, index: number) => {
         const jobPorts = Object.values(ports).filter((p) => p.job === wj.url);
@@ -327,15 +328,15 @@ export function WorkflowEditor({ id }: { id: string }) {
         return {
           id: wj.url,
           type: "job",
-          position: positions[wj.url] ?? position(wj.appearance, index),
+          position: position(wj.appearance, index),
           selected: selected === wj.url,
           ariaLabel: `Job ${wj.name || wj.job_name}`,
           data: { wj, ports: jobPorts, problem: own.length ? own.join(" ") : undefined, portProblems, highlight },
         };
       }),
-    [workflow, ports, positions, selected, jobProblems, highlight],
+    [workflow, ports, selected, jobProblems, highlight],
   );
-  const edges: Edge[] = useMemo(
+  const derivedEdges: Edge[] = useMemo(
     () =>
       (workflow?.workflow_connections ?? []).map((c: Json) => ({
         id: c.url,
@@ -347,6 +348,20 @@ export function WorkflowEditor({ id }: { id: string }) {
       })),
     [workflow, ports],
   );
+  // React Flow owns what it measures, drags and selects; our data is merged in whenever it changes.
+  const [nodes, setNodes] = useState<Node<JobNodeData>[]>([]);
+  const [edges, setEdges] = useState<Edge[]>([]);
+  useEffect(() => {
+    setNodes((previous) =>
+      derivedNodes.map((node) => {
+        const old = previous.find((p) => p.id === node.id);
+        return old ? { ...node, position: old.position, measured: old.measured } : node;
+      }),
+    );
+  }, [derivedNodes]);
+  useEffect(() => {
+    setEdges((previous) => derivedEdges.map((edge) => ({ ...edge, selected: previous.find((p) => p.id === edge.id)?.selected })));
+  }, [derivedEdges]);
 
   async function validate(current: Json | null = workflow, quiet = false) {
     if (!current) return;
@@ -464,11 +479,10 @@ export function WorkflowEditor({ id }: { id: string }) {
             onNodeClick={(_, node) => setSelected(node.id)}
             onPaneClick={() => setSelected(null)}
             onNodesChange={(changes) => {
-              for (const change of changes) {
-                if (change.type === "position" && change.position) setPositions((p) => ({ ...p, [change.id]: change.position! }));
-                if (change.type === "select" && change.selected) setSelected(change.id);
-              }
+              setNodes((current) => applyNodeChanges(changes, current));
+              for (const change of changes) if (change.type === "select" && change.selected) setSelected(change.id);
             }}
+            onEdgesChange={(changes) => setEdges((current) => applyEdgeChanges(changes, current))}
             onNodeDragStop={(_, node) => {
               patch(node.id, { appearance: { x: Math.round(node.position.x), y: Math.round(node.position.y) } }).catch((error) => action.setError(describe(error)));
             }}
@@ -596,6 +610,9 @@ function JobPanel(props: {
   }, [job]);
   const hasSettings = Object.keys((schema as Json).properties ?? {}).length > 0;
   const [settingsSaved, setSettingsSaved] = useState(false);
+  const [settingsError, setSettingsError] = useState("");
+  // Controlled: rjsf resets an uncontrolled form to its formData prop whenever the panel re-renders.
+  const [formData, setFormData] = useState<Json>(wj.job_settings ?? {});
   const formRef = useRef(null);
   const portCount = (typeUrl: string, direction: "in" | "out") =>
     (direction === "in" ? wj.input_ports : wj.output_ports).filter((p: Json) => (direction === "in" ? p.input_port_type : p.output_port_type) === typeUrl).length;
@@ -646,11 +663,12 @@ function JobPanel(props: {
         <Form
           ref={formRef}
           schema={schema}
-          formData={wj.job_settings}
+          formData={formData}
           validator={validator}
           showErrorList={false}
           noHtml5Validate
-          onChange={() => setSettingsSaved(false)}
+          onChange={(event) => { setFormData(event.formData); setSettingsSaved(false); setSettingsError(""); }}
+          onError={() => setSettingsError("Not saved: correct the settings marked above.")}
           onSubmit={({ formData }) => mutate(async () => {
             await patch(wj.url, { job_settings: formData });
             setSettingsSaved(true);
@@ -660,6 +678,7 @@ function JobPanel(props: {
             Save settings
           </button>
           {settingsSaved && <span role="status"> Saved.</span>}
+          <ErrorText error={settingsError || null} />
         </Form>
       )}
       <h3>Remove</h3>
