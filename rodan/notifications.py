@@ -74,12 +74,11 @@ def deliver():
 
 
 def collect():
-    """Add the notifications that the events after the cursor call for; returns how many events were read."""
+    """Add the notifications that the events after the cursor call for, and move the cursor past them."""
     global _reader
     stored = NotificationCursor.objects.get_or_create(pk=1)[0].last_event_id
     if _reader is None or stored > _reader.cursor:  # another scheduler got further: start there
         _reader = events.LogReader(stored)
-    read = 0
     try:
         while batch := _reader.read(BATCH):
             with transaction.atomic():
@@ -87,11 +86,9 @@ def collect():
                 NotificationCursor.objects.filter(pk=1).update(
                     last_event_id=Greatest(F("last_event_id"), _reader.cursor)
                 )
-            read += len(batch)
     except BaseException:
         _reader = None  # its cursor may be past what was stored: read again from the stored one
         raise
-    return read
 
 
 def _queue(batch):
@@ -147,6 +144,8 @@ _outage = _Outage()
 
 def send_pending():
     """Send the pending notifications, oldest first; returns how many were sent."""
+    if transaction.get_connection().in_atomic_block:  # a claim rolled back after its mail went out: a copy later
+        raise RuntimeError("notifications are sent outside transactions, so that each claim commits first")
     if time.monotonic() < _outage.until:
         return 0
     due = list(RunNotification.objects.filter(delivery=Delivery.PENDING).order_by("attempts", "id")[:BATCH])
