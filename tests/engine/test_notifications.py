@@ -298,3 +298,18 @@ def test_a_scheduler_killed_while_sending_does_not_send_again(start_worker, star
         assert RunNotification.objects.get(workflow_run=run).delivery == RunNotification.Delivery.SENDING
     finally:
         inbox.stop()
+
+
+def test_without_a_mail_server_the_scheduler_writes_the_mail_to_its_log(start_worker, start_scheduler, monkeypatch):
+    for name in ("EMAIL_HOST", "EMAIL_BACKEND"):  # the embedded defaults: nothing configured
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RODAN_PUBLIC_URL", PUBLIC_URL)
+    scheduler = start_scheduler()
+    start_worker()
+    run = text_run(name="Printed")
+    wait_run(run, {RunStatus.FINISHED})
+    sent = RunNotification.objects.filter(workflow_run=run, delivery=RunNotification.Delivery.SENT)
+    wait_for(sent.exists, 60, "the notification to be sent")
+    log = scheduler.log_path.read_text()
+    assert 'Subject: Rodan: run "Printed" has finished' in log and f"To: {run.creator.email}" in log
+    assert f"Open the run: {PUBLIC_URL}/runs/{run.uuid.hex}" in log
