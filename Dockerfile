@@ -22,12 +22,13 @@ COPY frontend/ frontend/
 RUN npm --prefix frontend run build
 COPY jobs/ jobs/
 # Each interactive family keeps its front-end in jobs/<family>/frontend with a
-# package-lock.json; `npm ci` installs exactly that, `npm run build` writes dist/.
+# package-lock.json; `npm ci` installs exactly that, `npm run build` writes dist/
+# (Pixel's page imports the viewer from frontend/src/viewer, copied above).
 RUN set -eu; \
     for family in pixel neon; do \
         mkdir -p "/out/$family"; \
         if [ -f "jobs/$family/frontend/package.json" ]; then \
-            npm --prefix "jobs/$family/frontend" ci --no-audit --no-fund && \
+            npm --prefix "jobs/$family/frontend" ci --no-audit --no-fund; \
             npm --prefix "jobs/$family/frontend" run build; \
             cp -r "jobs/$family/frontend/dist/." "/out/$family/"; \
         fi; \

@@ -161,3 +161,92 @@ def test_paint_reload_submit(start_worker, live_server, tmp_path):
     assert np.array_equal(outputs["Background"], cut(~layer1 & ~layer2))
     frame_times.sort()
     print(f"\npixel: {len(frame_times)} overlay frames, p95 {frame_times[int(len(frame_times) * 0.95) - 1]:.1f} ms")
+
+
+SIDE = 10000  # 100 megapixels
+
+
+def _score_page(path):
+    """A grey 10000 x 10000 page of staves, quick to draw and to compress."""
+    import cv2
+
+    page = np.full((SIDE, SIDE), 235, np.uint8)
+    for staff_top in range(300, SIDE - 400, 420):
+        for line in range(5):
+            page[staff_top + line * 40: staff_top + line * 40 + 4, 200: SIDE - 200] = 20
+    cv2.imwrite(str(path), page, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(not BUILT.exists(), reason="Pixel's page is not built (make frontend)")
+def test_a_100_megapixel_page_opens_and_paints(start_worker, live_server, tmp_path):
+    """Opened, painted at four zoom levels, submitted; prints open time, frame times, the tab's heap, re-run time."""
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    project = make_project()
+    doc = graph_document({"pixel": ("Pixel_js", {}, {"Image": None}, ["PNG - Layer 1 Output"])})
+    workflow = valid_workflow(project, doc)
+    _score_page(tmp_path / "big.png")
+    resource = upload(project, tmp_path / "big.png", "big folio", "image/greyscale+png")
+    start_worker()
+    run = create_run(workflow, {InputPort.objects.get(workflow_job__workflow=workflow, extern=True): [resource]})
+    run_job = wait_for(lambda: RunJob.objects.filter(workflow_run=run, status=RunJobStatus.WAITING_FOR_INPUT).first(),
+                       what="Pixel to wait")
+    url = requests.post(f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(project.creator.email, "pw"),
+                        headers=JSON, timeout=10).json()["working_url"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        page.wait_for_selector("body[data-pixel=ready]", timeout=180_000)  # the worker makes the tiles first
+        page.reload()  # opened again with the tiles ready: the time a user waits
+        page.wait_for_selector("body[data-pixel=ready]", timeout=60_000)
+        marks = page.evaluate("['pixel-work-loaded', 'pixel-tiles-ready', 'pixel-first-view'].map("
+                              "(name) => Math.round(performance.getEntriesByName(name)[0].startTime))")
+        page.keyboard.press("a")
+        page.keyboard.press("1")
+        page.keyboard.press("b")
+        p95 = {}
+        for zoom in ("whole page", "x8", "actual pixels", "x32"):
+            if zoom == "x8":
+                for _ in range(5):
+                    page.keyboard.press("+")
+            elif zoom == "actual pixels":
+                page.get_by_role("button", name="Actual pixels").click()
+            elif zoom == "x32":
+                for _ in range(9):
+                    page.keyboard.press("+")
+            page.wait_for_timeout(1500)
+            page.evaluate("window.pixel.frameTimes.length = 0")
+            page.mouse.move(700, 300)
+            page.mouse.down()
+            for step in range(40):
+                page.mouse.move(700 + step * 8, 300 + (step % 5) * 6)
+            page.mouse.up()
+            page.wait_for_timeout(200)
+            times = sorted(page.evaluate("window.pixel.frameTimes"))
+            assert times, "the overlay was drawn while painting"
+            p95[zoom] = times[max(0, int(len(times) * 0.95) - 1)]
+        ops = page.evaluate("window.pixel.ops()")
+        assert [op["layer"] for op in ops] == ["region", 1, 1, 1, 1]
+        client = page.context.new_cdp_session(page)
+        client.send("Performance.enable")
+        client.send("HeapProfiler.collectGarbage")
+        heap = {m["name"]: m["value"] for m in client.send("Performance.getMetrics")["metrics"]}
+        page.locator("#pixel-submit").click()
+        page.wait_for_selector("body[data-pixel=submitted]", timeout=60_000)
+        submitted = time.monotonic()
+        browser.close()
+    wait_run(run, {RunStatus.FINISHED}, timeout=300)
+    rerun_s = time.monotonic() - submitted
+    output = next(o for o in RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource")
+                  if o.output_port_type_name == "PNG - Layer 1 Output")
+    layer = np.array(Image.open(storage.absolute_path(output.resource)))
+    assert layer.shape == (SIDE, SIDE, 4) and layer[..., 3].any()
+    x, y = ops[1]["points"][:2]
+    assert tuple(layer[y, x]) == (235, 235, 235, 255) or tuple(layer[y, x]) == (20, 20, 20, 255)
+    print(f"\npixel 100 MP: work loaded / tiles ready / first view at {marks} ms; overlay p95 per zoom "
+          + ", ".join(f"{zoom} {ms:.1f} ms" for zoom, ms in p95.items())
+          + f"; JS heap {heap.get('JSHeapUsedSize', 0) / 2**20:.1f} MB; re-run and finish {rerun_s:.1f} s")

@@ -544,9 +544,11 @@ async function main() {
     const saved = await autosave.load();
     restore(saved.work);
     editable = await autosave.claim();
+    performance.mark("pixel-work-loaded");
     const tileSource = await waitForTiles(`${base}inputs/${encodeURIComponent(config.imagePort)}/tiles/`, ({ message: text }) => {
       status.textContent = text;
     });
+    performance.mark("pixel-tiles-ready");
     zoom = openDeepZoom({ element: viewerArea, tileSource, label: config.name, maxPixelRatio: 32 });
     overlay = new Overlay(viewerArea);
     attachPointer(zoom.viewer);

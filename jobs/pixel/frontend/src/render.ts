@@ -89,6 +89,9 @@ export class Overlay {
     };
     for (const layer of layers) {
       if (!layer.visible || layer.opacity <= 0) continue;
+      const ops = preview && preview.layer === layer.id ? [...edits.ops, preview] : edits.ops;
+      const shown = ops.filter((op) => op.layer === layer.id && meets(edits.box(op), view));
+      if (!shown.length && !layer.input) continue; // nothing of this layer on screen: no full-screen passes
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.globalCompositeOperation = "source-over";
       ctx.clearRect(0, 0, width, height);
@@ -102,9 +105,7 @@ export class Overlay {
         const w = Math.ceil(x1) - Math.floor(x0), h = Math.ceil(y1) - Math.floor(y0);
         if (w > 0 && h > 0) ctx.drawImage(layer.input, Math.floor(x0), Math.floor(y0), w, h, Math.floor(x0), Math.floor(y0), w, h);
       }
-      const ops = preview && preview.layer === layer.id ? [...edits.ops, preview] : edits.ops;
-      for (const op of ops) {
-        if (op.layer !== layer.id || !meets(edits.box(op), view)) continue;
+      for (const op of shown) {
         ctx.globalCompositeOperation = op.erase ? "destination-out" : "source-over";
         trace(ctx, op);
       }
