@@ -6,7 +6,9 @@ system, an ``sb`` possibly inside a syllable that runs over the break.
 Line-by-line: ``<facsimile type="transcription">``, and in the section a
 ``<pb facs="#surface">`` then one ``<section type="neon-neume-line" n=<sb n>>``
 per system holding ``<staff xml:id=<sb id> facs=<sb facs>><layer>...``; a
-syllable over a break becomes two, linked by ``@precedes``/``@follows``.
+syllable over a break becomes two, linked by ``@precedes``/``@follows``, and
+the custodes that end its first system follow it (verovio ignores a custos
+inside a syllable).
 
 Converting there and back gives the same elements, attributes, ids and
 zones: what the line form needs beyond the sb form is derived from names
@@ -122,6 +124,11 @@ def to_lines(tree):
             lines[-1][1].append(part)
             for child in children:
                 if local(child) == "sb":
+                    # verovio draws no custos inside a syllable: the system's closing custodes follow the part
+                    while len(part) and local(part[-1]) == "custos":
+                        custos = part[-1]
+                        part.remove(custos)
+                        lines[-1][1].insert(lines[-1][1].index(part) + 1, custos)
                     number += 1
                     following = _new("syllable", {XML_ID: f"{ident}{PART_SUFFIX}{number}"})
                     part.set("precedes", f"#{following.get(XML_ID)}")
@@ -198,6 +205,8 @@ def to_sb(tree):
         if head is not None and head.get("precedes") == f"#{joined.get(XML_ID)}":
             # the rest of a syllable that runs over the break: the sb goes inside it
             del head.attrib["precedes"]
+            for trailing in list(head.itersiblings()):  # custodes that closed the previous system
+                head.append(trailing)
             head.append(sb)
             head.extend(list(joined))
             if joined.get("precedes"):

@@ -49,6 +49,7 @@ def test_a_syllable_over_a_break_is_split_and_joined():
     first = lines.find(f".//{MEI}syllable[@{XML_ID}='{spanning[0].get(XML_ID)}']")
     rest = lines.find(f".//{MEI}syllable[@follows='#{spanning[0].get(XML_ID)}']")
     assert first.get("precedes") == "#" + rest.get(XML_ID)
+    assert first.getnext().tag == f"{MEI}custos"  # verovio draws no custos inside a syllable
     systems = lines.findall(f".//{MEI}section[@type='neon-neume-line']")
     assert first in systems[0].iter() and rest in systems[1].iter()
     assert rest.find(f"{MEI}syl") is None and len(rest.findall(f"{MEI}neume")) == 1
