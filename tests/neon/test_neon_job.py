@@ -128,10 +128,10 @@ def test_open_refuse_bad_then_submit_edits(start_worker, live_server, page_image
     # the page's edits: the second nc a step up (pitch and zone), the first syllable's text
     root = _tree(lines)
     nc = root.findall(f".//{MEI}nc")[1]
-    assert (nc.get("pname"), nc.get("oct")) == ("b", "2")
+    assert (nc.get("pname"), nc.get("oct")) == ("b", "3")
     zone = _zone(root, nc.get("facs")[1:])
     nc.set("pname", "c")
-    nc.set("oct", "3")
+    nc.set("oct", "4")
     zone.set("uly", str(int(zone.get("uly")) - 10))
     zone.set("lry", str(int(zone.get("lry")) - 10))
     root.find(f".//{MEI}syl").text = "Glo-"
@@ -146,7 +146,7 @@ def test_open_refuse_bad_then_submit_edits(start_worker, live_server, page_image
     expected = _tree(mei_path.read_text(encoding="utf-8"))
     e_nc = expected.findall(f".//{MEI}nc")[1]
     e_nc.set("pname", "c")
-    e_nc.set("oct", "3")
+    e_nc.set("oct", "4")
     e_zone = _zone(expected, e_nc.get("facs")[1:])
     e_zone.set("uly", str(int(e_zone.get("uly")) - 10))
     e_zone.set("lry", str(int(e_zone.get("lry")) - 10))
