@@ -19,6 +19,12 @@ PIXEL_SOURCES := $(shell find $(PIXEL_DIR) \( -path $(PIXEL_DIR)/node_modules -o
 PIXEL_MODULES := $(PIXEL_DIR)/node_modules/.package-lock.json
 PIXEL_BUILD := jobs/pixel/static/build/pixel.js
 
+# Neon's page (jobs/neon/frontend, README "Neon"): the same pattern, verovio in a Web Worker.
+NEON_DIR := jobs/neon/frontend
+NEON_SOURCES := $(shell find $(NEON_DIR) \( -path $(NEON_DIR)/node_modules -o -path $(NEON_DIR)/dist \) -prune -o -type f -print) $(wildcard frontend/src/viewer/*)
+NEON_MODULES := $(NEON_DIR)/node_modules/.package-lock.json
+NEON_BUILD := jobs/neon/static/build/neon.js
+
 .PHONY: up test install install-test frontend clean
 
 $(BIN)/python:
@@ -48,7 +54,16 @@ $(PIXEL_BUILD): $(PIXEL_MODULES) $(PIXEL_SOURCES)
 	mkdir -p jobs/pixel/static
 	cp -r $(PIXEL_DIR)/dist jobs/pixel/static/build
 
-frontend: $(FRONTEND_BUILD) $(PIXEL_BUILD)
+$(NEON_MODULES): $(NEON_DIR)/package.json $(NEON_DIR)/package-lock.json
+	cd $(NEON_DIR) && npm ci --no-audit --no-fund
+
+$(NEON_BUILD): $(NEON_MODULES) $(NEON_SOURCES)
+	cd $(NEON_DIR) && npm run build
+	rm -rf jobs/neon/static/build
+	mkdir -p jobs/neon/static
+	cp -r $(NEON_DIR)/dist jobs/neon/static/build
+
+frontend: $(FRONTEND_BUILD) $(PIXEL_BUILD) $(NEON_BUILD)
 
 ## Install, then start the web app, a worker and the scheduler on embedded defaults.
 up: install frontend
@@ -61,4 +76,5 @@ test: install-test frontend
 
 clean:
 	rm -rf $(VENV) test-results *.egg-info frontend/node_modules rodan/static/frontend \
-		$(PIXEL_DIR)/node_modules $(PIXEL_DIR)/dist jobs/pixel/static/build
+		$(PIXEL_DIR)/node_modules $(PIXEL_DIR)/dist jobs/pixel/static/build \
+		$(NEON_DIR)/node_modules $(NEON_DIR)/dist jobs/neon/static/build

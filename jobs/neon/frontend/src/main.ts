@@ -1,0 +1,596 @@
+// Neon's page, served at the interactive working URL: the page image by
+// deep-zoom tiles (the web application's viewer) with the neumes verovio
+// renders (in a Web Worker) laid over it; selection, moves, insertions,
+// deletions, grouping and syllable text edit the MEI document in place
+// (doc.ts); undo/redo; the work saved on the server a few seconds after each
+// change (saving.ts, rodan.interactive_work) and resumed on
+// reopening; the submission checked by the server. Every failure ends as a
+// sentence on the page.
+
+import { openDeepZoom, type DeepZoom } from "@viewer/deepzoom";
+import { ViewerError, waitForTiles } from "@viewer/tiles";
+import OpenSeadragon from "openseadragon";
+import { type InsertKind, MeiDoc, idOf } from "./doc";
+import { diatonic, type Line, StaffGeometry, yOfPitch } from "./pitch";
+import { Renderer } from "./render";
+import { Saver, type SaveState } from "./saving";
+import "./neon.css";
+
+interface Config {
+  name: string;
+  width: number;
+  height: number;
+  mei: string;
+  imagePort: string;
+}
+
+type Mode = "syllable" | "neume" | "nc" | "staff" | "element";
+
+const MODES: { mode: Mode; label: string; key: string }[] = [
+  { mode: "syllable", label: "Syllable", key: "S" },
+  { mode: "neume", label: "Neume", key: "N" },
+  { mode: "nc", label: "Component", key: "C" },
+  { mode: "staff", label: "Staff", key: "T" },
+  { mode: "element", label: "Element", key: "E" },
+];
+const ELEMENT_CLASSES = ["nc", "clef", "custos", "accid", "divLine"];
+
+const INSERTS: { kind: InsertKind; label: string }[] = [
+  { kind: "punctum", label: "Punctum" }, { kind: "virga", label: "Virga" }, { kind: "inclinatum", label: "Inclinatum" },
+  { kind: "liquescent", label: "Liquescent" }, { kind: "pes", label: "Pes" }, { kind: "clivis", label: "Clivis" },
+  { kind: "scandicus", label: "Scandicus" }, { kind: "climacus", label: "Climacus" },
+  { kind: "torculus", label: "Torculus" }, { kind: "porrectus", label: "Porrectus" },
+  { kind: "custos", label: "Custos" }, { kind: "clefC", label: "C clef" }, { kind: "clefF", label: "F clef" },
+  { kind: "flat", label: "Flat" }, { kind: "natural", label: "Natural" }, { kind: "divLine", label: "Division line" },
+];
+
+const SHORTCUTS: [string, string][] = [
+  ["S, N, C, T, E", "Select by syllable, neume, neume component, staff or element"],
+  ["Click, Shift + click", "Select, add to the selection"],
+  ["Drag a selected glyph", "Move it (up and down changes the pitch)"],
+  ["↑ / ↓", "Move the selection one step up or down (pitch and position)"],
+  ["← / →", "Move the selection sideways (Shift: further)"],
+  ["I", "Insert: the next click on a staff places the glyph chosen in the list"],
+  ["Delete, Backspace", "Delete the selection"],
+  ["G / U", "Group the selected neumes / ungroup a neume"],
+  ["M / K", "Merge the selected syllables / split the syllable before the selected neume"],
+  ["Enter", "Edit the selected syllable's text"],
+  ["Ctrl + Z", "Undo"],
+  ["Ctrl + Shift + Z, Ctrl + Y", "Redo"],
+  ["+, −, 0, W A S D", "Zoom in, zoom out, whole page, move (on the page)"],
+  ["Escape", "Clear the selection, stop inserting, close this list"],
+  ["?", "Show or hide this list"],
+];
+
+const config = JSON.parse(document.getElementById("neon-config")!.textContent!) as Config;
+const base = window.location.pathname.endsWith("/") ? window.location.pathname : `${window.location.pathname}/`;
+const renderer = new Renderer();
+let doc = new MeiDoc(config.mei);
+let mode: Mode = "neume";
+let insertKind: InsertKind | null = null;
+let selection: string[] = [];
+let geometry = new Map<string, StaffGeometry>();
+let undo: string[] = [];
+let redo: string[] = [];
+let editable = false;
+let submitted = false;
+const renderTimes: number[] = [];
+(window as unknown as { neonRenderTimes: number[] }).neonRenderTimes = renderTimes;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const element: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
+  element.append(...children);
+  return element;
+}
+
+function button(label: string, keys: string, action: () => void, parent: HTMLElement, id = "") {
+  const element = el("button", { type: "button", textContent: label, title: keys ? `${label} (${keys})` : label });
+  if (id) element.id = id;
+  if (keys) element.setAttribute("aria-keyshortcuts", keys);
+  element.addEventListener("click", action);
+  parent.append(element);
+  return element;
+}
+
+// -- the page's parts ------------------------------------------------------------------
+
+const app = document.getElementById("neon-app")!;
+const message = el("p", { className: "neon-message", id: "neon-message" });
+message.setAttribute("role", "alert");
+const saveState = el("span", { className: "neon-save", id: "neon-save" });
+saveState.setAttribute("role", "status");
+const submit = el("button", { type: "button", id: "neon-submit", className: "neon-submit", textContent: "Submit" });
+const progress = el("progress", { id: "neon-progress", hidden: true });
+const modeBar = el("div", { className: "neon-tools" });
+modeBar.setAttribute("role", "toolbar");
+modeBar.setAttribute("aria-label", "Select by");
+const editBar = el("div", { className: "neon-tools" });
+editBar.setAttribute("role", "toolbar");
+editBar.setAttribute("aria-label", "Edit");
+const viewBar = el("div", { className: "neon-tools" });
+viewBar.setAttribute("role", "toolbar");
+viewBar.setAttribute("aria-label", "View");
+const insertSelect = el("select", { id: "neon-insert-kind" });
+insertSelect.append(...INSERTS.map(({ kind, label }) => el("option", { value: kind, textContent: label })));
+const glyphOpacity = el("input", { type: "range", min: "0", max: "100", value: "100", id: "neon-glyph-opacity" });
+const imageOpacity = el("input", { type: "range", min: "0", max: "100", value: "100", id: "neon-image-opacity" });
+const viewerArea = el("div", { className: "neon-viewer", id: "neon-viewer" });
+const panel = el("section", { className: "neon-panel", id: "neon-panel" });
+panel.setAttribute("aria-label", "Selection");
+const info = el("div", { id: "neon-selection" });
+const textInput = el("input", { type: "text", id: "neon-syl-text", disabled: true });
+const textLabel = el("label", { htmlFor: "neon-syl-text" }, "Syllable text");
+const offline = el("p", { id: "neon-offline", className: "neon-offline-count" });
+const status = el("p", { className: "neon-status", id: "neon-status", textContent: "Opening the page…" });
+status.setAttribute("role", "status");
+const dialog = el("dialog", { className: "neon-shortcuts", id: "neon-shortcuts" });
+const takeOver = el("button", { type: "button", textContent: "Take over here", hidden: true, id: "neon-take-over" });
+const overlay = el("div", { className: "neon-overlay", id: "neon-overlay" });
+
+function showMessage(text: string, kind: "error" | "info" = "error") {
+  message.textContent = text;
+  message.className = `neon-message ${kind}`;
+}
+
+const modeButtons = new Map<Mode, HTMLButtonElement>();
+for (const { mode: m, label, key } of MODES) {
+  modeButtons.set(m, button(label, key, () => setMode(m), modeBar, `neon-mode-${m}`));
+}
+const insertButton = button("Insert", "I", () => startInsert(), editBar, "neon-insert");
+editBar.prepend(el("label", { htmlFor: "neon-insert-kind", className: "neon-inline" }, "Glyph ", insertSelect));
+editBar.prepend(insertButton);
+button("Delete", "Delete", () => removeSelection(), editBar, "neon-delete");
+button("Group", "G", () => groupSelection(), editBar, "neon-group");
+button("Ungroup", "U", () => ungroupSelection(), editBar, "neon-ungroup");
+button("Merge", "M", () => mergeSelection(), editBar, "neon-merge");
+button("Split", "K", () => splitSelection(), editBar, "neon-split");
+const undoButton = button("Undo", "Control+Z", () => history(undo, redo), editBar, "neon-undo");
+const redoButton = button("Redo", "Control+Shift+Z", () => history(redo, undo), editBar, "neon-redo");
+button("Shortcuts", "?", () => toggleShortcuts(), viewBar, "neon-help");
+
+dialog.append(
+  el("h2", { textContent: "Keyboard shortcuts" }),
+  el("dl", {}, ...SHORTCUTS.flatMap(([keys, what]) => [el("dt", { textContent: keys }), el("dd", { textContent: what })])),
+  el("p", {}, el("button", { type: "button", textContent: "Close", onclick: () => dialog.close() })),
+);
+
+app.replaceChildren(
+  el("header", { className: "neon-bar" },
+    el("h1", { textContent: `Neon — ${config.name}` }), modeBar, editBar, viewBar,
+    el("label", { htmlFor: "neon-glyph-opacity", className: "neon-inline" }, "Glyphs ", glyphOpacity),
+    el("label", { htmlFor: "neon-image-opacity", className: "neon-inline" }, "Image ", imageOpacity),
+    saveState, takeOver, progress, submit),
+  message,
+  el("div", { className: "neon-main" }, viewerArea,
+    el("aside", { className: "neon-side" }, el("h2", { textContent: "Selection" }), panel)),
+  status, dialog,
+);
+panel.append(info, textLabel, textInput, offline);
+
+// -- rendering ---------------------------------------------------------------------------
+
+function staffGeometry(svg: SVGSVGElement) {
+  const found = new Map<string, StaffGeometry>();
+  for (const group of Array.from(svg.querySelectorAll("g.staff"))) {
+    const lines: Line[] = [];
+    for (const path of Array.from(group.children)) {
+      const match = path.localName === "path" && /^M\s*([\d.-]+)\s+([\d.-]+)\s*L\s*([\d.-]+)\s+([\d.-]+)/.exec(path.getAttribute("d") ?? "");
+      if (match) lines.push({ x1: +match[1], y1: +match[2], x2: +match[3], y2: +match[4] });
+    }
+    lines.sort((a, b) => a.y1 - b.y1);
+    if (lines.length) found.set(group.id, new StaffGeometry(group.id, lines));
+  }
+  return found;
+}
+
+const geometryOf = (staff: Element) => geometry.get(idOf(staff)) ?? null;
+
+/** The ncs drawn away from their pitch's line or space (more than a quarter of a staff space). */
+function offLine(): string[] {
+  const found: string[] = [];
+  for (const nc of doc.all("nc")) {
+    const staff = doc.staffOf(nc);
+    const shape = staff && geometryOf(staff);
+    const box = doc.box(nc);
+    if (!shape || !box) continue;
+    const x = (box.ulx + box.lrx) / 2;
+    const clef = doc.clefAt(nc);
+    const expected = yOfPitch(shape, clef.shape, clef.line, diatonic(nc.getAttribute("pname")!, Number(nc.getAttribute("oct"))), x);
+    if (Math.abs((box.uly + box.lry) / 2 - expected) > shape.space(x) / 4) found.push(idOf(nc));
+  }
+  return found;
+}
+
+let rendering: Promise<void> = Promise.resolve();
+
+async function render() {
+  const started = performance.now();
+  const svgText = await renderer.render(doc.text());
+  overlay.innerHTML = svgText;
+  const svg = overlay.querySelector("svg")!;
+  svg.setAttribute("width", "100%");
+  svg.setAttribute("height", "100%");
+  svg.setAttribute("preserveAspectRatio", "none");
+  geometry = staffGeometry(svg);
+  for (const id of offLine()) svg.querySelector(`[id="${CSS.escape(id)}"]`)?.classList.add("neon-offline");
+  const count = svg.querySelectorAll(".neon-offline").length;
+  offline.textContent = count ? `${count} neume component${count === 1 ? "" : "s"} sit off the line or space of their pitch (outlined in orange).` : "Every neume component sits on its pitch.";
+  showSelection();
+  renderTimes.push(performance.now() - started);
+  document.body.dataset.rendered = String(renderTimes.length);
+}
+
+function rerender() {
+  rendering = rendering.then(render).catch((error: Error) => showMessage(`The neumes could not be drawn: ${error.message}`));
+  return rendering;
+}
+
+// -- selection -------------------------------------------------------------------------
+
+function setMode(next: Mode) {
+  mode = next;
+  for (const [m, element] of modeButtons) element.setAttribute("aria-pressed", String(m === next));
+  selection = [];
+  showSelection();
+}
+
+function groupOf(target: Element | null): Element | null {
+  if (!target) return null;
+  const classes = mode === "element" ? ELEMENT_CLASSES : [mode];
+  return target.closest(classes.map((c) => `g.${c}`).join(", "));
+}
+
+function showSelection() {
+  for (const element of Array.from(overlay.querySelectorAll(".neon-selected"))) element.classList.remove("neon-selected");
+  const elements = selection.map((id) => doc.byId(id)).filter((e): e is Element => e !== null);
+  selection = elements.map(idOf);
+  for (const id of selection) overlay.querySelector(`[id="${CSS.escape(id)}"]`)?.classList.add("neon-selected");
+  if (!elements.length) {
+    info.textContent = "Nothing is selected. Click a glyph on the page.";
+  } else {
+    const pitched = elements.flatMap((e) => doc.pitched(e));
+    const pitches = pitched.map((e) => `${e.getAttribute("pname")}${e.getAttribute("oct")}`);
+    const values = pitched.map((e) => diatonic(e.getAttribute("pname")!, Number(e.getAttribute("oct"))));
+    const contour = values.slice(1).map((v, i) => (v > values[i] ? "up" : v < values[i] ? "down" : "same")).join(", ");
+    const kinds = [...new Set(elements.map((e) => e.localName))].join(", ");
+    info.replaceChildren(
+      el("p", { id: "neon-selection-kind", textContent: `${elements.length} selected (${kinds})` }),
+      el("p", { id: "neon-selection-pitch", textContent: pitches.length ? `Pitch: ${pitches.join(" ")}` : "No pitch" }),
+      el("p", { textContent: contour ? `Contour: ${contour}` : "" }),
+    );
+  }
+  const syllable = elements.length === 1 ? syllableOf(elements[0]) : null;
+  textInput.disabled = !syllable || !editable;
+  textInput.value = syllable ? (doc.all("syl", syllable)[0]?.textContent ?? "") : "";
+}
+
+function syllableOf(element: Element): Element | null {
+  let node: Element | null = element;
+  while (node && node.localName !== "syllable") node = node.parentElement;
+  return node;
+}
+
+function selected(): Element[] {
+  return selection.map((id) => doc.byId(id)).filter((e): e is Element => e !== null);
+}
+
+// -- edits ------------------------------------------------------------------------------
+
+function edit(change: () => void) {
+  if (!editable) return;
+  const before = doc.text();
+  try {
+    change();
+  } catch (error) {
+    doc = new MeiDoc(before);
+    showMessage(`That edit could not be made: ${String(error)}`);
+    return;
+  }
+  undo.push(before);
+  redo = [];
+  if (undo.length > 200) undo.shift();
+  changed();
+}
+
+function changed() {
+  undoButton.disabled = undo.length === 0;
+  redoButton.disabled = redo.length === 0;
+  autosave.changed();
+  void rerender();
+}
+
+function history(from: string[], to: string[]) {
+  if (!editable || from.length === 0) return;
+  to.push(doc.text());
+  doc = new MeiDoc(from.pop()!);
+  changed();
+}
+
+function removeSelection() {
+  const elements = selected();
+  if (!elements.length) return showMessage("Select what to delete first.");
+  if (elements.some((e) => e.localName === "staff")) return showMessage("A staff cannot be deleted here; delete its glyphs.");
+  edit(() => doc.remove(elements));
+  selection = [];
+}
+
+function groupSelection() {
+  const neumes = selected().filter((e) => e.localName === "neume");
+  if (neumes.length < 2) return showMessage("Select two or more neumes (neume mode, Shift + click) to group them.");
+  edit(() => doc.group(neumes));
+  selection = [idOf(neumes[0])];
+}
+
+function ungroupSelection() {
+  const neumes = selected().filter((e) => e.localName === "neume");
+  if (neumes.length !== 1) return showMessage("Select one neume to ungroup it.");
+  edit(() => doc.ungroup(neumes[0]));
+}
+
+function mergeSelection() {
+  const syllables = selected().filter((e) => e.localName === "syllable");
+  if (syllables.length < 2) return showMessage("Select two or more syllables (syllable mode, Shift + click) to merge them.");
+  edit(() => doc.merge(syllables));
+  selection = [idOf(syllables[0])];
+}
+
+function splitSelection() {
+  const neumes = selected().filter((e) => e.localName === "neume");
+  if (neumes.length !== 1) return showMessage("Select the neume that should begin the new syllable.");
+  edit(() => {
+    if (!doc.split(neumes[0])) throw new Error("the first neume of a syllable already begins it");
+  });
+}
+
+function moveSelection(steps: number, dx: number) {
+  const elements = selected();
+  if (!elements.length) return;
+  edit(() => {
+    if (steps) doc.moveSteps(elements, steps, geometryOf);
+    if (dx) doc.moveX(elements, dx);
+  });
+}
+
+function startInsert() {
+  if (!editable) return;
+  insertKind = insertSelect.value as InsertKind;
+  viewerArea.dataset.inserting = insertKind;
+  showMessage(`Click on a staff where the ${insertSelect.selectedOptions[0].textContent!.toLowerCase()} goes (Escape to stop).`, "info");
+}
+
+function insertAt(x: number, y: number) {
+  const kind = insertKind!;
+  insertKind = null;
+  delete viewerArea.dataset.inserting;
+  let best: { staff: Element; shape: StaffGeometry; distance: number } | null = null;
+  for (const staff of doc.staves()) {
+    const shape = geometryOf(staff);
+    if (!shape || x < shape.left - 50 || x > shape.right + 50) continue;
+    const top = shape.lineY(shape.lines.length, x);
+    const bottom = shape.lineY(1, x);
+    const distance = y < top ? top - y : y > bottom ? y - bottom : 0;
+    if (!best || distance < best.distance) best = { staff, shape, distance };
+  }
+  if (!best || best.distance > best.shape.space(x) * 3) return showMessage("Click on or near a staff to insert there.");
+  const { staff, shape } = best;
+  let inserted: Element | null = null;
+  edit(() => {
+    inserted = doc.insert(kind, staff, shape, x, y);
+  });
+  if (inserted) {
+    showMessage("");
+    selection = [idOf(inserted)];
+  }
+}
+
+textInput.addEventListener("change", () => {
+  const syllable = selected().length === 1 ? syllableOf(selected()[0]) : null;
+  if (syllable) edit(() => doc.setText(syllable, textInput.value));
+});
+
+// -- autosave and submission ----------------------------------------------------------
+
+function describe(state: SaveState) {
+  takeOver.hidden = !(state.kind === "blocked" && state.canTakeOver);
+  switch (state.kind) {
+    case "saved": return state.at ? `All changes saved (${new Date(state.at).toLocaleTimeString()}).` : "No changes yet.";
+    case "pending": return "Changes not saved yet…";
+    case "saving": return "Saving…";
+    case "offline": return state.message;
+    case "blocked": return state.message;
+  }
+}
+
+const autosave = new Saver(`${base}work/`, () => doc.text(), (state) => {
+  saveState.textContent = describe(state);
+  saveState.dataset.state = state.kind;
+  if (state.kind === "blocked") {
+    editable = false;
+    submit.disabled = true;
+  }
+});
+
+takeOver.addEventListener("click", async () => {
+  if (await autosave.claim(true)) {
+    editable = !submitted;
+    submit.disabled = submitted;
+    showMessage("You took over editing here; the other page stops saving.", "info");
+  }
+});
+
+submit.addEventListener("click", async () => {
+  if (!editable) return;
+  editable = false;
+  submit.disabled = true;
+  progress.hidden = false;
+  showMessage("Submitting: the server is checking the MEI…", "info");
+  try {
+    await autosave.flush();
+    const response = await fetch(base, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ user_input: doc.text() }),
+    });
+    if (!response.ok) {
+      let detail = `The server answered ${response.status}.`;
+      try {
+        const body = await response.json();
+        detail = body.detail ?? body.message ?? detail;
+      } catch { /* the status says enough */ }
+      throw new Error(detail);
+    }
+    submitted = true;
+    autosave.stop();
+    document.body.dataset.neon = "submitted";
+    showMessage("Submitted. The corrected MEI is being written; you can close this page.", "info");
+  } catch (error) {
+    editable = true;
+    submit.disabled = false;
+    showMessage(`Not submitted: ${error instanceof Error ? error.message : String(error)} Your work is kept here and on the server.`);
+  } finally {
+    progress.hidden = true;
+  }
+});
+
+window.addEventListener("beforeunload", (event) => {
+  if (autosave.unsaved && !submitted) {
+    void autosave.flush();
+    event.preventDefault();
+  }
+});
+
+// -- pointer and keys -------------------------------------------------------------------
+
+function toggleShortcuts() {
+  if (dialog.open) dialog.close();
+  else dialog.showModal();
+}
+
+function wire(zoom: DeepZoom) {
+  const viewer = zoom.viewer;
+  const imagePoint = (position: OpenSeadragon.Point) => viewer.viewport.viewerElementToImageCoordinates(position);
+  let drag: { start: OpenSeadragon.Point; dx: number; dy: number } | null = null;
+
+  viewer.addHandler("canvas-press", (event) => {
+    const target = (event.originalEvent as Event).target as Element | null;
+    const group = groupOf(target);
+    if (editable && group && selection.includes(group.id)) drag = { start: imagePoint(event.position!), dx: 0, dy: 0 };
+  });
+  viewer.addHandler("canvas-drag", (event) => {
+    if (!drag) return;
+    event.preventDefaultAction = true;
+    const now = imagePoint(event.position!);
+    drag.dx = now.x - drag.start.x;
+    drag.dy = now.y - drag.start.y;
+    for (const id of selection) overlay.querySelector(`[id="${CSS.escape(id)}"]`)?.setAttribute("transform", `translate(${drag.dx} ${drag.dy})`);
+  });
+  viewer.addHandler("canvas-release", () => {
+    if (!drag) return;
+    const { dx, dy } = drag;
+    drag = null;
+    const first = selected()[0];
+    const staff = first && doc.staffOf(first);
+    const shape = staff ? geometryOf(staff) : null;
+    const half = (shape ? shape.space(0) : 20) / 2;
+    const steps = Math.round(-dy / half);
+    if (steps || Math.abs(dx) >= 2) moveSelection(steps, Math.round(dx));
+    else void rerender();
+  });
+  viewer.addHandler("canvas-click", (event) => {
+    if (!event.quick) return;
+    const point = imagePoint(event.position!);
+    if (insertKind) {
+      event.preventDefaultAction = true;
+      insertAt(point.x, point.y);
+      return;
+    }
+    const group = groupOf((event.originalEvent as Event).target as Element | null);
+    const shift = (event.originalEvent as MouseEvent).shiftKey;
+    if (!group) {
+      if (!shift) selection = [];
+    } else if (shift) {
+      selection = selection.includes(group.id) ? selection.filter((id) => id !== group.id) : [...selection, group.id];
+    } else {
+      selection = [group.id];
+    }
+    showSelection();
+  });
+
+  window.addEventListener("keydown", (event) => {
+    const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
+    if (typing || dialog.open && event.key !== "Escape" && event.key !== "?") return;
+    const ctrl = event.ctrlKey || event.metaKey;
+    const key = event.key;
+    let handled = true;
+    if (ctrl && key.toLowerCase() === "z") history(event.shiftKey ? redo : undo, event.shiftKey ? undo : redo);
+    else if (ctrl && key.toLowerCase() === "y") history(redo, undo);
+    else if (ctrl || event.altKey) handled = false;
+    else if (key === "?") toggleShortcuts();
+    else if (key === "Escape") {
+      if (dialog.open) dialog.close();
+      insertKind = null;
+      delete viewerArea.dataset.inserting;
+      selection = [];
+      showSelection();
+    } else if (key === "ArrowUp" && selection.length) moveSelection(1, 0);
+    else if (key === "ArrowDown" && selection.length) moveSelection(-1, 0);
+    else if (key === "ArrowLeft" && selection.length) moveSelection(0, event.shiftKey ? -20 : -4);
+    else if (key === "ArrowRight" && selection.length) moveSelection(0, event.shiftKey ? 20 : 4);
+    else if (key === "Delete" || key === "Backspace") removeSelection();
+    else if (key === "Enter" && !textInput.disabled) textInput.focus();
+    else {
+      const letter = key.toUpperCase();
+      const chosen = MODES.find((m) => m.key === letter);
+      if (chosen) setMode(chosen.mode);
+      else if (letter === "I") startInsert();
+      else if (letter === "G") groupSelection();
+      else if (letter === "U") ungroupSelection();
+      else if (letter === "M") mergeSelection();
+      else if (letter === "K") splitSelection();
+      else handled = false;
+    }
+    if (handled) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  glyphOpacity.addEventListener("input", () => (overlay.style.opacity = String(Number(glyphOpacity.value) / 100)));
+  imageOpacity.addEventListener("input", () => viewer.world.getItemAt(0)?.setOpacity(Number(imageOpacity.value) / 100));
+}
+
+// -- opening -------------------------------------------------------------------------
+
+async function main() {
+  document.body.dataset.neon = "opening";
+  setMode("neume");
+  undoButton.disabled = redoButton.disabled = true;
+  try {
+    const saved = await autosave.load();
+    if (saved.work?.mei) {
+      doc = new MeiDoc(saved.work.mei);
+      showMessage(`Your saved work (${saved.saved ? new Date(saved.saved).toLocaleString() : "earlier"}) was restored.`, "info");
+    }
+    editable = await autosave.claim();
+    if (!editable) submit.disabled = true;
+    const tileSource = await waitForTiles(`${base}inputs/${encodeURIComponent(config.imagePort)}/tiles/`, ({ message: text, percent }) => {
+      status.textContent = percent === null ? text : `${text} (${percent}%)`;
+    });
+    status.textContent = "Loading the page image and drawing the neumes…";
+    const zoom = openDeepZoom({ element: viewerArea, tileSource, label: config.name, toolbar: viewBar });
+    zoom.viewer.addHandler("open-failed", (event) => showMessage(`The page image could not be opened: ${event.message}.`));
+    zoom.viewer.addOnceHandler("open", () => {
+      zoom.viewer.addOverlay({ element: overlay, location: new OpenSeadragon.Rect(0, 0, 1, config.height / config.width) });
+    });
+    wire(zoom);
+    await Promise.all([zoom.firstView, rerender()]);
+    status.textContent = "Ready. Press ? for the keyboard shortcuts.";
+    document.body.dataset.neon = "ready";
+  } catch (error) {
+    const text = error instanceof ViewerError || error instanceof Error ? error.message : String(error);
+    showMessage(`Neon could not open: ${text}`);
+    document.body.dataset.neon = "failed";
+  }
+}
+
+void main();

@@ -1,0 +1,33 @@
+// Neon's page, built into dist/ (the Makefile and the worker image's Node stage
+// copy it to jobs/neon/static/build/, which the working URL serves). File names
+// are fixed: the job's template names them, with a version query. The deep-zoom
+// viewer is the web application's own (frontend/src/viewer), imported in place;
+// verovio runs in a Web Worker built beside the page.
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  base: "./",
+  resolve: {
+    alias: [
+      { find: "@viewer", replacement: here("../../../frontend/src/viewer") },
+      { find: /^openseadragon$/, replacement: here("node_modules/openseadragon") },
+    ],
+  },
+  worker: {
+    format: "es",
+    rollupOptions: { output: { entryFileNames: "neon-verovio.js" } },
+  },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    chunkSizeWarningLimit: 10000,
+    rollupOptions: {
+      input: here("src/main.ts"),
+      output: { entryFileNames: "neon.js", assetFileNames: "neon[extname]", inlineDynamicImports: true },
+    },
+  },
+});
