@@ -31,6 +31,7 @@ app.conf.update(
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
     worker_enable_prefetch_count_reduction=False,  # rodan.engine.acks owns the prefetch count
+    worker_consumer="rodan.engine.reconnect:Consumer",  # back within seconds of the broker
     include=["rodan.engine.tasks"],
 )
 app.steps["consumer"].add("rodan.engine.acks:AckOnStart")
