@@ -41,9 +41,10 @@ class Session:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.errors.append(message.text)
 
-    def shot(self, name, page=None):
+    def shot(self, name, page=None, full_page=True):
+        """Full page by default; not in the middle of a drag (resizing for it would move the pointer's target)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (page or self.page).screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        (page or self.page).screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
     def sign_in(self, email, password):
         page = self.page

@@ -86,7 +86,7 @@ def test_build_validate_run_and_collect_results(start_worker, live_server, sessi
     _drag(page, grey_out, onebit_in)
     assert "ok" in onebit_in.get_attribute("class").split()
     assert "no" in grey_in.get_attribute("class").split()
-    browser.shot("07-editor-connecting")
+    browser.shot("07-editor-connecting", full_page=False)
     page.mouse.up()
     page.wait_for_function("() => document.querySelectorAll('.react-flow__edge').length === 1")
 
@@ -119,7 +119,7 @@ def test_build_validate_run_and_collect_results(start_worker, live_server, sessi
 
     # Results: one file, all as a zip, and a results package.
     results = page.get_by_role("region", name="Results")
-    downloads = results.get_by_role("button", name=re.compile("^Download "))
+    downloads = results.locator("ul.results").get_by_role("button", name=re.compile("^Download "))
     downloads.first.wait_for()
     assert downloads.count() == 3
     with page.expect_download() as one:
@@ -127,7 +127,7 @@ def test_build_validate_run_and_collect_results(start_worker, live_server, sessi
     assert one.value.suggested_filename.endswith(".png")
     assert Image.open(one.value.path()).mode == "1"
     with page.expect_download() as archive:
-        results.get_by_role("link", name="Download all as zip").click()
+        results.get_by_role("button", name="Download all as zip").click()
     assert len(zipfile.ZipFile(archive.value.path()).namelist()) == 3
     results.get_by_role("button", name="Make a results package").click()
     with page.expect_download(timeout=120_000) as package:
@@ -186,7 +186,7 @@ def test_interactive_job_cancel_retry_and_a_failure_shown_in_place(start_worker,
     page.locator(".run-head .badge", has_text="Finished").wait_for(timeout=60_000)
     results = page.get_by_role("region", name="Results")
     with page.expect_download() as greeting:
-        results.get_by_role("button", name=re.compile("^Download ")).first.click()
+        results.locator("ul.results").get_by_role("button", name=re.compile("^Download ")).first.click()
     assert open(greeting.value.path()).read() == "Hello Hildegard"
 
     # A run that fails shows the error in place; cancel is offered while it runs, retry once it failed.

@@ -127,6 +127,22 @@ export async function request<T = any>(method: string, url: string, body?: unkno
   return data as T;
 }
 
+/** A file from the API (the archive route needs the token header, which a plain link cannot send). */
+export async function getBlob(url: string): Promise<Blob> {
+  const token = getToken();
+  const reply = await fetch(local(url), { headers: token ? { Authorization: `Token ${token}` } : {} });
+  if (!reply.ok) {
+    let body: any = null;
+    try {
+      body = await reply.json();
+    } catch {
+      body = null;
+    }
+    throw errorFromReply(reply.status, body);
+  }
+  return reply.blob();
+}
+
 export const get = <T = any>(url: string) => request<T>("GET", url);
 export const post = <T = any>(url: string, body?: unknown) => request<T>("POST", url, body);
 export const patch = <T = any>(url: string, body?: unknown) => request<T>("PATCH", url, body);

@@ -1,13 +1,13 @@
 // Runs: pick resources per input port, start, and watch a per-page × per-job grid that the event
 // stream keeps current (polling only while it is down); cancel, retry, redo, interactive jobs, results.
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
-import { API, all, del, formatDate, get, hex, patch, post, query, statusName, type Json, type Page } from "./api";
+import { API, all, del, formatDate, get, getBlob, hex, patch, post, query, statusName, type Json, type Page } from "./api";
 import { jobs as loadJobs, resourceTypes, type ResourceType } from "./catalogue";
 import { useProjectEvents } from "./events";
 import { Pager } from "./projects";
 import { DownloadButton, openViewer } from "./resources";
 import { Link, navigate } from "./router";
-import { ErrorText, Progress, StatusBadge, useAction } from "./ui";
+import { ErrorText, Progress, saveBlob, StatusBadge, useAction } from "./ui";
 
 export function Runs({ project }: { project: Json }) {
   const [page, setPage] = useState(1);
@@ -203,6 +203,7 @@ export function RunPage({ id }: { id: string }) {
   const [packageInfo, setPackageInfo] = useState<Json | null>(null);
   const load = useAction();
   const action = useAction();
+  const zip = useAction();
   const projectUuid = run ? run.project.replace(/\/$/, "").split("/").pop()! : null;
 
   const loadRunJobs = useCallback(async () => {
@@ -258,6 +259,8 @@ export function RunPage({ id }: { id: string }) {
         if (event.status === 4) loadResults().catch(() => {});
       } else if (kind === "resultspackage" && hex(String(event.workflow_run ?? "").replace(/\/$/, "").split("/").pop() ?? "") === hex(id)) {
         setPackageInfo((current) => ({ ...(current ?? {}), ...event }));
+        // The event carries no download link: the package's own representation does.
+        if (event.status === 4 && event.url) get<Json>(event.url).then(setPackageInfo, () => {});
       }
     },
     () => refresh(),
@@ -436,9 +439,9 @@ export function RunPage({ id }: { id: string }) {
           <>
             <div className="row">
               {zipUrl && (
-                <a className="button" href={zipUrl} download="Archive.zip">
-                  Download all as zip
-                </a>
+                <button onClick={() => zip.run(async () => saveBlob(await getBlob(zipUrl), `${run.name || "Results"}.zip`))} disabled={zip.busy}>
+                  {zip.busy ? "Preparing the zip…" : "Download all as zip"}
+                </button>
               )}
               {(!packageInfo || [-1, 8, 9].includes(packageInfo.status)) && (
                 <button onClick={makePackage} disabled={action.busy}>
@@ -455,6 +458,7 @@ export function RunPage({ id }: { id: string }) {
               )}
               {packageInfo?.status === -1 && <p className="error">The results package failed: {packageInfo.error_summary}</p>}
             </div>
+            <ErrorText error={zip.error} />
             <ul className="results">
               {results.map((resource) => (
                 <li key={resource.uuid}>

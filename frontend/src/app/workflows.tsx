@@ -15,6 +15,7 @@ import {
   type Node,
   type NodeProps,
   type OnConnectStartParams,
+  type ReactFlowInstance,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import Form from "@rjsf/core";
@@ -348,6 +349,13 @@ export function WorkflowEditor({ id }: { id: string }) {
       })),
     [workflow, ports],
   );
+  // A job added or removed: show the whole graph again.
+  const flow = useRef<ReactFlowInstance<Node<JobNodeData>, Edge> | null>(null);
+  const jobCount = workflow?.workflow_jobs.length ?? 0;
+  useEffect(() => {
+    const timer = window.setTimeout(() => flow.current?.fitView({ maxZoom: 1, padding: 0.15 }), 50);
+    return () => window.clearTimeout(timer);
+  }, [jobCount]);
   // React Flow owns what it measures, drags and selects; our data is merged in whenever it changes.
   const [nodes, setNodes] = useState<Node<JobNodeData>[]>([]);
   const [edges, setEdges] = useState<Edge[]>([]);
@@ -475,7 +483,8 @@ export function WorkflowEditor({ id }: { id: string }) {
             edges={edges}
             nodeTypes={NODE_TYPES}
             fitView
-            fitViewOptions={{ maxZoom: 1 }}
+            fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+            onInit={(instance) => (flow.current = instance)}
             onNodeClick={(_, node) => setSelected(node.id)}
             onPaneClick={() => setSelected(null)}
             onNodesChange={(changes) => {
