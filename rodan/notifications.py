@@ -148,7 +148,7 @@ def send_pending():
         raise RuntimeError("notifications are sent outside transactions, so that each claim commits first")
     if time.monotonic() < _outage.until:
         return 0
-    due = list(RunNotification.objects.filter(delivery=Delivery.PENDING).order_by("attempts", "id")[:BATCH])
+    due = list(RunNotification.objects.filter(delivery=Delivery.PENDING).order_by("tries", "id")[:BATCH])
     if not due:
         return 0
     connection = mail.get_connection()
@@ -190,17 +190,17 @@ def _send_one(connection, notification):
         return 0
     owner = f"{socket.gethostname()}:{os.getpid()}"
     claimed = RunNotification.objects.filter(pk=notification.pk, delivery=Delivery.PENDING).update(
-        delivery=Delivery.SENDING, claimed_by=owner, attempts=F("attempts") + 1
+        delivery=Delivery.SENDING, sender=owner, tries=F("tries") + 1
     )
     if not claimed:
         return 0
-    mine = RunNotification.objects.filter(pk=notification.pk, delivery=Delivery.SENDING, claimed_by=owner)
+    mine = RunNotification.objects.filter(pk=notification.pk, delivery=Delivery.SENDING, sender=owner)
     try:
         connection.send_messages([message])
     except Exception as exc:
         refused = isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
-        given_up = _refused_for_good(exc) or notification.attempts + 1 >= MAX_ATTEMPTS
-        mine.update(delivery=Delivery.FAILED if given_up else Delivery.PENDING, claimed_by="",
+        given_up = _refused_for_good(exc) or notification.tries + 1 >= MAX_ATTEMPTS
+        mine.update(delivery=Delivery.FAILED if given_up else Delivery.PENDING, sender="",
                     last_error=f"{type(exc).__name__}: {exc}"[:2000])
         logger.warning("Notification %s to %s %s: %s: %s", notification.pk, message.to[0],
                        "given up" if given_up else "not sent, will be tried again", type(exc).__name__, exc)

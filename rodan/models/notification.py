@@ -24,7 +24,7 @@ class RunNotification(models.Model):
 
     class Delivery(models.TextChoices):
         PENDING = "pending"
-        #: Claimed by ``claimed_by`` and being handed to the mail server; never sent again from here.
+        #: Claimed by ``sender`` and being handed to the mail server; never sent again from here.
         SENDING = "sending"
         SENT = "sent"
         #: Nobody to tell: the creator is gone, has no address, or turned ``send_email`` off.
@@ -39,8 +39,10 @@ class RunNotification(models.Model):
     #: before it: a run that waits on many pages between two status changes is one notification.
     period = models.BigIntegerField()
     delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    claimed_by = models.CharField(max_length=255, blank=True, default="")
+    #: Times it was handed to the mail server.
+    tries = models.PositiveIntegerField(default=0)
+    #: ``host:pid`` of the scheduler sending it.
+    sender = models.CharField(max_length=255, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -262,7 +262,7 @@ def test_mail_server_down_keeps_the_notification_until_it_returns(start_worker, 
     tries = log.read_text().count(refused)
     wait_for(lambda: log.read_text().count(refused) >= tries + 2, 90, "two more tries while the server is down")
     notification.refresh_from_db()
-    assert notification.delivery == RunNotification.Delivery.PENDING and notification.attempts == 0
+    assert notification.delivery == RunNotification.Delivery.PENDING and notification.tries == 0
 
     inbox = Inbox(port).start()
     try:
