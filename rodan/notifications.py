@@ -144,7 +144,7 @@ _outage = _Outage()
 
 def send_pending():
     """Send the pending notifications, oldest first; returns how many were sent."""
-    if transaction.get_connection().in_atomic_block:  # a claim rolled back after its mail went out: a copy later
+    if transaction.get_connection().in_atomic_block:  # a claim rolled back after its mail went out would send it again
         raise RuntimeError("notifications are sent outside transactions, so that each claim commits first")
     if time.monotonic() < _outage.until:
         return 0
