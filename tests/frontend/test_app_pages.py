@@ -211,6 +211,14 @@ def test_workflow_library_settings_form_and_export(server, session):
     page.locator(".react-flow__node", has_text="Sauvola Threshold").click()
     panel = page.get_by_role("complementary", name="Job Sauvola Threshold")
     panel.get_by_label("Region size").wait_for()
+
+    # Ports connect without a mouse too: disconnect, then connect from the panel's list of accepted outputs.
+    panel.get_by_role("button", name="Disconnect Greyscale PNG image from To greyscale PNG: Greyscale PNG image").click()
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__edge').length === 0")
+    source = panel.get_by_label("Connect Greyscale PNG image from")
+    assert source.locator("option").all_inner_texts() == ["Connect from…", "To greyscale PNG: Greyscale PNG image"]
+    source.select_option(label="To greyscale PNG: Greyscale PNG image")
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__edge').length === 1")
     assert panel.get_by_label("Region size").input_value() == "15"
     panel.get_by_label("Dynamic range").fill("999")
     panel.get_by_role("button", name="Save settings").click()

@@ -74,7 +74,7 @@ export function NewRun({ project, workflowUrl }: { project: Json; workflowUrl?: 
   const [workflow, setWorkflow] = useState<Json | null>(null);
   const [portTypes, setPortTypes] = useState<Record<string, Json>>({});
   const [types, setTypes] = useState<ResourceType[]>([]);
-  const [resources, setResources] = useState<Json[]>([]);
+  const [resources, setResources] = useState<Json[] | null>(null);
   const [picked, setPicked] = useState<Record<string, string[]>>({});
   const load = useAction();
   const start = useAction();
@@ -101,7 +101,7 @@ export function NewRun({ project, workflowUrl }: { project: Json; workflowUrl?: 
   const ports: Json[] = workflow?.workflow_input_ports ?? [];
   const candidates = (port: Json) => {
     const accepted: string[] = portTypes[port.input_port_type]?.resource_types ?? [];
-    return resources.filter((r) => r.resource_file && accepted.includes(r.resource_type));
+    return (resources ?? []).filter((r) => r.resource_file && accepted.includes(r.resource_type));
   };
   const toggle = (port: string, resource: string) =>
     setPicked((current) => {
@@ -159,7 +159,8 @@ export function NewRun({ project, workflowUrl }: { project: Json; workflowUrl?: 
               <legend>
                 {port.label} <span className="muted">({accepted.join(", ")})</span>
               </legend>
-              {options.length === 0 && <p className="muted">No resource of this project has a type this input accepts.</p>}
+              {resources === null && <Progress label="Loading the project's resources…" />}
+              {resources !== null && options.length === 0 && <p className="muted">No resource of this project has a type this input accepts: upload one, or change a resource's type.</p>}
               {options.length > 1 && (
                 <div className="row">
                   <button type="button" className="small" onClick={() => setPicked({ ...picked, [port.url]: options.map((r) => r.url) })}>

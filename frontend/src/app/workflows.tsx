@@ -170,6 +170,7 @@ interface PortInfo {
   type: Json;
   direction: "in" | "out";
   job: string;
+  jobName: string;
   connected: boolean;
 }
 
@@ -274,9 +275,9 @@ export function WorkflowEditor({ id }: { id: string }) {
     const map: Record<string, PortInfo> = {};
     for (const wj of workflow?.workflow_jobs ?? []) {
       for (const p of wj.input_ports)
-        map[p.url] = { url: p.url, label: p.label || portTypes[p.input_port_type]?.name, type: portTypes[p.input_port_type] ?? {}, direction: "in", job: wj.url, connected: p.connections.length > 0 };
+        map[p.url] = { url: p.url, label: p.label || portTypes[p.input_port_type]?.name, type: portTypes[p.input_port_type] ?? {}, direction: "in", job: wj.url, jobName: wj.name || wj.job_name, connected: p.connections.length > 0 };
       for (const p of wj.output_ports)
-        map[p.url] = { url: p.url, label: p.label || portTypes[p.output_port_type]?.name, type: portTypes[p.output_port_type] ?? {}, direction: "out", job: wj.url, connected: p.connections.length > 0 };
+        map[p.url] = { url: p.url, label: p.label || portTypes[p.output_port_type]?.name, type: portTypes[p.output_port_type] ?? {}, direction: "out", job: wj.url, jobName: wj.name || wj.job_name, connected: p.connections.length > 0 };
     }
     return map;
   }, [workflow, portTypes]);
@@ -522,6 +523,9 @@ export function WorkflowEditor({ id }: { id: string }) {
             job={jobByUrl[selectedJob.job]}
             portTypes={portTypes}
             problems={[...(jobProblems.byJob[selectedJob.url] ?? [])]}
+            ports={ports}
+            refusal={refusal}
+            connections={workflow.workflow_connections}
             mutate={mutate}
             busy={action.busy}
             onClose={() => setSelected(null)}
@@ -608,6 +612,9 @@ function JobPanel(props: {
   job: Json | undefined;
   portTypes: Record<string, Json>;
   problems: string[];
+  ports: Record<string, PortInfo>;
+  refusal: (outputUrl: string, inputUrl: string) => string | null;
+  connections: Json[];
   mutate: (change: () => Promise<unknown>) => Promise<unknown>;
   busy: boolean;
   onClose: () => void;
@@ -648,16 +655,54 @@ function JobPanel(props: {
       ))}
       <h3>Ports</h3>
       <ul className="ports">
-        {[...wj.input_ports.map((p: Json) => ({ ...p, direction: "in" })), ...wj.output_ports.map((p: Json) => ({ ...p, direction: "out" }))].map((p: Json) => (
-          <li key={p.url}>
-            <span>
-              {p.direction === "in" ? "In" : "Out"}: {p.label || portTypes[p.input_port_type ?? p.output_port_type]?.name}
-            </span>
-            <button className="small" disabled={busy} onClick={() => mutate(() => del(p.url))} aria-label={`Remove port ${p.label}`}>
-              Remove
-            </button>
-          </li>
-        ))}
+        {[...wj.input_ports.map((p: Json) => ({ ...p, direction: "in" })), ...wj.output_ports.map((p: Json) => ({ ...p, direction: "out" }))].map((p: Json) => {
+          const label = p.label || portTypes[p.input_port_type ?? p.output_port_type]?.name;
+          const links = props.connections.filter((c) => c.input_port === p.url || c.output_port === p.url);
+          // Connecting without a mouse: an input port lists the outputs of other jobs that it accepts.
+          const sources = p.direction === "in" && !links.length ? Object.values(props.ports).filter((o) => o.direction === "out" && !props.refusal(o.url, p.url)) : [];
+          return (
+            <li key={p.url}>
+              <div className="row">
+                <span>
+                  {p.direction === "in" ? "In" : "Out"}: {label}
+                </span>
+                <button className="small" disabled={busy} onClick={() => mutate(() => del(p.url))} aria-label={`Remove port ${label}`}>
+                  Remove
+                </button>
+              </div>
+              {links.map((c) => {
+                const other = props.ports[p.direction === "in" ? c.output_port : c.input_port];
+                return (
+                  <div key={c.url} className="row connection">
+                    <span className="muted">
+                      {p.direction === "in" ? "from" : "to"} {other?.jobName}: {other?.label}
+                    </span>
+                    <button className="small" disabled={busy} onClick={() => mutate(() => del(c.url))} aria-label={`Disconnect ${label} ${p.direction === "in" ? "from" : "to"} ${other?.jobName}: ${other?.label}`}>
+                      Disconnect
+                    </button>
+                  </div>
+                );
+              })}
+              {sources.length > 0 && (
+                <label className="connect-from">
+                  <span className="visually-hidden">Connect {label} from</span>
+                  <select
+                    value=""
+                    disabled={busy}
+                    onChange={(e) => e.target.value && mutate(() => post(API + "connections/", { output_port: e.target.value, input_port: p.url }))}
+                  >
+                    <option value="">Connect from…</option>
+                    {sources.map((o) => (
+                      <option key={o.url} value={o.url}>
+                        {o.jobName}: {o.label}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+            </li>
+          );
+        })}
       </ul>
       {allTypes
         .filter((t: Json) => t.maximum === 0 || portCount(t.url, t.direction) < t.maximum)
