@@ -2,7 +2,8 @@
 
 A waiting RunJob's page saves its work (a JSON document of the job's own
 compact edits, opaque here) a few seconds after each change, and loads it
-when it opens, so a closed tab, a crash or another day loses nothing.
+when it opens, so a closed tab, a crash or another day loses nothing. A
+page may keep its work as a ``log`` of edits and send only the new ones.
 
 One editor at a time: each open page is an *editor* (a random id per tab).
 Saving or claiming takes a lease of ``LEASE_SECONDS`` that the page renews
@@ -118,15 +119,26 @@ def claim(run_job, editor, take_over=False):
         return document["version"]
 
 
-def save(run_job, editor, base_version, work, take_over=False):
-    """Store ``work`` as the next version if ``editor`` may edit and based it on the current one."""
+def _size(value):
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+def save(run_job, editor, base_version, work=None, append=None, take_over=False):
+    """Store the next version if ``editor`` may edit and based its change on the current version.
+
+    The change is either ``work``, a whole new document, or ``append``, items
+    added to the document's ``log`` list: a page that keeps its work as a log
+    of edits sends only what is new, so a save stays small however long the
+    session.
+    """
     if not isinstance(base_version, int) or isinstance(base_version, bool) or base_version < 0:
         raise WorkError('"version" must be the whole number of the saved version the work is based on.', 400)
-    if not isinstance(work, dict):
+    if (work is None) == (append is None):
+        raise WorkError('Send either "work" (the whole document) or "append" (items for its log).', 400)
+    if work is not None and not isinstance(work, dict):
         raise WorkError('"work" must be a JSON object.', 400)
-    size = len(json.dumps(work, separators=(",", ":")))
-    if size > MAX_BYTES:
-        raise WorkError(f"The work is {size} bytes long; at most {MAX_BYTES} are saved. Submit it instead.", 413)
+    if append is not None and not isinstance(append, list):
+        raise WorkError('"append" must be a list.', 400)
     with _locked(run_job):
         document = _read(run_job)
         _check_editor(run_job, document, editor, take_over)
@@ -137,8 +149,20 @@ def save(run_job, editor, base_version, work, take_over=False):
                 409,
                 document["version"],
             )
+        if append is not None:
+            work = document["work"] if isinstance(document.get("work"), dict) else {}
+            if not isinstance(work.setdefault("log", []), list):
+                raise WorkError('The saved work has no "log" list to append to; send the whole "work".', 400)
+            work["log"].extend(append)
+            size = document["size"] + _size(append) if "size" in document else _size(work)
+        else:
+            size = _size(work)
+        if size > MAX_BYTES:
+            raise WorkError(f"The work would be {size} bytes long; at most {MAX_BYTES} are saved. Submit it instead.",
+                            413)
         saved = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-        document = {"version": base_version + 1, "saved": saved, "work": work, "editor": _lease(run_job, editor)}
+        document = {"version": base_version + 1, "saved": saved, "work": work, "size": size,
+                    "editor": _lease(run_job, editor)}
         _write(run_job, document)
         return {"version": document["version"], "saved": saved}
 

@@ -63,9 +63,16 @@ def test_saves_versions_lock_and_take_over(waiting):
     assert stale.json()["version"] == 2
     assert requests.get(work, timeout=10).json()["work"] == {"ops": [3]}
 
+    # A page that keeps a log of edits sends only the new ones.
+    replaced = requests.put(work, json={"editor": "tab-b", "version": 2, "work": {"log": [{"a": 1}]}}, timeout=10)
+    assert replaced.json()["version"] == 3
+    appended = requests.put(work, json={"editor": "tab-b", "version": 3, "append": [{"a": 2}, {"a": 3}]}, timeout=10)
+    assert appended.status_code == 200 and appended.json()["version"] == 4
+    assert requests.get(work, timeout=10).json()["work"] == {"log": [{"a": 1}, {"a": 2}, {"a": 3}]}
+
     # The lock belongs to the working user: a lease given under another one counts for nothing.
     run_job.working_user_id = None
-    assert interactive_work.claim(run_job, "tab-c") == 2
+    assert interactive_work.claim(run_job, "tab-c") == 4
 
 
 BAD = [
@@ -74,6 +81,9 @@ BAD = [
     (b'{"version": 0, "work": {}}', 400, '"editor" must be'),
     (b'{"editor": "a", "version": "1", "work": {}}', 400, '"version" must be'),
     (b'{"editor": "a", "version": 0, "work": [1]}', 400, '"work" must be a JSON object'),
+    (b'{"editor": "a", "version": 0, "append": {}}', 400, '"append" must be a list'),
+    (b'{"editor": "a", "version": 0, "work": {}, "append": []}', 400, 'Send either'),
+    (b'{"editor": "a", "version": 0, "append": ["' + b"y" * (8 * 1024 * 1024) + b'"]}', 413, "at most"),
     (b'{"editor": "a", "version": 0, "work": {"x": "' + b"y" * (8 * 1024 * 1024) + b'"}}', 413, "at most"),
 ]
 

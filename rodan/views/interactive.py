@@ -166,9 +166,9 @@ def _submit(request, job, run_job, inputs, arguments, relpath):
 
 @csrf_exempt
 def saved_work(request, run_job_id, token):
-    """GET the page's saved work; PUT ``{"editor", "version", "work"?, "take_over"?}`` to save or claim it.
+    """GET the page's saved work; PUT ``{"editor", "version", "work" or "append", "take_over"?}`` to save it.
 
-    Without ``work`` a PUT only takes or renews the edit lock (rodan.interactive_work).
+    Without ``work`` or ``append`` a PUT only takes or renews the edit lock (rodan.interactive_work).
     """
     if request.method not in ("GET", "PUT"):
         return _message("Method not allowed", 405)
@@ -185,8 +185,9 @@ def saved_work(request, run_job_id, token):
         return _message('Send {"editor": ..., "version": ..., "work": {...}}.', 400)
     take_over = body.get("take_over") is True
     try:
-        if "work" in body:
-            answer = interactive_work.save(run_job, body.get("editor"), body.get("version"), body["work"], take_over)
+        if "work" in body or "append" in body:
+            answer = interactive_work.save(run_job, body.get("editor"), body.get("version"), body.get("work"),
+                                           body.get("append"), take_over)
         else:
             answer = {"version": interactive_work.claim(run_job, body.get("editor"), take_over)}
     except interactive_work.WorkError as exc:

@@ -1,12 +1,13 @@
-// Saving the work on the server (rodan.interactive_work, `<working URL>work/`):
-// a few seconds after each change, with the version it was based on, under
-// this tab's edit lock, renewed while the page is open. A refusal (another
-// tab, newer work saved elsewhere) stops saving and is shown as a sentence.
+// Saving the work on the server (rodan.interactive_work, `<working URL>work/`)
+// as a log of changes: a few seconds after each change the new entries are
+// appended, with the version they follow, under this tab's edit lock, renewed
+// while the page is open. A refusal (another tab, newer work saved elsewhere)
+// stops saving and is shown as a sentence.
 
 export interface SavedWork<T> {
   version: number;
   saved: string | null;
-  work: T | null;
+  work: { log?: T[] } | null;
 }
 
 export type SaveState =
@@ -35,14 +36,13 @@ export class Autosave<T> {
   version = 0;
   state: SaveState = { kind: "saved", at: null };
   private timer: number | undefined;
-  private dirty = false;
+  private pending: T[] = [];
   private stopped = false;
   private inFlight: Promise<void> | null = null;
   private renewer: number | undefined;
 
   constructor(
     private url: string,
-    private current: () => T,
     private onState: (state: SaveState) => void,
   ) {
     const key = `rodan-editor:${url}`;
@@ -88,30 +88,30 @@ export class Autosave<T> {
       return false;
     }
     this.stopped = false;
-    this.set(this.dirty ? { kind: "pending" } : this.state.kind === "blocked" ? { kind: "saved", at: null } : this.state);
+    this.set(this.unsaved ? { kind: "pending" } : this.state.kind === "blocked" ? { kind: "saved", at: null } : this.state);
     this.renewer ??= window.setInterval(() => {
-      if (!this.stopped && !this.dirty) void this.put({}).then((r) => (r.ok ? undefined : this.refused(r)));
+      if (!this.stopped && !this.unsaved) void this.put({}).then((r) => (r.ok ? undefined : this.refused(r)));
     }, RENEW_MS);
     return true;
   }
 
   /** A change was made: save it a little later. */
-  changed() {
+  record(entry: T) {
     if (this.stopped) return;
-    this.dirty = true;
+    this.pending.push(entry);
     this.set({ kind: "pending" });
     window.clearTimeout(this.timer);
     this.timer = window.setTimeout(() => void this.flush(), DELAY_MS);
   }
 
   get unsaved() {
-    return this.dirty;
+    return this.pending.length > 0;
   }
 
   /** Save now if anything changed (waits for a save already under way). */
   async flush(): Promise<void> {
     if (this.inFlight) await this.inFlight;
-    if (!this.dirty || this.stopped) return;
+    if (!this.unsaved || this.stopped) return;
     this.inFlight = this.send();
     try {
       await this.inFlight;
@@ -122,31 +122,31 @@ export class Autosave<T> {
 
   private async send() {
     window.clearTimeout(this.timer);
-    this.dirty = false;
+    const entries = this.pending.splice(0);
     this.set({ kind: "saving" });
     let response: Response;
     try {
-      response = await this.put({ work: this.current() });
+      response = await this.put({ append: entries });
     } catch {
-      this.dirty = true;
+      this.pending.unshift(...entries);
       this.set({ kind: "offline", message: "Not saved yet: the server could not be reached. Trying again." });
       this.timer = window.setTimeout(() => void this.flush(), RETRY_MS);
       return;
     }
     if (!response.ok) {
-      this.dirty = true;
+      this.pending.unshift(...entries);
       await this.refused(response);
       return;
     }
     const body = (await response.json()) as { version: number; saved: string };
     this.version = body.version;
-    this.set(this.dirty ? { kind: "pending" } : { kind: "saved", at: body.saved });
+    this.set(this.unsaved ? { kind: "pending" } : { kind: "saved", at: body.saved });
   }
 
   /** Stop saving (the work was submitted, and the server forgot it). */
   stop() {
     this.stopped = true;
-    this.dirty = false;
+    this.pending = [];
     window.clearTimeout(this.timer);
   }
 }

@@ -34,18 +34,21 @@ export function boxOf(op: Op): Box {
   return { x0: x0 - pad, y0: y0 - pad, x1: x1 + pad, y1: y1 + pad };
 }
 
+/** One change to the edit list, as saved in the work's log. */
+export type Change = { a: "add"; op: Op } | { a: "undo" } | { a: "redo" };
+
 export class EditList {
   ops: Op[] = [];
   undone: Op[] = [];
   private boxes = new WeakMap<Op, Box>();
-  private listeners: (() => void)[] = [];
+  private listeners: ((change: Change) => void)[] = [];
 
-  onChange(listener: () => void) {
+  onChange(listener: (change: Change) => void) {
     this.listeners.push(listener);
   }
 
-  private changed() {
-    for (const listener of this.listeners) listener();
+  private changed(change: Change) {
+    for (const listener of this.listeners) listener(change);
   }
 
   box(op: Op): Box {
@@ -57,32 +60,31 @@ export class EditList {
     return box;
   }
 
+  /** Apply a change; listeners hear it unless it is being replayed from saved work. */
+  apply(change: Change, replaying = false): boolean {
+    if (change.a === "add") {
+      this.ops.push(change.op);
+      this.undone = [];
+    } else {
+      const [from, to] = change.a === "undo" ? [this.ops, this.undone] : [this.undone, this.ops];
+      const op = from.pop();
+      if (!op) return false;
+      to.push(op);
+    }
+    if (!replaying) this.changed(change);
+    return true;
+  }
+
   add(op: Op) {
-    this.ops.push(op);
-    this.undone = [];
-    this.changed();
+    return this.apply({ a: "add", op });
   }
 
   undo(): boolean {
-    const op = this.ops.pop();
-    if (!op) return false;
-    this.undone.push(op);
-    this.changed();
-    return true;
+    return this.apply({ a: "undo" });
   }
 
   redo(): boolean {
-    const op = this.undone.pop();
-    if (!op) return false;
-    this.ops.push(op);
-    this.changed();
-    return true;
-  }
-
-  /** Put back saved work (not a change: nothing needs saving). */
-  restore(ops: Op[], undone: Op[]) {
-    this.ops = ops;
-    this.undone = undone;
+    return this.apply({ a: "redo" });
   }
 
   /** Whether some part of the page is selected: a region painted by some edit. */

@@ -7,7 +7,7 @@ import { openDeepZoom } from "@viewer/deepzoom";
 import { ViewerError, waitForTiles } from "@viewer/tiles";
 import OpenSeadragon from "openseadragon";
 import { Autosave, type SaveState } from "./autosave";
-import { EditList, type LayerId, type Op } from "./edits";
+import { type Change, EditList, type LayerId, type Op } from "./edits";
 import { Overlay, type LayerView, type Transform } from "./render";
 import "./pixel.css";
 
@@ -28,12 +28,8 @@ interface LayerState {
   visible: boolean;
 }
 
-interface Work {
-  layers: number;
-  ops: Op[];
-  undone: Op[];
-  looks?: Record<string, LayerState>;
-}
+/** What the saved work's log holds: edits, undo and redo, the number of layers, a layer's look. */
+type Entry = Change | { a: "layers"; n: number } | ({ a: "look"; layer: LayerId } & LayerState);
 
 type ToolName = "brush" | "eraser" | "rect" | "lasso" | "line" | "pan";
 
@@ -146,7 +142,7 @@ function renderLayers() {
     visible.setAttribute("aria-label", `Show ${layerName(id)}`);
     visible.addEventListener("change", () => {
       look.visible = visible.checked;
-      changedLooks();
+      changedLook(id);
     });
     const soloButton = el("button", { type: "button", textContent: "Solo", title: `Show only ${layerName(id)} (S)` });
     soloButton.setAttribute("aria-pressed", String(solo === id));
@@ -155,8 +151,9 @@ function renderLayers() {
     opacity.setAttribute("aria-label", `Opacity of ${layerName(id)}`);
     opacity.addEventListener("input", () => {
       look.opacity = Number(opacity.value) / 100;
-      changedLooks();
+      draw();
     });
+    opacity.addEventListener("change", () => changedLook(id));
     const row = el("div", { className: `pixel-layer${active === id ? " active" : ""}` }, radio, label, visible, soloButton, opacity);
     row.dataset.layer = key;
     return row;
@@ -181,7 +178,8 @@ function setLayerCount(count: number) {
   layerCount = count;
   if (typeof active === "number" && active > count) active = "region";
   renderLayers();
-  changedLooks();
+  autosave.record({ a: "layers", n: count });
+  draw();
 }
 
 function setActive(id: LayerId) {
@@ -194,11 +192,11 @@ function setActive(id: LayerId) {
 function toggleSolo(id: LayerId) {
   solo = solo === id ? null : id;
   renderLayers();
-  changedLooks();
+  draw();
 }
 
-function changedLooks() {
-  autosave.changed();
+function changedLook(id: LayerId) {
+  autosave.record({ a: "look", layer: id, ...lookOf(id) });
   draw();
 }
 
@@ -340,6 +338,8 @@ function onKey(event: KeyboardEvent) {
     if (editable) edits.redo();
   } else if (modifier || event.altKey) {
     handled = false;
+  } else if (key === " " && (target.tagName === "BUTTON" || target.tagName === "INPUT")) {
+    handled = false; // Space presses the focused button or ticks the box, as everywhere
   } else if (key === " ") {
     spacePan = true;
   } else if (key === "?") {
@@ -362,7 +362,7 @@ function onKey(event: KeyboardEvent) {
     } else if (lower === "v") {
       lookOf(active).visible = !lookOf(active).visible;
       renderLayers();
-      changedLooks();
+      changedLook(active);
     } else if (lower === "s") toggleSolo(active);
     else if (lower === "f") toggleFullscreen();
     else handled = false;
@@ -374,12 +374,6 @@ function onKey(event: KeyboardEvent) {
 }
 
 // -- saving and submitting -----------------------------------------------------------------
-
-function currentWork(): Work {
-  const saved: Record<string, LayerState> = {};
-  for (const [id, look] of looks) saved[String(id)] = look;
-  return { layers: layerCount, ops: edits.ops, undone: edits.undone, looks: saved };
-}
 
 function showSave(state: SaveState) {
   takeOver.hidden = true;
@@ -397,7 +391,7 @@ function showSave(state: SaveState) {
   }
 }
 
-const autosave = new Autosave<Work>(`${base}work/`, currentWork, showSave);
+const autosave = new Autosave<Entry>(`${base}work/`, showSave);
 
 async function sendSubmission() {
   if (autosave.state.kind === "blocked") {
@@ -493,18 +487,24 @@ function build() {
       event.preventDefault();
     }
   });
-  edits.onChange(() => {
+  edits.onChange((change) => {
     if (message.classList.contains("hint")) showMessage("", "info");
-    autosave.changed();
+    autosave.record(change);
     draw();
   });
 }
 
-function restore(work: Work | null) {
-  if (!work) return;
-  layerCount = config.layerInputs.length || Math.min(Math.max(work.layers, 1), config.maxLayers);
-  for (const [key, look] of Object.entries(work.looks ?? {})) looks.set(key === "region" ? "region" : Number(key), look);
-  edits.restore(work.ops ?? [], work.undone ?? []);
+/** Replay the saved log: the page comes back exactly as it was left. */
+function restore(log: Entry[]) {
+  for (const entry of log) {
+    if (entry.a === "layers") {
+      layerCount = config.layerInputs.length || Math.min(Math.max(entry.n, 1), config.maxLayers);
+    } else if (entry.a === "look") {
+      looks.set(entry.layer, { opacity: entry.opacity, visible: entry.visible });
+    } else {
+      edits.apply(entry, true);
+    }
+  }
   renderLayers();
 }
 
@@ -542,13 +542,16 @@ async function main() {
   performance.mark("pixel-start");
   try {
     const saved = await autosave.load();
-    restore(saved.work);
+    restore(saved.work?.log ?? []);
     editable = await autosave.claim();
     performance.mark("pixel-work-loaded");
     const tileSource = await waitForTiles(`${base}inputs/${encodeURIComponent(config.imagePort)}/tiles/`, ({ message: text }) => {
       status.textContent = text;
     });
     performance.mark("pixel-tiles-ready");
+    // The 2D canvas drawer: where WebGL is software-rendered (no GPU), OpenSeadragon's WebGL drawer
+    // took 5 s to show a first view that the canvas drawer shows at once.
+    (OpenSeadragon.DEFAULT_SETTINGS as { drawer?: string }).drawer = "canvas";
     zoom = openDeepZoom({ element: viewerArea, tileSource, label: config.name, maxPixelRatio: 32 });
     overlay = new Overlay(viewerArea);
     attachPointer(zoom.viewer);
