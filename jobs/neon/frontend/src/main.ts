@@ -75,7 +75,8 @@ let redo: string[] = [];
 let editable = false;
 let submitted = false;
 const renderTimes: number[] = [];
-(window as unknown as { neonRenderTimes: number[] }).neonRenderTimes = renderTimes;
+// For the browser test and the console: the document as it stands, and how long each render took.
+(window as unknown as { neon: object }).neon = { mei: () => doc.text(), renderTimes };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const element: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
@@ -471,9 +472,11 @@ function wire(zoom: DeepZoom) {
   const imagePoint = (position: OpenSeadragon.Point) => viewer.viewport.viewerElementToImageCoordinates(position);
   let drag: { start: OpenSeadragon.Point; dx: number; dy: number } | null = null;
 
+  // OpenSeadragon captures the pointer on press, so the glyph under it is known only then.
+  let pressed: Element | null = null;
   viewer.addHandler("canvas-press", (event) => {
-    const target = (event.originalEvent as Event).target as Element | null;
-    const group = groupOf(target);
+    pressed = (event.originalEvent as Event).target as Element | null;
+    const group = groupOf(pressed);
     if (editable && group && selection.includes(group.id)) drag = { start: imagePoint(event.position!), dx: 0, dy: 0 };
   });
   viewer.addHandler("canvas-drag", (event) => {
@@ -504,7 +507,7 @@ function wire(zoom: DeepZoom) {
       insertAt(point.x, point.y);
       return;
     }
-    const group = groupOf((event.originalEvent as Event).target as Element | null);
+    const group = groupOf(pressed);
     const shift = (event.originalEvent as MouseEvent).shiftKey;
     if (!group) {
       if (!shift) selection = [];
