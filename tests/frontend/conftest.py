@@ -21,6 +21,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(tempfile.gettempdir()) / "rodan-app-screenshots"  # to look at after a run
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 class Session:
@@ -45,6 +46,14 @@ class Session:
         """Full page by default; not in the middle of a drag (resizing for it would move the pointer's target)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (page or self.page).screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+    def axe(self, page=None):
+        """axe-core's WCAG A/AA violations on the page as it is now (rule id and the first offending element)."""
+        page = page or self.page
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})")
+        assert any(rule["id"] == "color-contrast" for rule in result["passes"]), "axe checked the page's contrast"
+        return [(v["id"], v["nodes"][0]["target"], v["nodes"][0].get("failureSummary", "")[:200]) for v in result["violations"]]
 
     def sign_in(self, email, password):
         page = self.page

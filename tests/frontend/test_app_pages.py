@@ -53,6 +53,7 @@ def test_sign_in_projects_members_and_sign_out(server, session):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("alert").filter(has_text="Invalid email or password.").wait_for()
     browser.shot("01-sign-in-error")
+    assert browser.axe() == []
     browser.sign_in(user.email, PASSWORD)
     assert browser.context.cookies()[0]["name"] == "token"
 
@@ -75,6 +76,7 @@ def test_sign_in_projects_members_and_sign_out(server, session):
     workers.get_by_role("button", name="Add").click()
     workers.get_by_role("list", name="Workers").get_by_text(other.username).wait_for()
     browser.shot("02-project-settings")
+    assert browser.axe() == []
 
     # The other user now sees the project; the API agrees.
     seen = requests.get(f"{server}/api/projects/", auth=(other.email, PASSWORD), headers={"Accept": "application/json"}, timeout=10).json()
@@ -84,6 +86,7 @@ def test_sign_in_projects_members_and_sign_out(server, session):
     page.get_by_role("link", name="Projects").first.click()
     page.locator("#table-projects").get_by_role("link", name="Liber usualis 1961").wait_for()
     browser.shot("03-projects")
+    assert browser.axe() == []
     page.reload()
     page.locator("#table-projects").get_by_role("link", name="Liber usualis 1961").wait_for()
     page.get_by_role("button", name="Sign out").click()
@@ -160,6 +163,7 @@ def test_resources_upload_type_filter_and_delete(server, session, tmp_path):
         table.locator(f"tr[data-resource='folio {n}r']").wait_for()
     assert table.locator("tr[data-resource='scan too big']").count() == 0
     browser.shot("05-resources-uploaded")
+    assert browser.axe() == []
 
     # The detected type is shown, and can be changed.
     select = page.get_by_label("Type of folio 1r")
@@ -225,6 +229,7 @@ def test_workflow_library_settings_form_and_export(server, session):
     panel.locator(".error-detail").filter(has_text="255").wait_for()
     panel.get_by_role("alert").filter(has_text="Not saved").wait_for()
     browser.shot("14-editor-settings-error")
+    assert browser.axe() == []
     panel.get_by_label("Dynamic range").fill("200")
     panel.get_by_role("button", name="Save settings").click()
     panel.get_by_role("status").filter(has_text="Saved.").wait_for()

@@ -135,6 +135,7 @@ def test_build_validate_run_and_collect_results(start_worker, live_server, sessi
     names = zipfile.ZipFile(package.value.path()).namelist()
     assert "bagit.txt" in names and sum(name.endswith(".png") for name in names) == 3
     browser.shot("10-run-results")
+    assert browser.axe() == []
 
     # A result opens in the deep-zoom viewer.
     with browser.context.expect_page() as viewer:
@@ -211,5 +212,6 @@ def test_interactive_job_cancel_retry_and_a_failure_shown_in_place(start_worker,
     failed.click()
     page.get_by_role("region", name="Selected job").get_by_text("Technical details").wait_for()
     browser.shot("13-run-failed")
+    assert browser.axe() == []
     page.get_by_role("button", name="Retry failed and cancelled jobs").wait_for()
     assert browser.errors == [], browser.errors
