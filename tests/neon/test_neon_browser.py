@@ -152,6 +152,7 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         page.reload()
         page.wait_for_selector("body[data-neon=ready]", timeout=60_000)
         assert "was restored" in page.locator("#neon-message").inner_text()
+        assert page.locator("#neon-save").inner_text().startswith("All changes saved")
         assert page.evaluate("window.neon.mei()") == edited, "the saved work comes back after a reload"
 
         page.keyboard.press("?")

@@ -35,6 +35,7 @@ export class Saver {
   /** This tab's editor id: kept across reloads of the tab (sessionStorage), new in another tab. */
   readonly editor: string;
   private version = 0;
+  private savedAt: string | null = null;
   private timer: number | undefined;
   private dirty = false;
   private stopped = false;
@@ -52,6 +53,7 @@ export class Saver {
     if (!response.ok) throw new Error(await messageOf(response));
     const saved = (await response.json()) as SavedWork;
     this.version = saved.version;
+    this.savedAt = saved.saved;
     this.onState({ kind: "saved", at: saved.saved });
     return saved;
   }
@@ -79,7 +81,7 @@ export class Saver {
       return false;
     }
     this.stopped = false;
-    this.onState(this.dirty ? { kind: "pending" } : { kind: "saved", at: null });
+    this.onState(this.dirty ? { kind: "pending" } : { kind: "saved", at: this.savedAt });
     this.renewer ??= window.setInterval(() => {
       if (!this.stopped && !this.dirty) void this.put({}).then((r) => (r.ok ? undefined : this.refused(r)));
     }, RENEW_MS);
@@ -131,6 +133,7 @@ export class Saver {
     }
     const body = (await response.json()) as { version: number; saved: string };
     this.version = body.version;
+    this.savedAt = body.saved;
     this.onState(this.dirty ? { kind: "pending" } : { kind: "saved", at: body.saved });
   }
 
