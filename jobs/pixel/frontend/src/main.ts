@@ -430,6 +430,7 @@ async function sendSubmission() {
     autosave.stop();
     editable = false;
     submit.textContent = "Submitted";
+    status.textContent = "";
     showMessage("Submitted. The job is now writing the layers; you can close this page.", "info");
     document.body.dataset.pixel = "submitted";
   } catch (error) {
