@@ -89,6 +89,15 @@ def test_sign_in_projects_members_and_sign_out(server, session):
     assert browser.axe() == []
     page.reload()
     page.locator("#table-projects").get_by_role("link", name="Liber usualis 1961").wait_for()
+
+    # Preferences: the e-mail switch is stored as the user's preference.
+    page.get_by_role("link", name="Preferences").click()
+    switch = page.get_by_label("Send me an e-mail when my runs finish, fail or wait for my input")
+    assert switch.is_checked()
+    switch.uncheck()
+    page.get_by_role("status").filter(has_text="Saved.").wait_for()
+    me = requests.get(f"{server}/api/auth/me/", headers={"Authorization": f"Token {key}", "Accept": "application/json"}, timeout=10).json()
+    assert requests.get(me["user_preference"], headers={"Authorization": f"Token {key}", "Accept": "application/json"}, timeout=10).json()["send_email"] is False
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in to Rodan").wait_for()
     assert requests.get(f"{server}/api/auth/me/", headers={"Authorization": f"Token {key}", "Accept": "application/json"}, timeout=10).status_code == 401

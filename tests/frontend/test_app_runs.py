@@ -142,6 +142,13 @@ def test_build_validate_run_and_collect_results(start_worker, live_server, sessi
         results.get_by_role("button", name="View").first.click()
     viewer.value.wait_for_selector("body[data-viewer=ready]", timeout=120_000)
     browser.shot("11-viewer", viewer.value)
+
+    # A page the run used cannot be deleted; the page says why, next to it.
+    page.goto(f"{live_server}/projects/{project['uuid']}/resources")
+    uploaded = page.locator("tr[data-resource='page 1']").last  # newest first: the results come before it
+    uploaded.get_by_role("button", name="Delete page 1").click()
+    uploaded.get_by_role("button", name="Confirm delete").click()
+    uploaded.get_by_role("alert").filter(has_text="is used by a run of this project").wait_for()
     assert browser.errors == [], browser.errors
     assert browser.foreign_requests() == []
 

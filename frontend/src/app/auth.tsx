@@ -195,11 +195,20 @@ export function Preferences({ user }: { user: Json }) {
       else setPreference(await post(API + "userpreferences/", { user: user.url, send_email: true }));
     });
   }, [user]);
-  const toggle = (send_email: boolean) =>
+  const toggle = (send_email: boolean) => {
+    const before = preference!;
+    setPreference({ ...before, send_email });
+    setSaved("");
     save.run(async () => {
-      setPreference(await patch(preference!.url, { send_email }));
-      setSaved("Saved.");
+      try {
+        setPreference(await patch(before.url, { send_email }));
+        setSaved("Saved.");
+      } catch (error) {
+        setPreference(before);
+        throw error;
+      }
     });
+  };
   const changePassword = (event: FormEvent) => {
     event.preventDefault();
     password.run(async () => {
