@@ -14,10 +14,12 @@ ARG PYTHON_BUILD_IMAGE=python:3.11-slim-bookworm
 # a locally made Debian Node base.
 FROM ${NODE_IMAGE} AS frontends
 WORKDIR /src
-# The web application's pages (today the deep-zoom viewer): Vite writes them
-# into rodan/static/frontend/, which the final stage copies.
+# The web application's pages (the app at / and the deep-zoom viewer): Vite writes them
+# into rodan/static/frontend/, which the final stage copies. The app builds the
+# workflow library (workflows/) into itself.
 COPY frontend/package.json frontend/package-lock.json frontend/
 RUN npm --prefix frontend ci --no-audit --no-fund
+COPY workflows/ workflows/
 COPY frontend/ frontend/
 RUN npm --prefix frontend run build
 COPY jobs/ jobs/
