@@ -64,25 +64,31 @@ def _rendered(page, before):
     page.wait_for_function(f"Number(document.body.dataset.rendered) > {before}", timeout=10_000)
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
-@pytest.mark.skipif(not BUILT.exists(), reason="Neon's page is not built (make frontend)")
-def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def _waiting(start_worker, live_server, page_image, fixture):
+    """(run, run_job, working URL) of Neon on ``fixture`` and its page image, waiting for its user."""
     project = make_project()
     workflow = valid_workflow(project, graph_document({"neon": ("Neon", {}, {"MEI": None, "Image": None},
                                                                 ["Corrected"])}))
     assignments = {}
     for port in InputPort.objects.filter(workflow_job__workflow=workflow, extern=True):
-        assignments[port] = ([upload(project, FIXTURE, "folio MEI", "application/mei+xml")]
+        assignments[port] = ([upload(project, fixture, "folio MEI", "application/mei+xml")]
                              if port.input_port_type.name == "MEI"
-                             else [upload(project, page_image(FIXTURE), "folio", "image/rgb+png")])
+                             else [upload(project, page_image(fixture), "folio", "image/rgb+png")])
     start_worker()
     run = create_run(workflow, assignments)
     run_job = wait_for(lambda: RunJob.objects.filter(workflow_run=run, status=RunJobStatus.WAITING_FOR_INPUT).first(),
                        what="Neon to wait")
     url = requests.post(f"{live_server}/api/interactive/{run_job.pk}/acquire/", auth=(project.creator.email, "pw"),
                         headers=JSON, timeout=10).json()["working_url"]
+    return run, run_job, url
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(not BUILT.exists(), reason="Neon's page is not built (make frontend)")
+def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    run, run_job, url = _waiting(start_worker, live_server, page_image, FIXTURE)
     source = _tree(FIXTURE.read_text(encoding="utf-8"))
 
     requested, errors = [], []
@@ -191,3 +197,57 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
     edit_renders.sort()
     print(f"\nneon: first render {first_render:.0f} ms; {len(edit_renders)} edit renders, slowest "
           f"{edit_renders[-1]:.0f} ms, median {edit_renders[len(edit_renders) // 2]:.0f} ms; screenshots in {tmp_path}")
+
+
+def _off_line(root):
+    """Ids of the ncs whose zone centre is over a quarter staff space from their pitch (clef C = c4, F = f3).
+
+    Worked out here from the fixture's evenly spaced four-line staff zones,
+    not from the page's rule, which measures the staff verovio drew.
+    """
+    found, clef, staff = [], None, None
+    zones = {z.get(XML_ID): z for z in root.iter(f"{MEI}zone")}
+    box = lambda element: [float(zones[element.get("facs")[1:]].get(k)) for k in ("ulx", "uly", "lrx", "lry")]  # noqa
+    steps = "cdefgab"
+    for element in root.find(f".//{MEI}layer").iter():
+        if element.tag == f"{MEI}sb":
+            staff = box(element)
+        elif element.tag == f"{MEI}clef":
+            clef = (element.get("shape"), int(element.get("line")))
+        elif element.tag == f"{MEI}nc":
+            space = (staff[3] - staff[1]) / 3
+            reference = 28 if clef[0] == "C" else 24
+            value = int(element.get("oct")) * 7 + steps.index(element.get("pname"))
+            expected = staff[3] - (clef[1] - 1) * space - (value - reference) * space / 2
+            ulx, uly, lrx, lry = box(element)
+            if abs((uly + lry) / 2 - expected) > space / 4:
+                found.append(element.get(XML_ID))
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(not BUILT.exists(), reason="Neon's page is not built (make frontend)")
+def test_a_ten_system_page_opens_with_off_line_components_outlined(start_worker, live_server, page_image, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    fixture = FIXTURE.parent / "ad_te_levavi_mei5.mei"
+    expected = _off_line(_tree(fixture.read_text(encoding="utf-8")))
+    assert len(expected) == 4  # a neume of three written a step high, and one more component
+    _, _, url = _waiting(start_worker, live_server, page_image, fixture)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("body[data-neon=ready]", timeout=90_000)  # a worker makes the tiles first
+        page.reload()  # opened again with the tiles ready: the time a user waits
+        page.wait_for_selector("body[data-neon=ready]", timeout=60_000)
+        marks = page.evaluate("['neon-tiles-ready', 'neon-first-view', 'neon-first-render', 'neon-ready'].map("
+                              "(name) => Math.round(performance.getEntriesByName(name)[0].startTime))")
+        assert _count(page, "g.nc") == 326 and _count(page, "g.staff") == 10
+        outlined = page.evaluate("[...document.querySelectorAll('#neon-overlay .neon-offline')].map((e) => e.id)")
+        assert sorted(outlined) == sorted(expected)
+        assert page.locator("#neon-offline").inner_text().startswith("4 neume components sit off")
+        page.screenshot(path=str(tmp_path / "ten-systems.png"))
+        browser.close()
+    print(f"\nneon: a ten-system page (436 zones): tiles ready / first view / neumes drawn / ready at {marks} ms "
+          f"after navigation; screenshot in {tmp_path}")

@@ -218,6 +218,7 @@ async function render() {
   offline.textContent = count ? `${count} neume component${count === 1 ? "" : "s"} sit off the line or space of their pitch (outlined in orange).` : "Every neume component sits on its pitch.";
   showSelection();
   renderTimes.push(performance.now() - started);
+  if (renderTimes.length === 1) performance.mark("neon-first-render");
   document.body.dataset.rendered = String(renderTimes.length);
 }
 
@@ -579,6 +580,7 @@ async function main() {
     const tileSource = await waitForTiles(`${base}inputs/${encodeURIComponent(config.imagePort)}/tiles/`, ({ message: text, percent }) => {
       status.textContent = percent === null ? text : `${text} (${percent}%)`;
     });
+    performance.mark("neon-tiles-ready");
     status.textContent = "Loading the page image and drawing the neumes…";
     const zoom = openDeepZoom({ element: viewerArea, tileSource, label: config.name, toolbar: viewBar });
     zoom.viewer.addHandler("open-failed", (event) => showMessage(`The page image could not be opened: ${event.message}.`));
@@ -586,7 +588,8 @@ async function main() {
       zoom.viewer.addOverlay({ element: overlay, location: new OpenSeadragon.Rect(0, 0, 1, config.height / config.width) });
     });
     wire(zoom);
-    await Promise.all([zoom.firstView, rerender()]);
+    await Promise.all([zoom.firstView.then(() => performance.mark("neon-first-view")), rerender()]);
+    performance.mark("neon-ready");
     status.textContent = "Ready. Press ? for the keyboard shortcuts.";
     document.body.dataset.neon = "ready";
   } catch (error) {
