@@ -1,6 +1,6 @@
 // Runs: pick resources per input port, start, and watch a per-page × per-job grid that the event
 // stream keeps current (polling only while it is down); cancel, retry, redo, interactive jobs, results.
-import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { API, all, del, formatDate, get, getBlob, hex, patch, post, query, statusName, type Json, type Page } from "./api";
 import { jobs as loadJobs, resourceTypes, type ResourceType } from "./catalogue";
 import { useProjectEvents } from "./events";
@@ -193,6 +193,51 @@ export function NewRun({ project, workflowUrl }: { project: Json; workflowUrl?: 
 
 const ACTIVE = new Set([0, 1, 2]);
 
+interface GridRowProps {
+  label: string;
+  cells: Record<string, Json>;
+  columns: { key: string; name: string }[];
+  selected: string | null;
+  onSelect: (key: string | null) => void;
+}
+
+/** One page's row of the run grid; skipped by React unless one of its RunJobs (or the selection in it) changed. */
+const GridRow = memo(
+  function GridRow({ label, cells, columns, selected, onSelect }: GridRowProps) {
+    return (
+      <tr>
+        <th scope="row">{label}</th>
+        {columns.map((column) => {
+          const rj = cells[column.key];
+          if (!rj) return <td key={column.key} />;
+          const key = hex(rj.uuid);
+          return (
+            <td key={column.key}>
+              <button
+                className={`cell status-${rj.status}`}
+                aria-pressed={selected === key}
+                aria-label={`${column.name} on ${label}: ${statusName(rj.status)}`}
+                onClick={() => onSelect(selected === key ? null : key)}
+                data-status={rj.status}
+              >
+                {statusName(rj.status)}
+              </button>
+              {rj.status === -1 && rj.error_summary && <div className="cell-error">{rj.error_summary}</div>}
+            </td>
+          );
+        })}
+      </tr>
+    );
+  },
+  (before, after) => {
+    if (before.label !== after.label || before.columns !== after.columns || before.onSelect !== after.onSelect) return false;
+    const holds = (props: GridRowProps) => Object.values(props.cells).some((rj) => hex(rj.uuid) === props.selected);
+    if (before.selected !== after.selected && (holds(before) || holds(after))) return false;
+    const keys = Object.keys(after.cells);
+    return keys.length === Object.keys(before.cells).length && keys.every((k) => before.cells[k] === after.cells[k]);
+  },
+);
+
 export function RunPage({ id }: { id: string }) {
   const [run, setRun] = useState<Json | null>(null);
   const [workflow, setWorkflow] = useState<Json | null>(null);
@@ -275,19 +320,24 @@ export function RunPage({ id }: { id: string }) {
     if (selected && runJobs[selected]) get<Json>(runJobs[selected].url).then(setDetail, () => {});
   }, [selected, selectedStatus]);
 
+  // Columns change only when a job appears, not on every status: a string keeps the memo (and the rows) still.
+  const jobColumns = useMemo(() => {
+    const names = new Map<string, string>();
+    for (const rj of Object.values(runJobs)) names.set(hex(rj.workflow_job_uuid), rj.job_name);
+    return JSON.stringify([...names.entries()].sort());
+  }, [runJobs]);
   const columns = useMemo(() => {
+    const seen = new Map<string, string>(JSON.parse(jobColumns));
     const order: string[] = (workflow?.workflow_jobs ?? []).map((wj: Json) => hex(wj.uuid));
     const names: Record<string, string> = Object.fromEntries((workflow?.workflow_jobs ?? []).map((wj: Json) => [hex(wj.uuid), wj.name || wj.job_name]));
-    const seen = new Set<string>();
-    for (const rj of Object.values(runJobs)) seen.add(hex(rj.workflow_job_uuid));
-    const keys = [...order.filter((k) => seen.has(k)), ...[...seen].filter((k) => !order.includes(k))];
-    return keys.map((key) => ({ key, name: names[key] ?? Object.values(runJobs).find((rj) => hex(rj.workflow_job_uuid) === key)?.job_name ?? key }));
-  }, [workflow, runJobs]);
+    const keys = [...order.filter((k) => seen.has(k)), ...[...seen.keys()].filter((k) => !order.includes(k))];
+    return keys.map((key) => ({ key, name: names[key] ?? seen.get(key) ?? key }));
+  }, [workflow, jobColumns]);
   const rows = useMemo(() => {
     const cells: Record<string, Record<string, Json>> = {};
-    for (const [key, rj] of Object.entries(runJobs)) {
+    for (const rj of Object.values(runJobs)) {
       const row = rj.resource_uuid ? hex(rj.resource_uuid) : "";
-      (cells[row] ??= {})[hex(rj.workflow_job_uuid)] = { ...rj, key };
+      (cells[row] ??= {})[hex(rj.workflow_job_uuid)] = rj; // same object while unchanged: rows re-render only when theirs change
     }
     return Object.entries(cells).sort(([a], [b]) => (pages[a] ?? a).localeCompare(pages[b] ?? b));
   }, [runJobs, pages]);
@@ -377,27 +427,7 @@ export function RunPage({ id }: { id: string }) {
           </thead>
           <tbody>
             {rows.map(([row, cells]) => (
-              <tr key={row}>
-                <th scope="row">{row ? pages[row] ?? row.slice(0, 8) : "All pages"}</th>
-                {columns.map((column) => {
-                  const rj = cells[column.key];
-                  if (!rj) return <td key={column.key} />;
-                  return (
-                    <td key={column.key}>
-                      <button
-                        className={`cell status-${rj.status}`}
-                        aria-pressed={selected === rj.key}
-                        aria-label={`${column.name} on ${row ? pages[row] ?? row : "all pages"}: ${statusName(rj.status)}`}
-                        onClick={() => setSelected(selected === rj.key ? null : rj.key)}
-                        data-status={rj.status}
-                      >
-                        {statusName(rj.status)}
-                      </button>
-                      {rj.status === -1 && rj.error_summary && <div className="cell-error">{rj.error_summary}</div>}
-                    </td>
-                  );
-                })}
-              </tr>
+              <GridRow key={row} label={row ? pages[row] ?? row.slice(0, 8) : "All pages"} cells={cells} columns={columns} selected={selected} onSelect={setSelected} />
             ))}
           </tbody>
         </table>
