@@ -185,6 +185,18 @@ def test_rodan_shape_with_output_mask_and_a_layer_input(start_worker, live_serve
     url = _acquire(live_server, run_job, project.creator)
     config = requests.get(url, timeout=10).text
     assert "PNG - Layer 1 Input" in config  # the page is told which layer input feeds layer 1
+    served = requests.get(url + "inputs/PNG%20-%20Layer%201%20Input/file/", timeout=10)
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/rgba+png"
+    assert np.array_equal(_rgba(served.content), given)
+    assert requests.get(url + "inputs/Nothing/file/", timeout=10).status_code == 404
+    tiles = wait_for(lambda: requests.get(url + "inputs/Image/tiles/", timeout=10).json().get("tileSource"),
+                     what="the page's tiles")
+    size = tiles["Image"]["Size"]
+    assert (size["Width"], size["Height"]) == (str(W), str(H))
+    top_tile = requests.get(url + "inputs/Image/tiles/files/6/0_0.png", timeout=10)  # 64 x 48: level 6 is full size
+    assert top_tile.status_code == 200 and Image.open(io.BytesIO(top_tile.content)).size == (W, H)
+    assert requests.get(url.replace(url.rstrip("/").rsplit("/", 1)[1], "0" * 32) + "inputs/Image/tiles/",
+                        timeout=10).status_code == 401
 
     layer = np.zeros((H, W, 4), np.uint8)
     layer[5:15, 5:25] = (0, 0, 255, 255)
