@@ -127,7 +127,15 @@ class Pixel(RodanTask):
     # -- the submission ----------------------------------------------------------
     def validate_my_user_input(self, inputs, settings, user_input):
         width, height = page_size(inputs[IMAGE][0]["resource_path"])
-        connected = len(connected_layer_ports(inputs))
+        ports = connected_layer_ports(inputs)
+        for port in ports:
+            size = page_size(inputs[port][0]["resource_path"])
+            if size != (width, height):
+                raise ManualPhaseException(
+                    f"{port} is {size[0]} x {size[1]} pixels but the page is {width} x {height}: "
+                    "the workflow must give this job a layer of the page's size."
+                )
+        connected = len(ports)
         images = user_input.get("user_input") if isinstance(user_input, dict) else user_input
         if isinstance(images, list):
             ops.check_rodan_layers(images, connected, width, height)

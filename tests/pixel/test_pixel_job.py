@@ -252,3 +252,15 @@ def test_edits_over_a_layer_input_with_output_mask(start_worker, live_server, tm
     assert np.array_equal(_rgba(files["PNG - Layer 1 Output"]), painted(layer, LAYER_COLOURS[0]))
     assert np.array_equal(_rgba(files["Region"]), painted(region, REGION_COLOUR))
     assert np.array_equal(_rgba(files["Background"]), painted(region & ~layer, BACKGROUND_COLOUR))
+
+
+def test_a_layer_input_of_another_size_is_refused_with_a_sentence(start_worker, live_server, tmp_path):
+    project = make_project()
+    run, run_job, _ = _start(project, start_worker, tmp_path, layer_inputs=[(1, np.zeros((H + 1, W, 4), np.uint8))])
+    url = _acquire(live_server, run_job, project.creator)
+    edits = [{"layer": "region", "tool": "rect", "points": [0, 0, W, H]}]
+    response = requests.post(url, json={"layers": 1, "operations": edits}, timeout=10)
+    assert response.status_code == 400
+    assert f"PNG - Layer 1 Input is {W} x {H + 1} pixels but the page is {W} x {H}" in response.json()["detail"]
+    run_job.refresh_from_db()
+    assert run_job.status == RunJobStatus.WAITING_FOR_INPUT
