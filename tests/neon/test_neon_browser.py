@@ -2,7 +2,8 @@
 
 One nc is dragged a step up with the mouse and another moved a step down
 with the keyboard; a punctum is inserted, undone, redone and deleted; a
-syllable's text is changed. The work is saved and comes back after a
+syllable's text is changed; a clef pushed off the page is refused by the
+server with its sentence on the page, and undone. The work is saved and comes back after a
 reload; the submitted ``Corrected`` equals the input but for exactly those
 pitches, zones and text.
 """
@@ -165,10 +166,29 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         assert page.locator("#neon-shortcuts").is_visible()
         page.screenshot(path=str(tmp_path / "3-shortcuts.png"))
         page.keyboard.press("Escape")
+
+        # a clef pushed off the page's left edge: the server refuses, the page says why, nothing is lost
+        page.keyboard.press("e")
+        clef = page.locator('#neon-overlay [id="clef-b0004"]').bounding_box()
+        page.mouse.click(clef["x"] + clef["width"] * 0.2, clef["y"] + clef["height"] * 0.2)  # on its stroke
+        assert page.locator("#neon-selection-kind").inner_text() == "1 selected (clef)"
+        for _ in range(7):
+            page.keyboard.press("Shift+ArrowLeft")
+        page.wait_for_function("window.neon.mei().includes('ulx=\"-25\"')")
+        page.locator("#neon-submit").click()
+        page.wait_for_function("document.querySelector('#neon-message').innerText.startsWith('Not submitted')")
+        refusal = page.locator("#neon-message").inner_text()
+        assert "is not inside its surface" in refusal and "Your work is kept" in refusal
+        page.screenshot(path=str(tmp_path / "4-refused.png"))
+        assert page.evaluate("document.body.dataset.neon") == "ready"
+        for _ in range(7):
+            page.keyboard.press("Control+z")
+        page.wait_for_function(f"window.neon.mei() === {edited!r}")
+
         page.locator("#neon-submit").click()
         page.wait_for_selector("body[data-neon=submitted]", timeout=30_000)
         assert "Submitted" in page.locator("#neon-message").inner_text()
-        page.screenshot(path=str(tmp_path / "4-submitted.png"))
+        page.screenshot(path=str(tmp_path / "5-submitted.png"))
         browser.close()
 
     wait_run(run, {RunStatus.FINISHED})
