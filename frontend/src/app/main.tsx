@@ -1,5 +1,5 @@
 // The web application at /: who is signed in, the top bar, and the routes.
-import { StrictMode, useCallback, useEffect, useState } from "react";
+import { lazy, StrictMode, Suspense, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { API, get, getToken, post, setToken, setUnauthorizedHandler, type Json } from "./api";
 import { ForgotPassword, MailedLink, Preferences, Register, SignIn } from "./auth";
@@ -8,7 +8,10 @@ import { Resources } from "./resources";
 import { Link, match, navigate, usePath } from "./router";
 import { RunPage, Runs } from "./runs";
 import { ErrorText, Progress, useAction } from "./ui";
-import { WorkflowEditor, Workflows } from "./workflows";
+
+// The graph editor and the settings forms (React Flow, rjsf, AJV) are most of the code: loaded when first needed.
+const Workflows = lazy(() => import("./workflows").then((module) => ({ default: module.Workflows })));
+const WorkflowEditor = lazy(() => import("./workflows").then((module) => ({ default: module.WorkflowEditor })));
 import "./app.css";
 
 function App() {
@@ -63,7 +66,9 @@ function App() {
         <button onClick={signOut}>Sign out</button>
       </header>
       <div id="content">
-        <Routes path={path} user={user} />
+        <Suspense fallback={<Progress label="Loading…" />}>
+          <Routes path={path} user={user} />
+        </Suspense>
       </div>
     </>
   );
