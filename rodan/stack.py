@@ -76,8 +76,11 @@ class Supervisor:
     """
 
     #: A child that ran this long before stopping was healthy: its count of quick failures starts again.
-    HEALTHY_SECONDS = 60
-    MAX_PAUSE = 30
+    #: A Celery worker that cannot start fails within a few seconds; one killed later is not in a crash loop.
+    HEALTHY_SECONDS = 10
+    #: The longest pause: a worker killed again and again while starting (the faults suite's 20 kills) is
+    #: back within it, and a child in a real crash loop costs one start every 10 s.
+    MAX_PAUSE = 10
 
     def __init__(self, log_dir=None, own_sessions=True):
         """``own_sessions``: each child leads a session of its own (its whole tree is stopped together);
