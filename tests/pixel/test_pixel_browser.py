@@ -227,6 +227,7 @@ def test_a_100_megapixel_page_opens_and_paints(start_worker, live_server, tmp_pa
                 page.mouse.move(700 + step * 8, 300 + (step % 5) * 6)
             page.mouse.up()
             page.wait_for_timeout(200)
+            page.screenshot(path=str(tmp_path / f"big-{zoom.replace(' ', '-')}.png"))
             times = sorted(page.evaluate("window.pixel.frameTimes"))
             assert times, "the overlay was drawn while painting"
             p95[zoom] = times[max(0, int(len(times) * 0.95) - 1)]
