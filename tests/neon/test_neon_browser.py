@@ -127,6 +127,10 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         page.keyboard.press("ArrowDown")
         _rendered(page, rendered)
         assert page.locator("#neon-selection-pitch").inner_text() == "Pitch: a3"
+        page.keyboard.press("o")  # an octave up and back: drawn elsewhere, the zone kept
+        page.wait_for_function("document.querySelector('#neon-selection-pitch').innerText === 'Pitch: a4'")
+        page.keyboard.press("Shift+O")
+        page.wait_for_function("document.querySelector('#neon-selection-pitch').innerText === 'Pitch: a3'")
 
         # insert a punctum on the second staff, undo, redo, delete it
         staff = page.locator('#neon-overlay [id="sb-b0039"]').bounding_box()
@@ -172,6 +176,11 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         clef = page.locator('#neon-overlay [id="clef-b0004"]').bounding_box()
         page.mouse.click(clef["x"] + clef["width"] * 0.2, clef["y"] + clef["height"] * 0.2)  # on its stroke
         assert page.locator("#neon-selection-kind").inner_text() == "1 selected (clef)"
+        page.keyboard.press("l")  # C to F: the components now read against an F clef are off their line
+        page.wait_for_function("window.neon.mei().includes('shape=\"F\" line=\"4\"')")
+        page.wait_for_function("document.querySelectorAll('#neon-overlay .neon-offline').length > 0")
+        page.keyboard.press("l")
+        page.wait_for_function("document.querySelectorAll('#neon-overlay .neon-offline').length === 0")
         for _ in range(7):
             page.keyboard.press("Shift+ArrowLeft")
         page.wait_for_function("window.neon.mei().includes('ulx=\"-25\"')")

@@ -146,6 +146,18 @@ export class MeiDoc {
     }
   }
 
+  /** Change the octave of the pitched glyphs under `elements` by `by`; zones stay (what is drawn moves). */
+  shiftOctave(elements: Element[], by: number) {
+    for (const glyph of new Set(elements.flatMap((e) => this.pitched(e)))) {
+      glyph.setAttribute("oct", String(Number(glyph.getAttribute("oct")) + by));
+    }
+  }
+
+  /** Turn C clefs among `clefs` into F clefs and F into C. */
+  swapClefShape(clefs: Element[]) {
+    for (const clef of clefs) clef.setAttribute("shape", clef.getAttribute("shape") === "F" ? "C" : "F");
+  }
+
   /** Move the zones of `elements` sideways by `dx` image pixels. */
   moveX(elements: Element[], dx: number) {
     for (const element of elements) for (const glyph of this.glyphs(element)) this.shiftZone(glyph, dx, 0);

@@ -55,6 +55,8 @@ const SHORTCUTS: [string, string][] = [
   ["G / U", "Group the selected neumes / ungroup a neume"],
   ["M / K", "Merge the selected syllables / split the syllable before the selected neume"],
   ["Enter", "Edit the selected syllable's text"],
+  ["O / Shift + O", "The selection's pitches an octave up / down (the whole page when nothing is selected)"],
+  ["L", "Turn the selected clefs from C to F or F to C"],
   ["Ctrl + Z", "Undo"],
   ["Ctrl + Shift + Z, Ctrl + Y", "Redo"],
   ["+, −, 0, W A S D", "Zoom in, zoom out, whole page, move (on the page)"],
@@ -145,6 +147,9 @@ button("Group", "G", () => groupSelection(), editBar, "neon-group");
 button("Ungroup", "U", () => ungroupSelection(), editBar, "neon-ungroup");
 button("Merge", "M", () => mergeSelection(), editBar, "neon-merge");
 button("Split", "K", () => splitSelection(), editBar, "neon-split");
+button("Octave up", "O", () => octave(1), editBar, "neon-octave-up");
+button("Octave down", "Shift+O", () => octave(-1), editBar, "neon-octave-down");
+button("Clef C/F", "L", () => swapClefs(), editBar, "neon-clef-shape");
 const undoButton = button("Undo", "Control+Z", () => history(undo, redo), editBar, "neon-undo");
 const redoButton = button("Redo", "Control+Shift+Z", () => history(redo, undo), editBar, "neon-redo");
 button("Shortcuts", "?", () => toggleShortcuts(), viewBar, "neon-help");
@@ -342,6 +347,18 @@ function splitSelection() {
   edit(() => {
     if (!doc.split(neumes[0])) throw new Error("the first neume of a syllable already begins it");
   });
+}
+
+/** Pitches an octave up or down: how a page encoded with a C clef on c3 is brought to verovio's c4, by choice. */
+function octave(by: number) {
+  const elements = selected().length ? selected() : doc.all("layer");
+  edit(() => doc.shiftOctave(elements, by));
+}
+
+function swapClefs() {
+  const clefs = selected().filter((e) => e.localName === "clef");
+  if (!clefs.length) return showMessage("Select a clef first (element mode).");
+  edit(() => doc.swapClefShape(clefs));
 }
 
 function moveSelection(steps: number, dx: number) {
@@ -551,6 +568,8 @@ function wire(zoom: DeepZoom) {
       else if (letter === "U") ungroupSelection();
       else if (letter === "M") mergeSelection();
       else if (letter === "K") splitSelection();
+      else if (letter === "O") octave(event.shiftKey ? -1 : 1);
+      else if (letter === "L") swapClefs();
       else handled = false;
     }
     if (handled) {
