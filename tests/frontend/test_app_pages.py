@@ -184,6 +184,16 @@ def test_resources_upload_type_filter_and_delete(server, session, tmp_path):
     listed = requests.get(f"{server}/api/resources/?name=folio 1r", headers=api, timeout=10).json()["results"]
     assert requests.get(listed[0]["resource_type"], headers=api, timeout=10).json()["mimetype"] == "image/greyscale+png"
 
+    # Labels: typed as a list, stored, and offered as a filter.
+    page.get_by_label("Labels of folio 2r").fill("recto, Kyrie")
+    page.keyboard.press("Enter")
+    label_filter = page.locator(".filters label", has_text=re.compile("^Label")).locator("select")
+    label_filter.locator("option", has_text="Kyrie").wait_for(state="attached")
+    label_filter.select_option(label="Kyrie")
+    page.wait_for_function("() => [...document.querySelectorAll('#table-resources tbody tr')].map(r => r.dataset.resource).join() === 'folio 2r'")
+    assert page.get_by_label("Labels of folio 2r").input_value() in ("recto, Kyrie", "Kyrie, recto")
+    label_filter.select_option(label="Any label")
+
     # Filter by name and sort by name.
     page.get_by_label("Name contains").fill("2r")
     page.wait_for_function("() => document.querySelectorAll('#table-resources tbody tr').length === 1")

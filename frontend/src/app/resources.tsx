@@ -57,12 +57,44 @@ export function DownloadButton({ resource, types }: { resource: Json; types: Res
   );
 }
 
+/** A resource's labels as comma-separated text, saved on Enter or when the field is left (`label_names` replaces them). */
+function LabelsCell({ resource, onSaved }: { resource: Json; onSaved: () => void }) {
+  const current = (resource.labels ?? []).map((label: Json) => label.name).join(", ");
+  const [text, setText] = useState(current);
+  const { busy, error, run } = useAction();
+  useEffect(() => setText(current), [current]);
+  const save = () => {
+    if (text.trim() === current) return;
+    run(async () => {
+      await patch(resource.url, { label_names: text.split(",").map((name: string) => name.trim()).filter(Boolean).join(",") });
+      onSaved();
+    });
+  };
+  return (
+    <>
+      <input
+        className="labels-input"
+        aria-label={`Labels of ${resource.name}`}
+        placeholder="add labels, comma-separated"
+        value={text}
+        disabled={busy}
+        onChange={(e) => setText(e.target.value)}
+        onBlur={save}
+        onKeyDown={(e) => e.key === "Enter" && save()}
+      />
+      <ErrorText error={error} />
+    </>
+  );
+}
+
 export function Resources({ project }: { project: Json }) {
   const [types, setTypes] = useState<ResourceType[]>([]);
   const [data, setData] = useState<Page<Json> | null>(null);
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState("");
   const [typeFilter, setTypeFilter] = useState("");
+  const [labelFilter, setLabelFilter] = useState("");
+  const [labels, setLabels] = useState<Json[]>([]);
   const [ordering, setOrdering] = useState("-created");
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
@@ -76,14 +108,15 @@ export function Resources({ project }: { project: Json }) {
   }, []);
   const refresh = useCallback(
     () =>
-      load.run(async () =>
+      load.run(async () => {
         setData(
           await get(
-            API + "resources/" + query({ project: project.uuid, page, name__icontains: search, resource_type: typeFilter, ordering }),
+            API + "resources/" + query({ project: project.uuid, page, name__icontains: search, resource_type: typeFilter, labels: labelFilter, ordering }),
           ),
-        ),
-      ),
-    [project.uuid, page, search, typeFilter, ordering],
+        );
+        setLabels(await get<Json[]>(API + "labels/?disable_pagination=true"));
+      }),
+    [project.uuid, page, search, typeFilter, labelFilter, ordering],
   );
   useEffect(() => {
     refresh();
@@ -240,6 +273,17 @@ export function Resources({ project }: { project: Json }) {
           </select>
         </label>
         <label>
+          Label
+          <select value={labelFilter} onChange={(e) => { setLabelFilter(e.target.value); setPage(1); }}>
+            <option value="">Any label</option>
+            {labels.map((label) => (
+              <option key={label.uuid} value={label.uuid}>
+                {label.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           Sort by
           <select value={ordering} onChange={(e) => setOrdering(e.target.value)}>
             <option value="-created">Newest first</option>
@@ -258,6 +302,7 @@ export function Resources({ project }: { project: Json }) {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Type</th>
+              <th scope="col">Labels</th>
               <th scope="col">State</th>
               <th scope="col">Created</th>
               <th scope="col">Actions</th>
@@ -279,6 +324,9 @@ export function Resources({ project }: { project: Json }) {
                       </option>
                     ))}
                   </select>
+                </td>
+                <td>
+                  <LabelsCell resource={resource} onSaved={refresh} />
                 </td>
                 <td>
                   {resource.processing_status === -1 ? (
