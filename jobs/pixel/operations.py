@@ -10,6 +10,22 @@ in page pixels, in order. An operation is a dict:
 - ``points``: ``[x0, y0, x1, y1, ...]``, whole numbers inside the page;
 - ``erase``: true to clear instead of paint.
 
+Two tools have no ``points``:
+
+- ``"fill"`` (flood fill, the magic wand): ``x``, ``y`` (the seed pixel) and
+  ``tolerance`` (0-255). It paints (or erases) the 4-connected pixels around
+  the seed whose luma differs from the seed's by at most ``tolerance``. Luma is
+  ``(299 R + 587 G + 114 B + 500) // 1000`` of the page's 8-bit RGB (alpha
+  ignored): ``luma`` below, and the page's ``fill.ts``, the same rule. The page
+  sends only the seed; the region is recomputed here from the original.
+- ``"paste"``: ``from_layer``, ``rect`` ``[x0, y0, x1, y1]`` (x1, y1
+  excluded), ``dx``, ``dy`` and optionally ``at``: the pixels painted on
+  ``from_layer`` inside ``rect``, as they were after the first ``at`` edits
+  (by default all edits before this one), are painted on ``layer`` moved by
+  ``(dx, dy)`` (what falls outside the page is dropped; unpainted pixels of
+  the copy leave the target as it was). A cut is a copy then a ``rect`` erase
+  on the source, so its later paste names the ``at`` before the erase.
+
 Rodan's own pages send one PNG data URL per layer instead (background first,
 region last); ``read_rodan_masks`` reads those. Both shapes are checked
 here before the job accepts them, so the re-run cannot fail on bad input.
@@ -27,11 +43,13 @@ from rodan.jobs.base import ManualPhaseException
 
 MAX_LAYERS = 7
 REGION = "region"
-TOOLS = ("brush", "rect", "poly")
+TOOLS = ("brush", "rect", "poly", "fill", "paste")
 #: Bounds that keep a submission (and the saved work) small and its rasterisation quick.
 MAX_OPERATIONS = 50_000
 MAX_POINTS = 2_000_000
 MAX_BRUSH = 2_000
+#: Each paste may rasterise its source layer again: a bound on that work.
+MAX_PASTES = 200
 PNG_DATA_URL = "data:image/png;base64,"
 
 
@@ -59,58 +77,159 @@ def check_operations(operations, layers, width, height):
         _refuse('"operations" must be a list of edits.')
     if len(operations) > MAX_OPERATIONS:
         _refuse(f"The submission holds {len(operations)} edits; at most {MAX_OPERATIONS} are accepted.")
-    total = 0
+    total = pastes = 0
     region_painted = False
     for index, op in enumerate(operations, 1):
         where = f"Edit {index}"
         if not isinstance(op, dict):
             _refuse(f"{where} is not an object.")
-        layer, tool, points = op.get("layer"), op.get("tool"), op.get("points")
-        if layer != REGION and not (_whole(layer) and 1 <= layer <= layers):
-            _refuse(f'{where} names layer {layer!r}; use "region" or a layer from 1 to {layers}.')
+        layer, tool = op.get("layer"), op.get("tool")
+        _check_layer(where, layer, layers)
         if tool not in TOOLS:
             _refuse(f"{where} uses the tool {tool!r}; the tools are {', '.join(TOOLS)}.")
         if not isinstance(op.get("erase", False), bool):
             _refuse(f'{where}: "erase" must be true or false.')
-        if not isinstance(points, list) or len(points) % 2 or not all(_whole(v) for v in points):
-            _refuse(f'{where}: "points" must be a list of whole numbers, x and y in turn.')
-        needed = {"brush": 2, "rect": 4, "poly": 6}[tool]
-        if len(points) < needed or (tool == "rect" and len(points) != 4):
-            _refuse(f"{where}: a {tool} needs {'exactly' if tool == 'rect' else 'at least'} {needed // 2} points.")
-        xs, ys = points[0::2], points[1::2]
-        if min(xs) < 0 or min(ys) < 0 or max(xs) > width or max(ys) > height:
-            _refuse(f"{where} reaches outside the page, which is {width} x {height} pixels.")
-        if tool == "brush":
-            size = op.get("size")
-            if not _whole(size) or not 1 <= size <= MAX_BRUSH:
-                _refuse(f"{where}: the brush size must be a whole number of pixels from 1 to {MAX_BRUSH}.")
-        total += len(points) // 2
-        if total > MAX_POINTS:
-            _refuse(f"The submission holds more than {MAX_POINTS} points.")
+        if tool == "fill":
+            _check_fill(where, op, width, height)
+        elif tool == "paste":
+            _check_paste(where, op, index - 1, layers, width, height)
+            pastes += 1
+            if pastes > MAX_PASTES:
+                _refuse(f"The submission holds more than {MAX_PASTES} pastes.")
+        else:
+            total += _check_points(where, op, tool, width, height)
+            if total > MAX_POINTS:
+                _refuse(f"The submission holds more than {MAX_POINTS} points.")
         region_painted = region_painted or (layer == REGION and not op.get("erase", False))
     if not region_painted:
         _refuse("No region is selected: select the part of the page to separate (or all of it) first.")
 
 
-def rasterise(mask, operations, layer):
-    """Apply the operations on ``layer`` to ``mask`` (uint8, 255 painted, 0 not), in order, in place."""
-    for op in operations:
-        if op["layer"] != layer:
-            continue
+def _check_layer(where, layer, layers, field="layer"):
+    if layer != REGION and not (_whole(layer) and 1 <= layer <= layers):
+        _refuse(f'{where} names {field} {layer!r}; use "region" or a layer from 1 to {layers}.')
+
+
+def _check_points(where, op, tool, width, height):
+    """Check a brush, rectangle or polygon; the number of its points."""
+    points = op.get("points")
+    if not isinstance(points, list) or len(points) % 2 or not all(_whole(v) for v in points):
+        _refuse(f'{where}: "points" must be a list of whole numbers, x and y in turn.')
+    needed = {"brush": 2, "rect": 4, "poly": 6}[tool]
+    if len(points) < needed or (tool == "rect" and len(points) != 4):
+        _refuse(f"{where}: a {tool} needs {'exactly' if tool == 'rect' else 'at least'} {needed // 2} points.")
+    xs, ys = points[0::2], points[1::2]
+    if min(xs) < 0 or min(ys) < 0 or max(xs) > width or max(ys) > height:
+        _refuse(f"{where} reaches outside the page, which is {width} x {height} pixels.")
+    if tool == "brush":
+        size = op.get("size")
+        if not _whole(size) or not 1 <= size <= MAX_BRUSH:
+            _refuse(f"{where}: the brush size must be a whole number of pixels from 1 to {MAX_BRUSH}.")
+    return len(points) // 2
+
+
+def _check_fill(where, op, width, height):
+    x, y, tolerance = op.get("x"), op.get("y"), op.get("tolerance")
+    if not _whole(x) or not _whole(y) or not (0 <= x < width and 0 <= y < height):
+        _refuse(f'{where}: a fill needs "x" and "y", a pixel of the page (0 to {width - 1}, 0 to {height - 1}).')
+    if not _whole(tolerance) or not 0 <= tolerance <= 255:
+        _refuse(f'{where}: the fill\'s "tolerance" must be a whole number from 0 to 255.')
+
+
+def _check_paste(where, op, before, layers, width, height):
+    _check_layer(where, op.get("from_layer"), layers, "from_layer")
+    rect, dx, dy = op.get("rect"), op.get("dx"), op.get("dy")
+    if not isinstance(rect, list) or len(rect) != 4 or not all(_whole(v) for v in rect):
+        _refuse(f'{where}: a paste\'s "rect" must be four whole numbers, [x0, y0, x1, y1].')
+    x0, y0, x1, y1 = rect
+    if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
+        _refuse(f"{where}: the copied rectangle must lie inside the page ({width} x {height} pixels), "
+                "its first corner above and left of the second.")
+    if not _whole(dx) or not _whole(dy) or abs(dx) > width or abs(dy) > height:
+        _refuse(f'{where}: a paste\'s "dx" and "dy" must be whole numbers of pixels, at most the page\'s size.')
+    at = op.get("at", before)
+    if not _whole(at) or not 0 <= at <= before:
+        _refuse(f'{where}: a paste\'s "at" must be a whole number of earlier edits, from 0 to {before}.')
+
+
+def luma(rgb):
+    """The page's greyscale for the fill: (299 R + 587 G + 114 B + 500) // 1000, uint8 (the page computes the same)."""
+    acc = rgb[..., 0].astype(np.uint32) * 299
+    acc += rgb[..., 1].astype(np.uint32) * 587
+    acc += rgb[..., 2].astype(np.uint32) * 114
+    acc += 500
+    acc //= 1000
+    return acc.astype(np.uint8)
+
+
+class Rasteriser:
+    """Turns the edit list into full-resolution layer masks (uint8, 255 painted, 0 not).
+
+    ``start(layer)`` gives a layer's mask before any edit (its input PNG, or
+    empty); ``grey()`` the page's luma, asked for only when there is a fill.
+    A paste rasterises its source layer again up to the paste's ``at``, so a
+    layer costs one extra mask per level of pastes, never all layers at once.
+    """
+
+    def __init__(self, operations, shape, start, grey):
+        self.operations = operations
+        self.shape = shape
+        self._start = start
+        self._grey = grey
+        self._luma = None
+
+    def mask(self, layer, upto=None):
+        mask = self._start(layer)
+        ops = self.operations if upto is None else self.operations[:upto]
+        for index, op in enumerate(ops):
+            if op["layer"] == layer:
+                self._apply(mask, op, index)
+        return mask
+
+    def _apply(self, mask, op, index):
         value = 0 if op.get("erase") else 255
-        points = np.asarray(op["points"], np.int32).reshape(-1, 2)
-        if op["tool"] == "brush":
-            size = op["size"]
-            if len(points) == 1:
-                cv2.circle(mask, tuple(int(v) for v in points[0]), size // 2, value, -1, cv2.LINE_8)
-            else:
-                cv2.polylines(mask, [points], False, value, size, cv2.LINE_8)
-        elif op["tool"] == "rect":
+        tool = op["tool"]
+        if tool == "fill":
+            mask[self._fill(op)] = value
+        elif tool == "paste":
+            self._paste(mask, op, index)
+        elif tool == "rect":
+            points = np.asarray(op["points"], np.int32).reshape(-1, 2)
             (x0, y0), (x1, y1) = np.sort(points, axis=0)
             mask[y0:y1, x0:x1] = value
         else:
-            cv2.fillPoly(mask, [points], value, cv2.LINE_8)
-    return mask
+            points = np.asarray(op["points"], np.int32).reshape(-1, 2)
+            if tool == "poly":
+                cv2.fillPoly(mask, [points], value, cv2.LINE_8)
+            elif len(points) == 1:
+                cv2.circle(mask, tuple(int(v) for v in points[0]), op["size"] // 2, value, -1, cv2.LINE_8)
+            else:
+                cv2.polylines(mask, [points], False, value, op["size"], cv2.LINE_8)
+
+    def _fill(self, op):
+        """The fill's pixels as a boolean array: OpenCV's floodFill, 4-connected, fixed range around the seed."""
+        if self._luma is None:
+            self._luma = self._grey()
+        height, width = self.shape
+        region = np.zeros((height + 2, width + 2), np.uint8)
+        tolerance = op["tolerance"]
+        flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+        cv2.floodFill(self._luma, region, (op["x"], op["y"]), 0, tolerance, tolerance, flags)
+        return region[1:-1, 1:-1] > 0
+
+    def _paste(self, mask, op, index):
+        x0, y0, x1, y1 = op["rect"]
+        dx, dy = op["dx"], op["dy"]
+        height, width = self.shape
+        # The destination clipped to the page, and the matching part of the source.
+        tx0, ty0 = max(x0 + dx, 0), max(y0 + dy, 0)
+        tx1, ty1 = min(x1 + dx, width), min(y1 + dy, height)
+        if tx0 >= tx1 or ty0 >= ty1:
+            return
+        source = self.mask(op["from_layer"], op.get("at", index))
+        copied = source[ty0 - dy:ty1 - dy, tx0 - dx:tx1 - dx]
+        target = mask[ty0:ty1, tx0:tx1]
+        np.maximum(target, copied, out=target)
 
 
 def _png_of(data_url, what):

@@ -9,7 +9,8 @@ mask itself in the layer's colour), the background (the selected region
 minus every layer), the region, and a ZIP of them all with Rodan's names.
 
 Layers are made one at a time, so the worker holds the original, one
-output and three masks at once, not every layer.
+output and three masks at once, not every layer (plus the page's luma when
+there is a fill, and a mask per level of pastes).
 """
 
 import os
@@ -166,7 +167,7 @@ class Pixel(RodanTask):
                 del page  # only the RGBA copy is needed from here on
 
                 written = {"ZIP"}
-                for entry, port, colour, mask, submitted in self._layers(inputs, settings, original.shape[:2]):
+                for entry, port, colour, mask, submitted in self._layers(inputs, settings, original):
                     if not as_mask:
                         image = cut_out(original, mask)
                     else:
@@ -185,9 +186,9 @@ class Pixel(RodanTask):
                 shutil.copyfile(archive, target["resource_path"])
         return True
 
-    def _layers(self, inputs, settings, shape):
+    def _layers(self, inputs, settings, original):
         """(ZIP entry, output port, colour, mask, submitted RGBA or None): each layer, the region, the background."""
-        region = np.zeros(shape, np.uint8)
+        shape = original.shape[:2]
         union = np.zeros(shape, np.uint8)
         if "@user_input" in settings:  # Rodan's shape: the PNGs themselves
             images = settings["@user_input"]
@@ -200,14 +201,18 @@ class Pixel(RodanTask):
             background_mask, background_image = ops.read_rodan_image(images[0])
         else:
             count, edits = settings["@layers"], settings["@operations"]
-            ops.rasterise(region, edits, ops.REGION)
             ports = connected_layer_ports(inputs)
+
+            def start(layer):
+                if layer != ops.REGION and layer <= len(ports):
+                    entry = inputs[ports[layer - 1]][0]
+                    return input_mask(entry["resource_path"], entry.get("resource_name") or ports[layer - 1])
+                return np.zeros(shape, np.uint8)
+
+            masks = ops.Rasteriser(edits, shape, start, lambda: ops.luma(original))
+            region = masks.mask(ops.REGION)
             for k in range(1, count + 1):
-                mask = np.zeros(shape, np.uint8)
-                if k <= len(ports):
-                    entry = inputs[ports[k - 1]][0]
-                    mask = input_mask(entry["resource_path"], entry.get("resource_name") or ports[k - 1])
-                ops.rasterise(mask, edits, k)
+                mask = masks.mask(k)
                 np.maximum(union, mask, out=union)
                 yield ZIP_LAYER.format(k), LAYER_OUTPUT.format(k), LAYER_COLOURS[k - 1], mask, None
             region_image = background_image = None

@@ -114,6 +114,16 @@ BAD = [
      f"outside the page, which is {W} x {H}"),
     ({"layers": 2, "operations": [{"layer": 1, "tool": "brush", "size": 0, "points": [1, 1]}]}, "brush size"),
     ({"layers": 2, "operations": [{"layer": 1, "tool": "rect", "points": [0, 0, 5, 5]}]}, "No region is selected"),
+    ({"layers": 2, "operations": [{"layer": 1, "tool": "fill", "x": 3, "y": 3, "tolerance": 256}]}, '"tolerance"'),
+    ({"layers": 2, "operations": [{"layer": 1, "tool": "fill", "x": W, "y": 3, "tolerance": 9}]}, "a fill needs"),
+    ({"layers": 2, "operations": [{"layer": 1, "tool": "paste", "from_layer": 2, "rect": [5, 5, 5, 9], "dx": 0,
+                                   "dy": 0}]}, "copied rectangle must lie inside the page"),
+    ({"layers": 2, "operations": [{"layer": 1, "tool": "paste", "from_layer": 9, "rect": [0, 0, 5, 9], "dx": 0,
+                                   "dy": 0}]}, "names from_layer 9"),
+    ({"layers": 2, "operations": [{"layer": 1, "tool": "paste", "from_layer": 2, "rect": [0, 0, 5, 9], "dx": 1.5,
+                                   "dy": 0}]}, '"dx" and "dy" must be whole numbers'),
+    ({"layers": 2, "operations": [{"layer": 1, "tool": "paste", "from_layer": 2, "rect": [0, 0, 5, 9], "dx": 0,
+                                   "dy": 0, "at": 1}]}, '"at" must be a whole number of earlier edits, from 0 to 0'),
     ({"user_input": ["data:image/png;base64,AAAA"]}, "3 to 9 PNG data URLs"),
     ({"user_input": ["x", "y", "z"]}, "PNG data URL"),
 ]
@@ -264,3 +274,61 @@ def test_a_layer_input_of_another_size_is_refused_with_a_sentence(start_worker, 
     assert f"PNG - Layer 1 Input is {W} x {H + 1} pixels but the page is {W} x {H}" in response.json()["detail"]
     run_job.refresh_from_db()
     assert run_job.status == RunJobStatus.WAITING_FOR_INPUT
+
+
+def _luma(pixels):
+    """The fill's greyscale, written out here from the rule in operations.py's docstring."""
+    r, g, b = (pixels[..., i].astype(np.int64) for i in range(3))
+    return (299 * r + 587 * g + 114 * b + 500) // 1000
+
+
+def _flood(grey, x, y, tolerance):
+    """The 4-connected pixels around (x, y) within ``tolerance`` of its value (SciPy's labelling, not OpenCV)."""
+    from scipy import ndimage
+
+    near = np.abs(grey - grey[y, x]) <= tolerance
+    labels, _ = ndimage.label(near, structure=[[0, 1, 0], [1, 1, 1], [0, 1, 0]])
+    return labels == labels[y, x]
+
+
+def test_fill_copy_cut_and_paste_pixel_by_pixel(start_worker, live_server, tmp_path):
+    project = make_project()
+    outputs = ["PNG - Layer 1 Output", "PNG - Layer 2 Output", "PNG - Layer 3 Output"]
+    run, run_job, pixels = _start(project, start_worker, tmp_path, outputs=outputs)
+    url = _acquire(live_server, run_job, project.creator)
+    edits = [
+        {"layer": "region", "tool": "rect", "points": [0, 0, W, H]},
+        {"layer": 1, "tool": "fill", "x": 20, "y": 20, "tolerance": 90},
+        {"layer": 1, "tool": "fill", "x": 20, "y": 20, "tolerance": 10, "erase": True},
+        {"layer": 2, "tool": "rect", "points": [5, 5, 25, 15]},
+        # copy layer 2's [0, 0, 20, 10] onto layer 3, 30 pixels right and down
+        {"layer": 3, "tool": "paste", "from_layer": 2, "rect": [0, 0, 20, 10], "dx": 30, "dy": 30, "at": 4},
+        # a cut of [10, 5, 20, 15] on layer 2: the erase, then its paste on layer 3 as it was before the erase
+        {"layer": 2, "tool": "rect", "erase": True, "points": [10, 5, 20, 15]},
+        {"layer": 3, "tool": "paste", "from_layer": 2, "rect": [10, 5, 20, 15], "dx": 40, "dy": -5, "at": 5},
+        # without "at": layer 3 as it is now (itself made of pastes), moved back left onto layer 1
+        {"layer": 1, "tool": "paste", "from_layer": 3, "rect": [30, 30, W, H], "dx": -30, "dy": 0},
+        # partly off the page: what falls outside is dropped
+        {"layer": 3, "tool": "paste", "from_layer": 2, "rect": [0, 0, 30, 20], "dx": 50, "dy": 40},
+    ]
+    response = requests.post(url, json={"layers": 3, "operations": edits}, timeout=10)
+    assert response.status_code == 200, response.text
+    wait_run(run, {RunStatus.FINISHED})
+
+    grey = _luma(pixels)
+    filled = _flood(grey, 20, 20, 90)
+    erased = _flood(grey, 20, 20, 10)
+    assert 10 < filled.sum() < W * H and erased.sum() < filled.sum()  # a real region, not a pixel or the page
+    layer1 = filled & ~erased
+    layer1[35:40, 5:20] = True
+    layer2 = np.zeros((H, W), bool)
+    layer2[5:15, 5:25] = True
+    layer2[5:15, 10:20] = False
+    layer3 = np.zeros((H, W), bool)
+    layer3[35:40, 35:50] = True
+    layer3[0:10, 50:60] = True
+    layer3[45:48, 55:60] = True
+    files = _outputs(run)
+    assert np.array_equal(_rgba(files["PNG - Layer 1 Output"]), _cut(pixels, layer1))
+    assert np.array_equal(_rgba(files["PNG - Layer 2 Output"]), _cut(pixels, layer2))
+    assert np.array_equal(_rgba(files["PNG - Layer 3 Output"]), _cut(pixels, layer3))
