@@ -531,6 +531,16 @@ export function WorkflowEditor({ id }: { id: string }) {
             onClose={() => setSelected(null)}
           />
         )}
+        {!selectedJob && (
+          <aside className="job-panel" aria-label="How to edit">
+            <h2>Editing</h2>
+            <p className="muted">
+              Add jobs from the catalogue. Select a job to see its ports and settings. Connect an output port (right side
+              of a job) to an input port (left side) by dragging, or from the selected job's ports; while you drag, the
+              ports that accept the connection turn green. Delete removes the selected job or connection.
+            </p>
+          </aside>
+        )}
       </div>
       {workflow.valid && (
         <NewRunFor project={{ url: project, uuid: projectUuid }} workflow={workflow} />
