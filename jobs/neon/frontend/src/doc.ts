@@ -26,6 +26,8 @@ const GROUPINGS: Partial<Record<InsertKind, { steps: number[]; attrs?: Record<st
 };
 
 export const idOf = (element: Element) => element.getAttributeNS(XML_NS, "id") ?? element.getAttribute("xml:id") ?? "";
+/** @type of the revisionDesc change that records the page as verified. */
+export const VERIFIED = "neon-verified";
 const newId = (kind: string) => `m-${kind}-${crypto.randomUUID()}`;
 
 export class MeiDoc {
@@ -297,6 +299,99 @@ export class MeiDoc {
     next.append(...neumes.slice(index));
     syllable.after(next);
     return next;
+  }
+
+  // -- staves ------------------------------------------------------------------------
+
+  /** The line form's systems (<section type="neon-neume-line">) in page order. */
+  private lines(): Element[] {
+    return this.all("section").filter((s) => s.getAttribute("type") === "neon-neume-line");
+  }
+
+  /**
+   * A new system over the image rectangle: a line section with a staff on a new zone and a C clef
+   * on its top line, placed among the systems by its top edge; the systems are numbered again.
+   */
+  insertStaff(ulx: number, uly: number, lrx: number, lry: number): Element {
+    const lines = this.lines();
+    const model = lines[0]?.getElementsByTagNameNS(MEI_NS, "staff")[0];
+    const line = this.make("section", { type: "neon-neume-line" }, "line");
+    const staff = this.make("staff", {}, "sb");
+    for (const attr of Array.from(model?.attributes ?? [])) {
+      if (attr.name !== "xml:id" && attr.name !== "facs") staff.setAttribute(attr.name, attr.value);
+    }
+    staff.setAttribute("facs", this.newZone(ulx, uly, lrx, lry));
+    const layer = this.make("layer", { n: "1" });
+    const space = (lry - uly) / 3;
+    const clefX = ulx + space * 0.3;
+    const top = uly;
+    layer.append(this.make("clef", { facs: this.newZone(clefX, Math.max(0, top - space / 2), clefX + space, top + space / 2), shape: "C", line: "4" }));
+    staff.append(layer);
+    line.append(staff);
+    const after = lines.find((l) => {
+      const box = this.box(l.getElementsByTagNameNS(MEI_NS, "staff")[0]);
+      return box !== null && box.uly > uly;
+    });
+    if (after) after.before(line);
+    else if (lines.length) lines[lines.length - 1].after(line);
+    else this.all("section")[0].append(line);
+    this.lines().forEach((l, index) => l.setAttribute("n", String(index + 1)));
+    return staff;
+  }
+
+  /** Move `staff`'s zone by (dx, dy) with the zones of everything on it; pitches are kept. */
+  moveStaff(staff: Element, dx: number, dy: number) {
+    for (const glyph of this.glyphs(staff)) this.shiftZone(glyph, dx, dy);
+  }
+
+  /** Move the edges of `staff`'s zone (left, top, right, bottom deltas); its glyphs stay where they are. */
+  resizeStaff(staff: Element, edges: { left?: number; top?: number; right?: number; bottom?: number }) {
+    const zone = this.zoneOf(staff);
+    if (!zone) return;
+    const value = (key: string) => Number(zone.getAttribute(key));
+    const ulx = value("ulx") + (edges.left ?? 0);
+    const uly = value("uly") + (edges.top ?? 0);
+    const lrx = value("lrx") + (edges.right ?? 0);
+    const lry = value("lry") + (edges.bottom ?? 0);
+    if (lrx - ulx < 20 || lry - uly < 10) throw new Error("a staff must stay at least 20 pixels wide and 10 high");
+    for (const [key, v] of [["ulx", ulx], ["uly", uly], ["lrx", lrx], ["lry", lry]] as const) zone.setAttribute(key, String(Math.round(v)));
+  }
+
+  // -- the page's verified state ----------------------------------------------------------
+
+  /** The revisionDesc <change type="neon-verified"> that marks the page verified, if any. */
+  verifiedMark(): Element | null {
+    return this.all("change").find((c) => c.getAttribute("type") === VERIFIED) ?? null;
+  }
+
+  /** Mark the page verified (a dated change in meiHead's revisionDesc) or remove that mark. */
+  setVerified(on: boolean, when = new Date()) {
+    const mark = this.verifiedMark();
+    if (!on) {
+      const desc = mark?.parentElement;
+      mark?.remove();
+      if (desc && desc.children.length === 0) desc.remove(); // the one this page added
+      return;
+    }
+    if (mark) return;
+    const mei = this.xml.documentElement;
+    let head = this.all("meiHead")[0];
+    if (!head) {
+      head = this.xml.createElementNS(MEI_NS, "meiHead");
+      mei.prepend(head);
+    }
+    let desc = this.all("revisionDesc", head)[0];
+    if (!desc) {
+      desc = this.xml.createElementNS(MEI_NS, "revisionDesc");
+      head.append(desc);
+    }
+    const change = this.make("change", { type: VERIFIED, isodate: when.toISOString().slice(0, 19) });
+    const changeDesc = this.xml.createElementNS(MEI_NS, "changeDesc");
+    const p = this.xml.createElementNS(MEI_NS, "p");
+    p.textContent = "Page verified in Neon: the encoding was checked against the page image.";
+    changeDesc.append(p);
+    change.append(changeDesc);
+    desc.append(change);
   }
 
   /** Set the text of `syllable`; a syllable without text gets a <syl> with a zone under its first nc. */

@@ -35,13 +35,17 @@ const MODES: { mode: Mode; label: string; key: string }[] = [
 ];
 const ELEMENT_CLASSES = ["nc", "clef", "custos", "accid", "divLine"];
 
-const INSERTS: { kind: InsertKind; label: string }[] = [
+/** What the Insert tool places: a glyph by a click, or a staff (a new system) by a dragged rectangle. */
+type InsertChoice = InsertKind | "staff";
+
+const INSERTS: { kind: InsertChoice; label: string }[] = [
   { kind: "punctum", label: "Punctum" }, { kind: "virga", label: "Virga" }, { kind: "inclinatum", label: "Inclinatum" },
   { kind: "liquescent", label: "Liquescent" }, { kind: "pes", label: "Pes" }, { kind: "clivis", label: "Clivis" },
   { kind: "scandicus", label: "Scandicus" }, { kind: "climacus", label: "Climacus" },
   { kind: "torculus", label: "Torculus" }, { kind: "porrectus", label: "Porrectus" },
   { kind: "custos", label: "Custos" }, { kind: "clefC", label: "C clef" }, { kind: "clefF", label: "F clef" },
   { kind: "flat", label: "Flat" }, { kind: "natural", label: "Natural" }, { kind: "divLine", label: "Division line" },
+  { kind: "staff", label: "Staff (drag a rectangle)" },
 ];
 
 const SHORTCUTS: [string, string][] = [
@@ -50,7 +54,10 @@ const SHORTCUTS: [string, string][] = [
   ["Drag a selected glyph", "Move it (up and down changes the pitch)"],
   ["↑ / ↓", "Move the selection one step up or down (pitch and position)"],
   ["← / →", "Move the selection sideways (Shift: further)"],
-  ["I", "Insert: the next click on a staff places the glyph chosen in the list"],
+  ["I", "Insert: the next click on a staff places the glyph chosen in the list (a staff: drag a rectangle)"],
+  ["Staff mode: drag, arrows", "Move the selected staff with everything on it (pitches kept)"],
+  ["Staff mode: Alt + arrows, corner handles", "Resize the selected staff (right and bottom edges; drag a corner)"],
+  ["V", "Mark the page verified, or not (an edit clears it)"],
   ["Delete, Backspace", "Delete the selection"],
   ["G / U", "Group the selected neumes / ungroup a neume"],
   ["M / K", "Merge the selected syllables / split the syllable before the selected neume"],
@@ -69,7 +76,7 @@ const base = window.location.pathname.endsWith("/") ? window.location.pathname :
 const renderer = new Renderer();
 let doc = new MeiDoc(config.mei);
 let mode: Mode = "neume";
-let insertKind: InsertKind | null = null;
+let insertKind: InsertChoice | null = null;
 let selection: string[] = [];
 let geometry = new Map<string, StaffGeometry>();
 let undo: string[] = [];
@@ -127,6 +134,15 @@ const offline = el("p", { id: "neon-offline", className: "neon-offline-count" })
 const status = el("p", { className: "neon-status", id: "neon-status", textContent: "Opening the page…" });
 status.setAttribute("role", "status");
 const dialog = el("dialog", { className: "neon-shortcuts", id: "neon-shortcuts" });
+const verifiedButton = el("button", { type: "button", id: "neon-verified", textContent: "Verified", title: "Mark the page verified (V)" });
+verifiedButton.setAttribute("aria-keyshortcuts", "V");
+const handles = (["start", "end"] as const).map((corner) => {
+  const handle = el("div", { className: `neon-handle neon-handle-${corner}`, id: `neon-handle-${corner}`, hidden: true });
+  handle.dataset.corner = corner;
+  handle.title = corner === "start" ? "Drag to move the staff's upper left corner" : "Drag to move the staff's lower right corner";
+  return handle;
+});
+const sketch = el("div", { className: "neon-sketch", id: "neon-sketch", hidden: true });
 const takeOver = el("button", { type: "button", textContent: "Take over here", hidden: true, id: "neon-take-over" });
 const overlay = el("div", { className: "neon-overlay", id: "neon-overlay" });
 
@@ -153,6 +169,7 @@ button("Clef C/F", "L", () => swapClefs(), editBar, "neon-clef-shape");
 const undoButton = button("Undo", "Control+Z", () => history(undo, redo), editBar, "neon-undo");
 const redoButton = button("Redo", "Control+Shift+Z", () => history(redo, undo), editBar, "neon-redo");
 button("Shortcuts", "?", () => toggleShortcuts(), viewBar, "neon-help");
+verifiedButton.addEventListener("click", () => toggleVerified());
 
 dialog.append(
   el("h2", { textContent: "Keyboard shortcuts" }),
@@ -165,7 +182,7 @@ app.replaceChildren(
     el("h1", { textContent: `Neon — ${config.name}` }), modeBar, editBar, viewBar,
     el("label", { htmlFor: "neon-glyph-opacity", className: "neon-inline" }, "Glyphs ", glyphOpacity),
     el("label", { htmlFor: "neon-image-opacity", className: "neon-inline" }, "Image ", imageOpacity),
-    saveState, takeOver, progress, submit),
+    verifiedButton, saveState, takeOver, progress, submit),
   message,
   el("div", { className: "neon-main" }, viewerArea,
     el("aside", { className: "neon-side" }, el("h2", { textContent: "Selection" }), panel)),
@@ -213,6 +230,7 @@ async function render() {
   const started = performance.now();
   const svgText = await renderer.render(doc.text());
   overlay.innerHTML = svgText;
+  overlay.append(...handles, sketch);
   const svg = overlay.querySelector("svg")!;
   svg.setAttribute("width", "100%");
   svg.setAttribute("height", "100%");
@@ -266,9 +284,34 @@ function showSelection() {
       el("p", { textContent: contour ? `Contour: ${contour}` : "" }),
     );
   }
+  placeHandles(elements);
+  showVerified();
   const syllable = elements.length === 1 ? syllableOf(elements[0]) : null;
   textInput.disabled = !syllable || !editable;
   textInput.value = syllable ? (doc.all("syl", syllable)[0]?.textContent ?? "") : "";
+}
+
+/** Percent of the page (the overlay's size) of an image point: where handles and the sketch go. */
+const percentX = (x: number) => `${(x / config.width) * 100}%`;
+const percentY = (y: number) => `${(y / config.height) * 100}%`;
+
+/** The corner handles of a single selected staff. */
+function placeHandles(elements: Element[]) {
+  const box = elements.length === 1 && elements[0].localName === "staff" && editable ? doc.box(elements[0]) : null;
+  for (const handle of handles) {
+    handle.hidden = !box;
+    if (!box) continue;
+    const start = handle.dataset.corner === "start";
+    handle.style.left = percentX(start ? box.ulx : box.lrx);
+    handle.style.top = percentY(start ? box.uly : box.lry);
+  }
+}
+
+function showVerified() {
+  const on = doc.verifiedMark() !== null;
+  verifiedButton.setAttribute("aria-pressed", String(on));
+  verifiedButton.textContent = on ? "Verified ✓" : "Verified";
+  document.body.dataset.verified = String(on);
 }
 
 function syllableOf(element: Element): Element | null {
@@ -283,11 +326,17 @@ function selected(): Element[] {
 
 // -- edits ------------------------------------------------------------------------------
 
-function edit(change: () => void) {
+/** Every change of the document goes here: undoable, saved; any edit but the verified toggle clears "verified". */
+function edit(change: () => void, verifying = false) {
   if (!editable) return;
   const before = doc.text();
+  const wasVerified = doc.verifiedMark() !== null;
   try {
     change();
+    if (wasVerified && !verifying) {
+      doc.setVerified(false);
+      showMessage("The page was edited after it was verified, so it is no longer marked verified. Check it and press Verified (V) again.", "info");
+    }
   } catch (error) {
     doc = new MeiDoc(before);
     showMessage(`That edit could not be made: ${String(error)}`);
@@ -311,6 +360,12 @@ function history(from: string[], to: string[]) {
   to.push(doc.text());
   doc = new MeiDoc(from.pop()!);
   changed();
+}
+
+function toggleVerified() {
+  const on = doc.verifiedMark() === null;
+  edit(() => doc.setVerified(on), true);
+  if (editable) showMessage(on ? "The page is marked verified; the submission records it. Any edit clears the mark." : "The page is no longer marked verified.", "info");
 }
 
 function removeSelection() {
@@ -361,9 +416,25 @@ function swapClefs() {
   edit(() => doc.swapClefShape(clefs));
 }
 
+/** Move the selected staves by (dx, dy) image pixels with everything on them. */
+function moveStaves(dx: number, dy: number) {
+  const staves = selected().filter((e) => e.localName === "staff");
+  if (staves.length) edit(() => staves.forEach((staff) => doc.moveStaff(staff, dx, dy)));
+}
+
+function resizeStaff(edges: { left?: number; top?: number; right?: number; bottom?: number }) {
+  const staves = selected().filter((e) => e.localName === "staff");
+  if (staves.length !== 1) return showMessage("Select one staff (staff mode) to resize it.");
+  edit(() => doc.resizeStaff(staves[0], edges));
+}
+
 function moveSelection(steps: number, dx: number) {
   const elements = selected();
   if (!elements.length) return;
+  if (elements.every((e) => e.localName === "staff")) {
+    const half = (geometryOf(elements[0])?.space(0) ?? 20) / 2;
+    return moveStaves(dx, -steps * half);
+  }
   edit(() => {
     if (steps) doc.moveSteps(elements, steps, geometryOf);
     if (dx) doc.moveX(elements, dx);
@@ -372,13 +443,38 @@ function moveSelection(steps: number, dx: number) {
 
 function startInsert() {
   if (!editable) return;
-  insertKind = insertSelect.value as InsertKind;
+  insertKind = insertSelect.value as InsertChoice;
   viewerArea.dataset.inserting = insertKind;
-  showMessage(`Click on a staff where the ${insertSelect.selectedOptions[0].textContent!.toLowerCase()} goes (Escape to stop).`, "info");
+  if (insertKind === "staff") showMessage("Drag a rectangle on the page where the new staff goes (Escape to stop).", "info");
+  else showMessage(`Click on a staff where the ${insertSelect.selectedOptions[0].textContent!.toLowerCase()} goes (Escape to stop).`, "info");
+}
+
+function stopInsert() {
+  insertKind = null;
+  delete viewerArea.dataset.inserting;
+  sketch.hidden = true;
+}
+
+/** A new staff over the image rectangle from (x1, y1) to (x2, y2), kept inside the page. */
+function insertStaff(x1: number, y1: number, x2: number, y2: number) {
+  stopInsert();
+  const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));
+  const [ulx, lrx] = [clamp(Math.min(x1, x2), config.width), clamp(Math.max(x1, x2), config.width)];
+  const [uly, lry] = [clamp(Math.min(y1, y2), config.height), clamp(Math.max(y1, y2), config.height)];
+  if (lrx - ulx < 40 || lry - uly < 15) return showMessage("Drag a larger rectangle for the staff: at least 40 pixels wide and 15 high on the page.");
+  let staff: Element | null = null;
+  edit(() => {
+    staff = doc.insertStaff(ulx, uly, lrx, lry);
+  });
+  if (staff) {
+    setMode("staff");
+    selection = [idOf(staff)];
+    showMessage("A staff was inserted with a C clef on its top line.", "info");
+  }
 }
 
 function insertAt(x: number, y: number) {
-  const kind = insertKind!;
+  const kind = insertKind as InsertKind;
   insertKind = null;
   delete viewerArea.dataset.inserting;
   let best: { staff: Element; shape: StaffGeometry; distance: number } | null = null;
@@ -492,12 +588,36 @@ function wire(zoom: DeepZoom) {
 
   // OpenSeadragon captures the pointer on press, so the glyph under it is known only then.
   let pressed: Element | null = null;
+  let rectangle: { start: OpenSeadragon.Point; end: OpenSeadragon.Point; corner?: string } | null = null;
   viewer.addHandler("canvas-press", (event) => {
     pressed = (event.originalEvent as Event).target as Element | null;
+    const corner = pressed instanceof HTMLElement ? pressed.dataset.corner : undefined;
+    if (editable && (insertKind === "staff" || corner)) {
+      const start = imagePoint(event.position!);
+      rectangle = { start, end: start, corner };
+      return;
+    }
     const group = groupOf(pressed);
     if (editable && group && selection.includes(group.id)) drag = { start: imagePoint(event.position!), dx: 0, dy: 0 };
   });
   viewer.addHandler("canvas-drag", (event) => {
+    if (rectangle) {
+      event.preventDefaultAction = true;
+      rectangle.end = imagePoint(event.position!);
+      const { start, end } = rectangle;
+      if (rectangle.corner) {
+        const handle = handles.find((h) => h.dataset.corner === rectangle!.corner)!;
+        const box = doc.box(selected()[0])!;
+        const start = rectangle.corner === "start";
+        handle.style.left = percentX((start ? box.ulx : box.lrx) + end.x - rectangle.start.x);
+        handle.style.top = percentY((start ? box.uly : box.lry) + end.y - rectangle.start.y);
+        return;
+      }
+      Object.assign(sketch.style, { left: percentX(Math.min(start.x, end.x)), top: percentY(Math.min(start.y, end.y)),
+        width: percentX(Math.abs(end.x - start.x)), height: percentY(Math.abs(end.y - start.y)) });
+      sketch.hidden = false;
+      return;
+    }
     if (!drag) return;
     event.preventDefaultAction = true;
     const now = imagePoint(event.position!);
@@ -506,6 +626,17 @@ function wire(zoom: DeepZoom) {
     for (const id of selection) overlay.querySelector(`[id="${CSS.escape(id)}"]`)?.setAttribute("transform", `translate(${drag.dx} ${drag.dy})`);
   });
   viewer.addHandler("canvas-release", () => {
+    if (rectangle) {
+      const { start, end, corner } = rectangle;
+      rectangle = null;
+      const dx = Math.round(end.x - start.x);
+      const dy = Math.round(end.y - start.y);
+      if (corner === "start") resizeStaff({ left: dx, top: dy });
+      else if (corner === "end") resizeStaff({ right: dx, bottom: dy });
+      else if (Math.abs(dx) > 2 || Math.abs(dy) > 2) insertStaff(start.x, start.y, end.x, end.y);
+      showSelection();
+      return;
+    }
     if (!drag) return;
     const { dx, dy } = drag;
     drag = null;
@@ -514,12 +645,19 @@ function wire(zoom: DeepZoom) {
     const shape = staff ? geometryOf(staff) : null;
     const half = (shape ? shape.space(0) : 20) / 2;
     const steps = Math.round(-dy / half);
-    if (steps || Math.abs(dx) >= 2) moveSelection(steps, Math.round(dx));
+    if (first?.localName === "staff") {
+      if (Math.abs(dx) >= 2 || Math.abs(dy) >= 2) moveStaves(Math.round(dx), Math.round(dy));
+      else void rerender();
+    } else if (steps || Math.abs(dx) >= 2) moveSelection(steps, Math.round(dx));
     else void rerender();
   });
   viewer.addHandler("canvas-click", (event) => {
     if (!event.quick) return;
     const point = imagePoint(event.position!);
+    if (insertKind === "staff") {
+      event.preventDefaultAction = true;
+      return;
+    }
     if (insertKind) {
       event.preventDefaultAction = true;
       insertAt(point.x, point.y);
@@ -545,12 +683,17 @@ function wire(zoom: DeepZoom) {
     let handled = true;
     if (ctrl && key.toLowerCase() === "z") history(event.shiftKey ? redo : undo, event.shiftKey ? undo : redo);
     else if (ctrl && key.toLowerCase() === "y") history(redo, undo);
-    else if (ctrl || event.altKey) handled = false;
+    else if (event.altKey && !ctrl && key.startsWith("Arrow") && selection.length) {
+      const by = event.shiftKey ? 20 : 4;
+      if (key === "ArrowRight") resizeStaff({ right: by });
+      else if (key === "ArrowLeft") resizeStaff({ right: -by });
+      else if (key === "ArrowDown") resizeStaff({ bottom: by });
+      else resizeStaff({ bottom: -by });
+    } else if (ctrl || event.altKey) handled = false;
     else if (key === "?") toggleShortcuts();
     else if (key === "Escape") {
       if (dialog.open) dialog.close();
-      insertKind = null;
-      delete viewerArea.dataset.inserting;
+      stopInsert();
       selection = [];
       showSelection();
     } else if (key === "ArrowUp" && selection.length) moveSelection(1, 0);
@@ -570,6 +713,7 @@ function wire(zoom: DeepZoom) {
       else if (letter === "K") splitSelection();
       else if (letter === "O") octave(event.shiftKey ? -1 : 1);
       else if (letter === "L") swapClefs();
+      else if (letter === "V") toggleVerified();
       else handled = false;
     }
     if (handled) {
