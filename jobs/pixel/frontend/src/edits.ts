@@ -4,14 +4,25 @@
 // page's size.
 
 export type LayerId = "region" | number;
-export type Tool = "brush" | "rect" | "poly";
+export type Tool = "brush" | "rect" | "poly" | "fill" | "paste";
 
+/** A stroke, shape, fill (seed and tolerance: the region is recomputed from the page) or paste. */
 export interface Op {
   layer: LayerId;
   tool: Tool;
-  points: number[];
+  points?: number[];
   erase?: boolean;
   size?: number;
+  /** fill: the seed pixel and how far (in luma) a pixel may be from it. */
+  x?: number;
+  y?: number;
+  tolerance?: number;
+  /** paste: from_layer's pixels in rect [x0, y0, x1, y1] after the first `at` edits, moved by dx, dy. */
+  from_layer?: LayerId;
+  rect?: number[];
+  dx?: number;
+  dy?: number;
+  at?: number;
 }
 
 export interface Box {
@@ -23,13 +34,19 @@ export interface Box {
 
 /** The page area an operation touches (brush half-width included). */
 export function boxOf(op: Op): Box {
+  if (op.tool === "fill") return { x0: -Infinity, y0: -Infinity, x1: Infinity, y1: Infinity }; // known once computed
+  if (op.tool === "paste") {
+    const [x0, y0, x1, y1] = op.rect!;
+    return { x0: x0 + op.dx!, y0: y0 + op.dy!, x1: x1 + op.dx!, y1: y1 + op.dy! };
+  }
+  const points = op.points!;
   const pad = op.tool === "brush" ? (op.size ?? 1) / 2 + 1 : 1;
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let i = 0; i < op.points.length; i += 2) {
-    x0 = Math.min(x0, op.points[i]);
-    x1 = Math.max(x1, op.points[i]);
-    y0 = Math.min(y0, op.points[i + 1]);
-    y1 = Math.max(y1, op.points[i + 1]);
+  for (let i = 0; i < points.length; i += 2) {
+    x0 = Math.min(x0, points[i]);
+    x1 = Math.max(x1, points[i]);
+    y0 = Math.min(y0, points[i + 1]);
+    y1 = Math.max(y1, points[i + 1]);
   }
   return { x0: x0 - pad, y0: y0 - pad, x1: x1 + pad, y1: y1 + pad };
 }

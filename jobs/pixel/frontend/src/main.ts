@@ -7,7 +7,8 @@ import { openDeepZoom } from "@viewer/deepzoom";
 import { ViewerError, waitForTiles } from "@viewer/tiles";
 import OpenSeadragon from "openseadragon";
 import { Autosave, type SaveState } from "./autosave";
-import { type Change, EditList, type LayerId, type Op } from "./edits";
+import { type Box, type Change, EditList, type LayerId, type Op } from "./edits";
+import { Fills } from "./fill";
 import { Overlay, type LayerView, type Transform } from "./render";
 import "./pixel.css";
 
@@ -31,7 +32,7 @@ interface LayerState {
 /** What the saved work's log holds: edits, undo and redo, the number of layers, a layer's look. */
 type Entry = Change | { a: "layers"; n: number } | ({ a: "look"; layer: LayerId } & LayerState);
 
-type ToolName = "brush" | "eraser" | "rect" | "lasso" | "line" | "pan";
+type ToolName = "brush" | "eraser" | "rect" | "lasso" | "line" | "fill" | "select" | "pan";
 
 const TOOLS: { name: ToolName; label: string; key: string }[] = [
   { name: "brush", label: "Brush", key: "B" },
@@ -39,12 +40,17 @@ const TOOLS: { name: ToolName; label: string; key: string }[] = [
   { name: "rect", label: "Rectangle", key: "R" },
   { name: "lasso", label: "Lasso", key: "L" },
   { name: "line", label: "Line", key: "I" },
+  { name: "fill", label: "Fill", key: "W" },
+  { name: "select", label: "Select", key: "M" },
   { name: "pan", label: "Pan", key: "H" },
 ];
 
 const SHORTCUTS: [string, string][] = [
-  ["B, E, R, L, I, H", "Brush, eraser, rectangle, lasso, line, pan"],
-  ["Alt + drag", "Rectangle, lasso or line erase instead of paint"],
+  ["B, E, R, L, I, W, M, H", "Brush, eraser, rectangle, lasso, line, fill (magic wand), select, pan"],
+  ["Alt + drag or click", "Rectangle, lasso, line or fill erase instead of paint"],
+  ["Click with Fill", "Paint the connected pixels of the page within the tolerance of the one clicked"],
+  ["Ctrl + C, Ctrl + X", "Copy, or cut, the current layer inside the selection (drawn with Select)"],
+  ["Ctrl + V", "Paste the copy into the current layer, at the same place"],
   ["Space (hold)", "Pan while another tool is chosen"],
   ["G", "Work on the selected region"],
   ["1 – 7", "Work on that layer"],
@@ -69,11 +75,16 @@ let layerCount = config.layerInputs.length || 2;
 let active: LayerId = "region";
 let tool: ToolName = "rect";
 let brushSize = 12;
+let tolerance = 32;
+/** The rectangle drawn with Select (not an edit), and what Ctrl+C or Ctrl+X took. */
+let selection: Box | null = null;
+let clipboard: { from_layer: LayerId; rect: number[]; at: number; last: Op | undefined } | null = null;
 let solo: LayerId | null = null;
 let spacePan = false;
 let preview: Op | null = null;
 let editable = false;
 const inputs = new Map<number, HTMLImageElement>();
+const fills = new Fills(config.width, config.height);
 const frameTimes: number[] = [];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -103,6 +114,9 @@ toolbar.setAttribute("role", "toolbar");
 toolbar.setAttribute("aria-label", "Tools");
 const sizeInput = el("input", { type: "range", min: "1", max: "200", value: String(brushSize), id: "pixel-size" });
 const sizeLabel = el("label", { htmlFor: "pixel-size", className: "pixel-size" }, "Brush ", sizeInput);
+const toleranceInput = el("input", { type: "number", min: "0", max: "255", value: String(tolerance), id: "pixel-tolerance" });
+const toleranceLabel = el("label", { htmlFor: "pixel-tolerance", className: "pixel-size",
+  title: "Fill: how far (in grey levels, 0-255) a pixel may be from the one clicked" }, "Tolerance ", toleranceInput);
 const viewTools = el("div", { className: "pixel-tools" });
 viewTools.setAttribute("role", "toolbar");
 viewTools.setAttribute("aria-label", "View and history");
@@ -241,7 +255,7 @@ function draw() {
     frame = 0;
     const where = transform();
     if (!overlay || !where) return;
-    overlay.draw(where, layerViews(), edits, preview, page);
+    overlay.draw(where, layerViews(), edits, preview, page, selection);
     frameTimes.push(overlay.lastFrameMs);
     if (frameTimes.length > 2000) frameTimes.splice(0, 1000);
   });
@@ -258,6 +272,22 @@ function toImage(position: OpenSeadragon.Point, edges: boolean) {
 
 function startStroke(position: OpenSeadragon.Point, alt: boolean) {
   const erase = tool === "eraser" || alt;
+  if (tool === "fill") {
+    const [x, y] = toImage(position, false);
+    const op: Op = { layer: active, tool: "fill", x, y, tolerance };
+    if (erase) op.erase = true;
+    edits.add(op);
+    status.textContent = `${erase ? "Erased" : "Filled"} the pixels around (${x}, ${y}) within ${tolerance} grey levels on ${layerName(active)}.` +
+      (fills.ready ? "" : ` ${fillNote || "The page's pixels are still loading: it shows once they are here."}`);
+    return;
+  }
+  if (tool === "select") {
+    const [x, y] = toImage(position, true);
+    selecting = [x, y];
+    selection = { x0: x, y0: y, x1: x, y1: y };
+    draw();
+    return;
+  }
   if (tool === "brush" || tool === "eraser") {
     preview = { layer: active, tool: "brush", size: brushSize, points: toImage(position, false), erase };
   } else if (tool === "rect") {
@@ -273,8 +303,15 @@ function startStroke(position: OpenSeadragon.Point, alt: boolean) {
 }
 
 function extendStroke(position: OpenSeadragon.Point) {
+  if (selecting) {
+    const [x, y] = toImage(position, true);
+    const [sx, sy] = selecting;
+    selection = { x0: Math.min(sx, x), y0: Math.min(sy, y), x1: Math.max(sx, x), y1: Math.max(sy, y) };
+    draw();
+    return;
+  }
   if (!preview) return;
-  const p = preview.points;
+  const p = preview.points!;
   if (preview.tool === "rect") {
     const [x, y] = toImage(position, true);
     p[2] = x;
@@ -291,14 +328,52 @@ function extendStroke(position: OpenSeadragon.Point) {
 }
 
 function finishStroke() {
+  if (selecting) {
+    selecting = null;
+    if (selection && (selection.x0 === selection.x1 || selection.y0 === selection.y1)) selection = null;
+    status.textContent = selection
+      ? `Selected ${selection.x1 - selection.x0} x ${selection.y1 - selection.y0} pixels: Ctrl+C copies, Ctrl+X cuts ${layerName(active)} there.`
+      : "Nothing selected.";
+    draw();
+    return;
+  }
   const op = preview;
   preview = null;
   if (!op) return;
-  const p = op.points;
+  const p = op.points!;
   const empty = op.tool === "rect" ? p[0] === p[2] || p[1] === p[3] : op.tool === "poly" && p.length < 6;
   if (op.tool === "brush" && p.length === 4 && p[0] === p[2] && p[1] === p[3]) op.points = p.slice(0, 2);
   if (!empty) edits.add(op);
   draw();
+}
+
+let selecting: [number, number] | null = null;
+/** Why fills are not previewed on this page, once known. */
+let fillNote = "";
+
+/** Ctrl+C / Ctrl+X: remember the current layer inside the selection (a cut then erases it there). */
+function copySelection(cut: boolean) {
+  if (!selection) {
+    showMessage("Select a rectangle first (the Select tool, M), then copy or cut.", "hint");
+    return;
+  }
+  const rect = [selection.x0, selection.y0, selection.x1, selection.y1];
+  clipboard = { from_layer: active, rect, at: edits.ops.length, last: edits.ops[edits.ops.length - 1] };
+  if (cut) edits.add({ layer: active, tool: "rect", erase: true, points: [...rect] });
+  status.textContent = `${cut ? "Cut" : "Copied"} ${layerName(active)} in the selection: choose a layer and press Ctrl+V to paste.`;
+}
+
+/** Ctrl+V: paste the copy into the current layer at the same place. */
+function pasteClipboard() {
+  // The copy names the edits before it; it is void once undo has removed one of them.
+  const valid = clipboard && edits.ops.length >= clipboard.at && edits.ops[clipboard.at - 1] === clipboard.last;
+  if (!clipboard || !valid) {
+    clipboard = null;
+    showMessage("Nothing to paste: copy (Ctrl+C) or cut (Ctrl+X) a selection first.", "hint");
+    return;
+  }
+  edits.add({ layer: active, tool: "paste", from_layer: clipboard.from_layer, rect: [...clipboard.rect], dx: 0, dy: 0, at: clipboard.at });
+  status.textContent = `Pasted ${layerName(clipboard.from_layer)}'s copy into ${layerName(active)}.`;
 }
 
 function selectWholePage() {
@@ -336,6 +411,10 @@ function onKey(event: KeyboardEvent) {
     if (editable) (event.shiftKey ? edits.redo() : edits.undo()) || (status.textContent = "Nothing to " + (event.shiftKey ? "redo." : "undo."));
   } else if (modifier && key.toLowerCase() === "y") {
     if (editable) edits.redo();
+  } else if (modifier && !event.shiftKey && ["c", "x"].includes(key.toLowerCase())) {
+    if (editable) copySelection(key.toLowerCase() === "x");
+  } else if (modifier && !event.shiftKey && key.toLowerCase() === "v") {
+    if (editable) pasteClipboard();
   } else if (modifier || event.altKey) {
     handled = false;
   } else if (key === " " && (target.tagName === "BUTTON" || target.tagName === "INPUT")) {
@@ -346,7 +425,11 @@ function onKey(event: KeyboardEvent) {
     toggleShortcuts();
   } else if (key === "Escape") {
     if (dialog.open) dialog.close();
-    else if (editable) clearRegion();
+    else if (selection) {
+      selection = null;
+      status.textContent = "The selection was cleared.";
+      draw();
+    } else if (editable) clearRegion();
   } else if (/^[1-7]$/.test(key)) {
     setActive(Number(key));
   } else {
@@ -453,6 +536,12 @@ function build() {
   sizeInput.addEventListener("input", () => {
     brushSize = Number(sizeInput.value);
   });
+  toleranceInput.addEventListener("change", () => {
+    const value = Number(toleranceInput.value);
+    if (Number.isInteger(value) && value >= 0 && value <= 255) tolerance = value;
+    else showMessage("The fill's tolerance is a whole number from 0 to 255; it stays at " + tolerance + ".");
+    toleranceInput.value = String(tolerance);
+  });
   button("Undo", "Control+Z", () => editable && edits.undo(), viewTools);
   button("Redo", "Control+Shift+Z", () => editable && edits.redo(), viewTools);
   button("Zoom in", "+", () => zoom?.viewer.viewport.zoomBy(1.5), viewTools);
@@ -474,7 +563,7 @@ function build() {
   close.addEventListener("click", () => dialog.close());
   dialog.append(el("h2", {}, "Keyboard shortcuts"), list, close);
   const header = el("header", { className: "pixel-bar" },
-    el("h1", {}, `Pixel — ${config.name}`), toolbar, sizeLabel, viewTools, saveState, takeOver, submit);
+    el("h1", {}, `Pixel — ${config.name}`), toolbar, sizeLabel, toleranceLabel, viewTools, saveState, takeOver, submit);
   app.replaceChildren(header, message, el("div", { className: "pixel-main" }, layersPanel, viewerArea), status, dialog);
   setTool(tool);
   renderLayers();
@@ -554,10 +643,15 @@ async function main() {
     // took 5 s to show a first view that the canvas drawer shows at once.
     (OpenSeadragon.DEFAULT_SETTINGS as { drawer?: string }).drawer = "canvas";
     zoom = openDeepZoom({ element: viewerArea, tileSource, label: config.name, maxPixelRatio: 32 });
-    overlay = new Overlay(viewerArea);
+    overlay = new Overlay(viewerArea, fills);
     attachPointer(zoom.viewer);
     zoom.viewer.addHandler("open-failed", (event) => showMessage(`The page image could not be opened: ${event.message}.`));
     loadInputLayers();
+    fills.load(`${base}inputs/${encodeURIComponent(config.imagePort)}/file/`).then(draw, (error: Error) => {
+      if (edits.ops.some((op) => op.tool === "fill")) status.textContent = error.message;
+      document.body.dataset.fills = "server";
+      fillNote = error.message;
+    });
     await zoom.firstView;
     performance.mark("pixel-first-view");
     draw();
@@ -580,6 +674,7 @@ async function main() {
     return { x: box.left + where.x + x * where.scale, y: box.top + where.y + y * where.scale };
   },
   ops: () => edits.ops,
+  fillsReady: () => fills.ready,
   frameTimes,
   flush: () => autosave.flush(),
 };

@@ -4,8 +4,12 @@
 // (erasing cuts out), recoloured to the layer's colour, then laid over the
 // image at the layer's opacity. Coordinates follow the server's rasteriser:
 // a brush or polygon point is a pixel's centre, a rectangle spans whole pixels.
+// A fill is its region (fill.ts) drawn as a mask; a paste draws its source
+// layer as it was after the paste's first `at` edits (on a second canvas,
+// one per level of pastes) clipped to the copied rectangle and moved.
 
 import type { Box, EditList, LayerId, Op } from "./edits";
+import type { Fills } from "./fill";
 
 export interface LayerView {
   id: LayerId;
@@ -24,7 +28,7 @@ export interface Transform {
 }
 
 function trace(ctx: CanvasRenderingContext2D, op: Op) {
-  const p = op.points;
+  const p = op.points!;
   ctx.beginPath();
   if (op.tool === "rect") {
     ctx.rect(Math.min(p[0], p[2]), Math.min(p[1], p[3]), Math.abs(p[2] - p[0]), Math.abs(p[3] - p[1]));
@@ -51,20 +55,33 @@ function meets(a: Box, b: Box) {
   return a.x0 <= b.x1 && a.x1 >= b.x0 && a.y0 <= b.y1 && a.y1 >= b.y0;
 }
 
+/** Where the layers are drawn: the screen transform (device pixels) and the page area on screen. */
+interface Frame {
+  s: number;
+  ox: number;
+  oy: number;
+  view: Box;
+  width: number;
+  height: number;
+  inputs: Map<LayerId, HTMLImageElement | undefined>;
+}
+
 export class Overlay {
   readonly canvas: HTMLCanvasElement;
   private scratch = document.createElement("canvas");
+  /** One canvas per level of pastes being drawn. */
+  private sources: HTMLCanvasElement[] = [];
   /** How long the last frame took to draw, in milliseconds. */
   lastFrameMs = 0;
 
-  constructor(parent: HTMLElement) {
+  constructor(parent: HTMLElement, private fills: Fills) {
     this.canvas = document.createElement("canvas");
     this.canvas.className = "pixel-overlay";
     this.canvas.setAttribute("aria-hidden", "true");
     parent.append(this.canvas);
   }
 
-  draw(transform: Transform, layers: LayerView[], edits: EditList, preview: Op | null, page: Box) {
+  draw(transform: Transform, layers: LayerView[], edits: EditList, preview: Op | null, page: Box, selection: Box | null = null) {
     const started = performance.now();
     const ratio = window.devicePixelRatio || 1;
     const width = Math.round(this.canvas.clientWidth * ratio);
@@ -87,28 +104,14 @@ export class Overlay {
       x1: Math.min(page.x1, (width / ratio - transform.x) / transform.scale),
       y1: Math.min(page.y1, (height / ratio - transform.y) / transform.scale),
     };
+    const frame: Frame = { s, ox: transform.x * ratio, oy: transform.y * ratio, view, width, height,
+      inputs: new Map(layers.map((layer) => [layer.id, layer.input])) };
     for (const layer of layers) {
       if (!layer.visible || layer.opacity <= 0) continue;
       const ops = preview && preview.layer === layer.id ? [...edits.ops, preview] : edits.ops;
       const shown = ops.filter((op) => op.layer === layer.id && meets(edits.box(op), view));
       if (!shown.length && !layer.input) continue; // nothing of this layer on screen: no full-screen passes
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      ctx.globalCompositeOperation = "source-over";
-      ctx.clearRect(0, 0, width, height);
-      ctx.setTransform(s, 0, 0, s, transform.x * ratio, transform.y * ratio);
-      ctx.imageSmoothingEnabled = false;
-      ctx.lineCap = "round";
-      ctx.lineJoin = "round";
-      ctx.fillStyle = ctx.strokeStyle = "#000";
-      if (layer.input) {
-        const { x0, y0, x1, y1 } = view;
-        const w = Math.ceil(x1) - Math.floor(x0), h = Math.ceil(y1) - Math.floor(y0);
-        if (w > 0 && h > 0) ctx.drawImage(layer.input, Math.floor(x0), Math.floor(y0), w, h, Math.floor(x0), Math.floor(y0), w, h);
-      }
-      for (const op of shown) {
-        ctx.globalCompositeOperation = op.erase ? "destination-out" : "source-over";
-        trace(ctx, op);
-      }
+      this.paint(ctx, frame, layer.input, shown, edits, 0);
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.globalCompositeOperation = "source-in";
       ctx.fillStyle = `rgb(${layer.colour.join(",")})`;
@@ -117,14 +120,82 @@ export class Overlay {
       out.drawImage(this.scratch, 0, 0);
     }
     out.globalAlpha = 1;
-    if (preview && preview.erase) {
+    out.setTransform(s, 0, 0, s, frame.ox, frame.oy);
+    if (preview && preview.erase && preview.points) {
       // What an eraser is clearing, shown as a pale trace.
-      out.setTransform(s, 0, 0, s, transform.x * ratio, transform.y * ratio);
       out.fillStyle = out.strokeStyle = "rgba(255,255,255,0.6)";
       out.lineCap = "round";
       out.lineJoin = "round";
       trace(out, preview);
     }
+    if (selection) {
+      // The rectangle that copy and cut take, outlined in black and white dashes.
+      out.setTransform(1, 0, 0, 1, 0, 0);
+      const x = frame.ox + selection.x0 * s, y = frame.oy + selection.y0 * s;
+      const w = (selection.x1 - selection.x0) * s, h = (selection.y1 - selection.y0) * s;
+      out.lineWidth = 1.5 * ratio;
+      out.setLineDash([6 * ratio, 4 * ratio]);
+      out.strokeStyle = "#000";
+      out.strokeRect(x, y, w, h);
+      out.lineDashOffset = 5 * ratio;
+      out.strokeStyle = "#fff";
+      out.strokeRect(x, y, w, h);
+      out.setLineDash([]);
+      out.lineDashOffset = 0;
+    }
     this.lastFrameMs = performance.now() - started;
+  }
+
+  /** A layer's painted pixels (opaque black) on ``ctx``: its input, then its edits in order. */
+  private paint(ctx: CanvasRenderingContext2D, frame: Frame, input: HTMLImageElement | undefined, ops: Op[],
+    edits: EditList, depth: number) {
+    const { s, ox, oy, view, width, height } = frame;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalCompositeOperation = "source-over";
+    ctx.clearRect(0, 0, width, height);
+    ctx.setTransform(s, 0, 0, s, ox, oy);
+    ctx.imageSmoothingEnabled = false;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.fillStyle = ctx.strokeStyle = "#000";
+    if (input) {
+      const { x0, y0, x1, y1 } = view;
+      const w = Math.ceil(x1) - Math.floor(x0), h = Math.ceil(y1) - Math.floor(y0);
+      if (w > 0 && h > 0) ctx.drawImage(input, Math.floor(x0), Math.floor(y0), w, h, Math.floor(x0), Math.floor(y0), w, h);
+    }
+    for (const op of ops) {
+      ctx.globalCompositeOperation = op.erase ? "destination-out" : "source-over";
+      if (op.tool === "fill") {
+        const mask = this.fills.mask(op);
+        if (mask) ctx.drawImage(mask.canvas, mask.x0, mask.y0);
+      } else if (op.tool === "paste") {
+        if (depth < 8) this.paste(ctx, frame, op, edits, depth);
+      } else {
+        trace(ctx, op);
+      }
+    }
+  }
+
+  private paste(ctx: CanvasRenderingContext2D, frame: Frame, op: Op, edits: EditList, depth: number) {
+    const [x0, y0, x1, y1] = op.rect!;
+    const dx = op.dx!, dy = op.dy!;
+    let source = this.sources[depth];
+    if (!source) source = this.sources[depth] = document.createElement("canvas");
+    if (source.width !== frame.width || source.height !== frame.height) {
+      source.width = frame.width;
+      source.height = frame.height;
+    }
+    const copied: Box = { x0, y0, x1, y1 };
+    const before = edits.ops.slice(0, op.at ?? edits.ops.indexOf(op));
+    const ops = before.filter((earlier) => earlier.layer === op.from_layer && meets(edits.box(earlier), copied));
+    this.paint(source.getContext("2d")!, frame, frame.inputs.get(op.from_layer!), ops, edits, depth + 1);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(x0 + dx, y0 + dy, x1 - x0, y1 - y0);
+    ctx.clip();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalCompositeOperation = "source-over";
+    ctx.drawImage(source, dx * frame.s, dy * frame.s);
+    ctx.restore();
   }
 }
