@@ -335,6 +335,16 @@ export class MeiDoc {
     if (after) after.before(line);
     else if (lines.length) lines[lines.length - 1].after(line);
     else this.all("section")[0].append(line);
+    if (after && after === lines[0]) {
+      // the first system's section and layer carry the page's staff and layer ids back to the sb form
+      const layerOf = (l: Element) => l.getElementsByTagNameNS(MEI_NS, "layer")[0];
+      const [oldId, newId] = [idOf(after), idOf(line)];
+      const [oldLayer, newLayer] = [idOf(layerOf(after)), idOf(layer)];
+      after.setAttributeNS(XML_NS, "xml:id", newId);
+      line.setAttributeNS(XML_NS, "xml:id", oldId);
+      layerOf(after).setAttributeNS(XML_NS, "xml:id", newLayer);
+      layer.setAttributeNS(XML_NS, "xml:id", oldLayer);
+    }
     this.lines().forEach((l, index) => l.setAttribute("n", String(index + 1)));
     return staff;
   }
