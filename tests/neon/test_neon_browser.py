@@ -280,3 +280,208 @@ def test_a_ten_system_page_opens_with_off_line_components_outlined(start_worker,
         browser.close()
     print(f"\nneon: a ten-system page (436 zones): tiles ready / first view / neumes drawn / ready at {marks} ms "
           f"after navigation; screenshot in {tmp_path}")
+
+
+def _image_point(page, x, y, size=(1200, 600)):
+    """Where on the screen the page image's pixel (x, y) is drawn."""
+    svg = page.locator("#neon-overlay > svg").bounding_box()
+    return svg["x"] + x * svg["width"] / size[0], svg["y"] + y * svg["height"] / size[1]
+
+
+def _on_line(page, staff):
+    """A point on the top line of ``staff`` as drawn (a staff is picked by its lines)."""
+    box = page.locator(f'#neon-overlay [id="{staff}"] > path').first.bounding_box()
+    return box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2
+
+
+def _edit(page, action):
+    """Do ``action`` (a key, or a callable) and wait for the page to draw the result."""
+    rendered = int(page.evaluate("document.body.dataset.rendered"))
+    page.keyboard.press(action) if isinstance(action, str) else action()
+    _rendered(page, rendered)
+
+
+def _children(root, ident):
+    return [c.get(XML_ID) for c in _by_id(root, ident)]
+
+
+def _box(root, element):
+    zone = _by_id(root, element.get("facs")[1:])
+    return [int(zone.get(k)) for k in ("ulx", "uly", "lrx", "lry")]
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(not BUILT.exists(), reason="Neon's page is not built (make frontend)")
+def test_structure_staves_verified_and_the_second_tab(start_worker, live_server, page_image, tmp_path):
+    """Group/ungroup, merge/split, clef/custos/division inserted, a staff drawn, resized and moved, "verified".
+
+    A second tab gets the lock's sentence and cannot save; everything is checked in ``Corrected``.
+    """
+    from playwright.sync_api import sync_playwright
+
+    run, run_job, url = _waiting(start_worker, live_server, page_image, FIXTURE)
+    source = _tree(FIXTURE.read_text(encoding="utf-8"))
+    puts = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("body[data-neon=ready]", timeout=90_000)
+
+        # a second tab of the same user: told in a sentence, cannot save or submit
+        second = context.new_page()
+        second.on("request", lambda request: puts.append(request) if request.method == "PUT" else None)
+        second.goto(url)
+        second.wait_for_selector("body[data-neon=ready]", timeout=60_000)
+        second.wait_for_selector("#neon-save[data-state=blocked]")
+        assert "open for editing in another tab" in second.locator("#neon-save").inner_text()
+        assert second.locator("#neon-submit").is_disabled() and second.locator("#neon-take-over").is_visible()
+        claims = len(puts)
+        before = second.evaluate("window.neon.mei()")
+        second.keyboard.press("v")
+        second.keyboard.press("t")
+        second.mouse.click(*_on_line(second, "sb-b0039"))
+        second.keyboard.press("ArrowDown")
+        second.wait_for_timeout(3000)  # longer than the autosave delay: nothing may be sent
+        assert second.evaluate("window.neon.mei()") == before and len(puts) == claims
+        second.screenshot(path=str(tmp_path / "1-second-tab.png"))
+        second.close()
+
+        # group two neumes, ungroup another (neume mode)
+        page.keyboard.press("n")
+        page.mouse.click(*_centre(page, "nc-b0008"))
+        page.keyboard.down("Shift")
+        page.mouse.click(*_centre(page, "nc-b0011"))
+        page.keyboard.up("Shift")
+        assert page.locator("#neon-selection-kind").inner_text() == "2 selected (neume)"
+        _edit(page, "g")
+        page.mouse.click(*_centre(page, "nc-b0021"))
+        _edit(page, "u")
+
+        # merge "pa" and "tri", then split the merged syllable before tri's neume (syllable mode, neume mode)
+        page.keyboard.press("s")
+        page.mouse.click(*_centre(page, "nc-b0050"))
+        page.keyboard.down("Shift")
+        page.mouse.click(*_centre(page, "nc-b0065"))
+        page.keyboard.up("Shift")
+        assert page.locator("#neon-selection-kind").inner_text() == "2 selected (syllable)"
+        _edit(page, "m")
+        page.keyboard.press("n")
+        page.mouse.click(*_centre(page, "nc-b0065"))
+        _edit(page, "k")
+
+        # a C clef, a custos and a division line on the second staff, right of its neumes
+        for kind, (x, y) in (("clefC", (700, 340)), ("custos", (800, 350)), ("divLine", (900, 350))):
+            page.locator("#neon-insert-kind").select_option(kind)
+            page.keyboard.press("i")
+            _edit(page, lambda: page.mouse.click(*_image_point(page, x, y)))
+        page.keyboard.press("Escape")
+
+        # a new staff drawn as a rectangle below the others, resized by keys and its corner, moved
+        page.locator("#neon-insert-kind").select_option("staff")
+        page.keyboard.press("i")
+        staves = _count(page, "g.staff")
+
+        def draw():
+            page.mouse.move(*_image_point(page, 150, 470))
+            page.mouse.down()
+            page.mouse.move(*_image_point(page, 500, 500), steps=4)
+            page.mouse.move(*_image_point(page, 900, 530), steps=4)
+            page.mouse.up()
+
+        _edit(page, draw)
+        assert _count(page, "g.staff") == staves + 1
+        assert page.locator("#neon-selection-kind").inner_text() == "1 selected (staff)"
+        _edit(page, "Alt+ArrowRight")  # 4 px wider
+        handle = page.locator("#neon-handle-end").bounding_box()
+        hx, hy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+        scale = page.locator("#neon-overlay > svg").bounding_box()["width"] / 1200
+
+        def stretch():
+            page.mouse.move(hx, hy)
+            page.mouse.down()
+            page.mouse.move(hx + 20 * scale, hy, steps=3)
+            page.mouse.move(hx + 40 * scale, hy, steps=3)
+            page.mouse.up()
+
+        _edit(page, stretch)
+        page.screenshot(path=str(tmp_path / "2-staff-inserted.png"))
+
+        # verified, then an edit clears it with a note, then verified again
+        _edit(page, "v")
+        assert page.locator("#neon-verified").get_attribute("aria-pressed") == "true"
+        page.keyboard.press("t")
+        page.mouse.click(*_on_line(page, "sb-b0039"))  # staff mode: the second staff moves with its glyphs
+        assert page.locator("#neon-selection-kind").inner_text() == "1 selected (staff)"
+        _edit(page, "ArrowDown")
+        assert page.locator("#neon-verified").get_attribute("aria-pressed") == "false"
+        assert "no longer marked verified" in page.locator("#neon-message").inner_text()
+        _edit(page, "v")
+        page.wait_for_selector("#neon-save[data-state=saved]", timeout=15_000)
+        edited = page.evaluate("window.neon.mei()")
+        page.reload()
+        page.wait_for_selector("body[data-neon=ready]", timeout=60_000)
+        assert page.evaluate("window.neon.mei()") == edited
+        assert page.locator("#neon-verified").get_attribute("aria-pressed") == "true"
+        page.keyboard.press("?")
+        shortcuts = page.locator("#neon-shortcuts").inner_text()
+        assert "Resize the selected staff" in shortcuts and "Mark the page verified" in shortcuts
+        page.keyboard.press("Escape")
+        page.screenshot(path=str(tmp_path / "3-verified.png"))
+        page.locator("#neon-submit").click()
+        page.wait_for_selector("body[data-neon=submitted]", timeout=30_000)
+        browser.close()
+
+    wait_run(run, {RunStatus.FINISHED})
+    output = RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource").get()
+    corrected = _tree(Path(storage.absolute_path(output.resource)).read_text(encoding="utf-8"))
+
+    # grouping: nc-b0011 and nc-b0013 joined nc-b0008's neume; nc-b0023 has a neume of its own after nc-b0021's
+    assert _children(corrected, "neume-b0009") == ["nc-b0008", "nc-b0011", "nc-b0013"]
+    assert _by_id(corrected, "neume-b0014") is None
+    ungrouped = _by_id(corrected, "nc-b0023").getparent()
+    assert _children(corrected, "neume-b0024") == ["nc-b0021"] and ungrouped.get(XML_ID) != "neume-b0024"
+    assert ungrouped.getprevious().get(XML_ID) == "neume-b0024" and ungrouped.getparent().get(XML_ID) == "syllable-b0025"
+    # merged then split: "patri" keeps pa's neumes; tri's neume begins a new syllable right after it
+    merged = _by_id(corrected, "syllable-b0059")
+    assert merged.find(f"{MEI}syl").text == "patri" and _by_id(corrected, "syllable-b0067") is None
+    assert [n.get(XML_ID) for n in merged.findall(f"{MEI}neume")] == ["neume-b0051", "neume-b0058"]
+    split = merged.getnext()
+    assert split.tag == f"{MEI}syllable" and [n.get(XML_ID) for n in split] == ["neume-b0066"]
+
+    # the inserted clef, custos and division line: on the second system, in the order clicked, where clicked
+    layer = corrected.find(f".//{MEI}layer")
+    items = list(layer)
+    second, third = [i for i, e in enumerate(items) if e.tag == f"{MEI}sb"][1:]
+    new = [e for e in items[second:third] if (e.get(XML_ID) or "").startswith("m-")]
+    assert [e.tag for e in new] == [f"{MEI}clef", f"{MEI}custos", f"{MEI}divLine"]
+    clef, custos, division = new
+    moved = 10  # the second staff was moved down half a staff space (its 20 px space) afterwards, with these
+    assert clef.get("shape") == "C" and clef.get("line") == "3"  # y 340: the third of the lines at 380, 360, 340, 320
+    ulx, uly, lrx, lry = _box(corrected, custos)
+    value = int(custos.get("oct")) * 7 + "cdefgab".index(custos.get("pname"))
+    staff_bottom = 380 + moved
+    expected = staff_bottom - (int(clef.get("line")) - 1) * 20 - (value - 28) * 10
+    assert abs((uly + lry) / 2 - expected) <= 5 and abs(ulx - 800) <= 2 and abs(_box(corrected, clef)[0] - 700) <= 2
+    assert _box(corrected, division)[0] in range(898, 903)
+
+    # the second staff moved with its glyphs, pitches kept
+    for ident in ("sb-b0039", "clef-b0041", "nc-b0050", "nc-b0065"):
+        element = _by_id(corrected, ident)
+        before, after = _box(source, _by_id(source, ident)), _box(corrected, element)
+        assert after[1] - before[1] in range(8, 13) and after[0] == before[0], ident
+        assert element.get("pname") == _by_id(source, ident).get("pname")
+
+    # the new system: its own sb (n=3) and zone as drawn, then resized; a C clef in it
+    sb = items[third]
+    assert sb.get("n") == "3" and sb.get(XML_ID).startswith("m-sb-")
+    ulx, uly, lrx, lry = _box(corrected, sb)
+    assert abs(ulx - 150) <= 2 and abs(uly - 470) <= 2 and abs(lry - 530) <= 2
+    assert abs(lrx - (900 + 4 + 40)) <= 3
+    assert items[third + 1].tag == f"{MEI}clef" and items[third + 1:] == [items[third + 1]]
+
+    # verified: a dated change in meiHead's revisionDesc
+    changes = corrected.findall(f"{MEI}meiHead/{MEI}revisionDesc/{MEI}change[@type='neon-verified']")
+    assert len(changes) == 1 and changes[0].get("isodate", "").startswith("20")
+    assert "verified" in changes[0].find(f"{MEI}changeDesc/{MEI}p").text
