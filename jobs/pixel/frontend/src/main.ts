@@ -618,7 +618,7 @@ function attachPointer(viewer: OpenSeadragon.Viewer) {
     startStroke(event.position!, Boolean((event.originalEvent as MouseEvent).altKey));
   });
   viewer.addHandler("canvas-drag", (event) => {
-    if (!preview) return;
+    if (!preview && !selecting) return;
     event.preventDefaultAction = true;
     extendStroke(event.position!);
   });
