@@ -189,8 +189,10 @@ def test_interactive_job_cancel_retry_and_a_failure_shown_in_place(start_worker,
     with browser.context.expect_page() as opened:
         page.get_by_role("button", name="Open this job's page").click()
     job_page = opened.value
+    job_page.wait_for_load_state("load")  # the page's script sends the form: wait until it has run
     job_page.get_by_label("Name").fill("Hildegard")
     job_page.get_by_role("button", name="Submit").click()
+    job_page.get_by_role("status").filter(has_text="Submitted.").wait_for()
     page.locator(".run-head .badge", has_text="Finished").wait_for(timeout=60_000)
     results = page.get_by_role("region", name="Results")
     with page.expect_download() as greeting:
