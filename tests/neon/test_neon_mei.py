@@ -116,3 +116,68 @@ def test_parse_refuses_what_is_not_mei(text, sentence):
         return
     with pytest.raises(mei.MeiError, match=sentence):
         mei.parse(text)
+
+
+def _add_system(root, first, box):
+    """A system as the page inserts it (doc.ts insertStaff): a line section with a staff on a new zone and a C clef.
+
+    Placed first, it takes the first system's section and layer ids, as the page does.
+    """
+    surface = root.find(f".//{MEI}surface")
+    etree.SubElement(surface, f"{MEI}zone", {XML_ID: "m-zone-staff", **dict(zip(("ulx", "uly", "lrx", "lry"), box))})
+    etree.SubElement(surface, f"{MEI}zone", {XML_ID: "m-zone-clef", "ulx": box[0], "uly": box[1],
+                                              "lrx": str(int(box[0]) + 20), "lry": str(int(box[1]) + 20)})
+    lines = root.findall(f".//{MEI}section[@type='neon-neume-line']")
+    line = etree.Element(f"{MEI}section", {XML_ID: "m-line-1", "type": "neon-neume-line"})
+    staff = etree.SubElement(line, f"{MEI}staff", {XML_ID: "m-sb-new", "n": "1", "facs": "#m-zone-staff"})
+    layer = etree.SubElement(staff, f"{MEI}layer", {XML_ID: "m-layer-1", "n": "1"})
+    etree.SubElement(layer, f"{MEI}clef", {XML_ID: "m-clef-new", "facs": "#m-zone-clef", "shape": "C", "line": "4"})
+    if first:
+        lines[0].addprevious(line)
+        old_layer = lines[0].find(f"{MEI}staff/{MEI}layer")
+        line.set(XML_ID, lines[0].get(XML_ID))
+        lines[0].set(XML_ID, "m-line-1")
+        layer.set(XML_ID, old_layer.get(XML_ID))
+        old_layer.set(XML_ID, "m-layer-1")
+    else:
+        lines[-1].addnext(line)
+    for number, section in enumerate(root.findall(f".//{MEI}section[@type='neon-neume-line']"), 1):
+        section.set("n", str(number))
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["above the first", "below the last"])
+def test_an_inserted_system_comes_back_as_an_sb_and_is_accepted(first):
+    path = next(p for p in MEI_FILES if p.name == "gloria_mei4.mei")
+    source = read(path)
+    lines = mei.to_lines(mei.parse(path.read_bytes()))
+    _add_system(lines.getroot(), first, ("100", "20" if first else "470", "1100", "80" if first else "530"))
+    back = mei.to_sb(mei.parse(mei.serialize(lines))).getroot()
+    sbs = back.findall(f".//{MEI}sb")
+    assert [sb.get(XML_ID) for sb in sbs] == (["m-sb-new", "sb-b0002", "sb-b0039"] if first
+                                              else ["sb-b0002", "sb-b0039", "m-sb-new"])
+    assert [sb.get("n") for sb in sbs] == ["1", "2", "3"]
+    new = next(sb for sb in sbs if sb.get(XML_ID) == "m-sb-new")
+    assert new.get("facs") == "#m-zone-staff" and new.getnext().get(XML_ID) == "m-clef-new"
+    # the page's staff and layer keep their ids; the checks accept the page
+    assert back.find(f".//{MEI}staff").get(XML_ID) == source.find(f".//{MEI}staff").get(XML_ID)
+    assert back.find(f".//{MEI}layer").get(XML_ID) == source.find(f".//{MEI}layer").get(XML_ID)
+    assert checks.problems(back.getroottree(), surface_size(path)) == []
+    # a system drawn past the page's bottom edge is refused
+    back.find(f".//{MEI}zone[@{XML_ID}='m-zone-staff']").set("lry", "700")
+    assert any("m-zone-staff" in p and "not inside its surface" in p
+               for p in checks.problems(back.getroottree(), surface_size(path)))
+
+
+def test_the_verified_mark_in_revision_desc_survives_the_round_trip():
+    path = next(p for p in MEI_FILES if p.name == "kyrie_mei5.mei")
+    lines = mei.to_lines(mei.parse(path.read_bytes()))
+    head = lines.getroot().find(f"{MEI}meiHead")
+    change = etree.SubElement(etree.SubElement(head, f"{MEI}revisionDesc"), f"{MEI}change",
+                              {XML_ID: "m-change-1", "type": "neon-verified", "isodate": "2026-12-06T22:00:00"})
+    etree.SubElement(etree.SubElement(change, f"{MEI}changeDesc"), f"{MEI}p").text = "Page verified in Neon."
+    back = mei.to_sb(mei.parse(mei.serialize(lines))).getroot()
+    kept = back.find(f"{MEI}meiHead/{MEI}revisionDesc/{MEI}change")
+    assert kept.get("type") == "neon-verified" and kept.get("isodate") == "2026-12-06T22:00:00"
+    assert checks.problems(back.getroottree(), surface_size(path)) == []
+    kept.getparent().getparent().remove(kept.getparent())  # without the mark: the input again
+    assert shape(back) == shape(read(path))
