@@ -37,11 +37,11 @@ MAX_EDITOR_ID = 64
 
 
 class WorkError(Exception):
-    """A save or claim that cannot be done; ``status`` is the HTTP status, the message a sentence."""
+    """A save or claim that cannot be done; ``http_status`` is the HTTP status, the message a sentence."""
 
     def __init__(self, message, status, version=None):
         super().__init__(message)
-        self.status = status
+        self.http_status = status
         self.version = version
 
 

@@ -191,7 +191,7 @@ def saved_work(request, run_job_id, token):
         else:
             answer = {"version": interactive_work.claim(run_job, body.get("editor"), take_over)}
     except interactive_work.WorkError as exc:
-        return JsonResponse({"message": str(exc), "version": exc.version}, status=exc.status)
+        return JsonResponse({"message": str(exc), "version": exc.version}, status=exc.http_status)
     return JsonResponse(answer)
 
 
