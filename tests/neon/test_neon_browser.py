@@ -374,13 +374,13 @@ def test_structure_staves_verified_and_the_second_tab(start_worker, live_server,
         # a C clef, a custos and a division line on the second staff, right of its neumes
         for kind, (x, y) in (("clefC", (700, 340)), ("custos", (800, 350)), ("divLine", (900, 350))):
             page.locator("#neon-insert-kind").select_option(kind)
-            page.keyboard.press("i")
+            page.locator("#neon-insert").click()  # the list keeps the focus (and its keys) after a choice
             _edit(page, lambda: page.mouse.click(*_image_point(page, x, y)))
         page.keyboard.press("Escape")
 
         # a new staff drawn as a rectangle below the others, resized by keys and its corner, moved
         page.locator("#neon-insert-kind").select_option("staff")
-        page.keyboard.press("i")
+        page.locator("#neon-insert").click()
         staves = _count(page, "g.staff")
 
         def draw():
