@@ -2,9 +2,9 @@
 
 The user fills a dark block of the page on layer 1 (then Alt-clicks a fill
 that erases), draws a rectangle on layer 2, cuts part of it and pastes it on
-layer 1, copies part of layer 1 and pastes it on layer 2; the edits are saved
-as compact fill and paste operations, come back after a reload, and the
-submitted outputs hold the page's pixels exactly where expected. Expected
+layer 1, copies part of layer 1 and pastes it on layer 2 where the selection
+was dragged to; the edits are saved as compact fill and paste operations,
+come back after a reload, and the submitted outputs hold the page's pixels exactly where expected. Expected
 masks are computed here: the fills with SciPy's 4-connected labelling of the
 luma rule, the rest by slicing.
 """
@@ -129,6 +129,7 @@ def test_fill_cut_copy_paste_submitted_pixel_by_pixel(start_worker, live_server,
         _drag(page, (80, 90), (200, 180))
         page.keyboard.press("Control+c")  # copy layer 1 there
         page.keyboard.press("2")
+        _drag(page, (140, 135), (440, 385))  # a drag inside the selection moves it: the paste goes there
         page.keyboard.press("Control+v")
         page.screenshot(path=str(tmp_path / "tools.png"))
         ops = page.evaluate("window.pixel.ops()")
@@ -137,7 +138,8 @@ def test_fill_cut_copy_paste_submitted_pixel_by_pixel(start_worker, live_server,
             (2, "rect", True), (1, "paste", False), (2, "paste", False)]
         assert set(ops[1]) == {"layer", "tool", "x", "y", "tolerance"}  # the seed, not a bitmap
         assert ops[5]["from_layer"] == 2 and ops[5]["at"] == 4 and ops[4]["points"] == ops[5]["rect"]
-        assert ops[6]["from_layer"] == 1 and ops[6]["at"] == 6
+        assert ops[6]["from_layer"] == 1 and ops[6]["at"] == 6 and ops[5]["dx"] == ops[5]["dy"] == 0
+        assert abs(ops[6]["dx"] - 300) <= 1 and abs(ops[6]["dy"] - 250) <= 1
         page.keyboard.press("Control+z")
         page.keyboard.press("Control+z")
         assert len(page.evaluate("window.pixel.ops()")) == 5
@@ -173,8 +175,9 @@ def test_fill_cut_copy_paste_submitted_pixel_by_pixel(start_worker, live_server,
     cut = ops[5]["rect"]
     layer1 |= _box(layer2, cut)  # pasted as it was before the cut
     layer2 &= ~_box(np.ones((H, W), bool), cut)
-    layer2 |= _box(layer1, ops[6]["rect"])
-    assert _box(layer1, ops[6]["rect"]).any() and _box(layer2, cut).sum() < _box(layer1, cut).sum()
+    copied = _box(layer1, ops[6]["rect"])
+    assert copied.any() and _box(layer2, cut).sum() < _box(layer1, cut).sum()
+    layer2 |= np.roll(copied, (ops[6]["dy"], ops[6]["dx"]), axis=(0, 1))  # moved well inside the page: no wrap
 
     outputs = {o.output_port_type_name: np.array(Image.open(io.BytesIO(Path(storage.absolute_path(o.resource)).read_bytes())))
                for o in RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource") if o.output_port_type_name != "ZIP"}

@@ -50,7 +50,8 @@ const SHORTCUTS: [string, string][] = [
   ["Alt + drag or click", "Rectangle, lasso, line or fill erase instead of paint"],
   ["Click with Fill", "Paint the connected pixels of the page within the tolerance of the one clicked"],
   ["Ctrl + C, Ctrl + X", "Copy, or cut, the current layer inside the selection (drawn with Select)"],
-  ["Ctrl + V", "Paste the copy into the current layer, at the same place"],
+  ["Ctrl + V", "Paste the copy into the current layer where the selection is"],
+  ["Drag inside the selection", "After a copy, move the selection: Ctrl + V pastes there"],
   ["Space (hold)", "Pan while another tool is chosen"],
   ["G", "Work on the selected region"],
   ["1 – 7", "Work on that layer"],
@@ -283,6 +284,10 @@ function startStroke(position: OpenSeadragon.Point, alt: boolean) {
   }
   if (tool === "select") {
     const [x, y] = toImage(position, true);
+    if (clipboard && selection && x > selection.x0 && x < selection.x1 && y > selection.y0 && y < selection.y1) {
+      moving = { x, y, from: { ...selection } }; // a drag inside the selection moves it: where Ctrl+V pastes
+      return;
+    }
     selecting = [x, y];
     selection = { x0: x, y0: y, x1: x, y1: y };
     draw();
@@ -303,6 +308,16 @@ function startStroke(position: OpenSeadragon.Point, alt: boolean) {
 }
 
 function extendStroke(position: OpenSeadragon.Point) {
+  if (moving) {
+    const [x, y] = toImage(position, true);
+    const { from } = moving;
+    // Kept inside the page, so that the moved selection can be copied from too.
+    const dx = Math.min(Math.max(x - moving.x, -from.x0), config.width - from.x1);
+    const dy = Math.min(Math.max(y - moving.y, -from.y0), config.height - from.y1);
+    selection = { x0: from.x0 + dx, y0: from.y0 + dy, x1: from.x1 + dx, y1: from.y1 + dy };
+    draw();
+    return;
+  }
   if (selecting) {
     const [x, y] = toImage(position, true);
     const [sx, sy] = selecting;
@@ -328,6 +343,11 @@ function extendStroke(position: OpenSeadragon.Point) {
 }
 
 function finishStroke() {
+  if (moving) {
+    moving = null;
+    status.textContent = "Ctrl+V pastes the copy where the selection is now.";
+    return;
+  }
   if (selecting) {
     selecting = null;
     if (selection && (selection.x0 === selection.x1 || selection.y0 === selection.y1)) selection = null;
@@ -348,6 +368,7 @@ function finishStroke() {
 }
 
 let selecting: [number, number] | null = null;
+let moving: { x: number; y: number; from: Box } | null = null;
 /** Why fills are not previewed on this page, once known. */
 let fillNote = "";
 
@@ -363,7 +384,7 @@ function copySelection(cut: boolean) {
   status.textContent = `${cut ? "Cut" : "Copied"} ${layerName(active)} in the selection: choose a layer and press Ctrl+V to paste.`;
 }
 
-/** Ctrl+V: paste the copy into the current layer at the same place. */
+/** Ctrl+V: paste the copy into the current layer where the selection is (where it was copied unless moved). */
 function pasteClipboard() {
   // The copy names the edits before it; it is void once undo has removed one of them.
   const valid = clipboard && edits.ops.length >= clipboard.at && edits.ops[clipboard.at - 1] === clipboard.last;
@@ -372,7 +393,10 @@ function pasteClipboard() {
     showMessage("Nothing to paste: copy (Ctrl+C) or cut (Ctrl+X) a selection first.", "hint");
     return;
   }
-  edits.add({ layer: active, tool: "paste", from_layer: clipboard.from_layer, rect: [...clipboard.rect], dx: 0, dy: 0, at: clipboard.at });
+  const [x0, y0, x1, y1] = clipboard.rect;
+  const moved = selection && selection.x1 - selection.x0 === x1 - x0 && selection.y1 - selection.y0 === y1 - y0;
+  const dx = moved ? selection!.x0 - x0 : 0, dy = moved ? selection!.y0 - y0 : 0;
+  edits.add({ layer: active, tool: "paste", from_layer: clipboard.from_layer, rect: [...clipboard.rect], dx, dy, at: clipboard.at });
   status.textContent = `Pasted ${layerName(clipboard.from_layer)}'s copy into ${layerName(active)}.`;
 }
 
@@ -618,7 +642,7 @@ function attachPointer(viewer: OpenSeadragon.Viewer) {
     startStroke(event.position!, Boolean((event.originalEvent as MouseEvent).altKey));
   });
   viewer.addHandler("canvas-drag", (event) => {
-    if (!preview && !selecting) return;
+    if (!preview && !selecting && !moving) return;
     event.preventDefaultAction = true;
     extendStroke(event.position!);
   });
