@@ -230,7 +230,7 @@ def wants_mail(user):
 
 def run_link(run):
     """Where the web application opens the run."""
-    return f"{settings.RODAN_PUBLIC_URL.rstrip('/')}/runs/{run.uuid.hex}"
+    return f"{settings.RODAN_PUBLIC_URL.rstrip('/')}/runs/{run.uuid}"
 
 
 def compose(notification):

@@ -141,7 +141,7 @@ def test_a_five_page_run_that_finishes_sends_its_creator_one_mail(start_worker, 
     assert message["From"] == settings.DEFAULT_FROM_EMAIL and message["To"] == address
     assert f'Your run "Book of hours" of the workflow "{run.workflow.name}" in the project "Liber usualis" has finished.' in body
     assert "Pages: 5\nJobs: 10 (10 finished)\n" in body
-    assert f"Open the run: {PUBLIC_URL}/runs/{run.uuid.hex}\n" in body
+    assert f"Open the run: {PUBLIC_URL}/runs/{run.uuid}\n" in body
 
 
 def test_a_failing_run_sends_the_error_and_its_retry_sends_the_finish(start_worker, smtp, tmp_path):
@@ -199,7 +199,7 @@ def test_a_run_waiting_for_input_on_every_page_sends_one_mail(start_worker, smtp
     listed = re.findall(rf'^- "{HELLO}" on page "page \d"$', body, flags=re.MULTILINE)
     assert "Jobs that need you in the browser:\n" in body and listed
     assert re.search(rf"^Pages: 3\nJobs: 3 \(.*\b{len(listed)} waiting for input\b.*\)$", body, flags=re.MULTILINE), body
-    assert f"{PUBLIC_URL}/runs/{run.uuid.hex}" in body
+    assert f"{PUBLIC_URL}/runs/{run.uuid}" in body
 
 
 def test_no_mail_when_the_creator_turned_send_email_off(start_worker, smtp):
@@ -312,4 +312,4 @@ def test_without_a_mail_server_the_scheduler_writes_the_mail_to_its_log(start_wo
     wait_for(sent.exists, 60, "the notification to be sent")
     log = scheduler.log_path.read_text()
     assert 'Subject: Rodan: run "Printed" has finished' in log and f"To: {run.creator.email}" in log
-    assert f"Open the run: {PUBLIC_URL}/runs/{run.uuid.hex}" in log
+    assert f"Open the run: {PUBLIC_URL}/runs/{run.uuid}" in log
