@@ -164,7 +164,8 @@ def cmd_up(args):
     for index in range(args.workers):
         supervisor.start(f"worker{index + 1}", worker_command(settings.RODAN_QUEUES, args.concurrency, f"worker{index + 1}@%h"))
     supervisor.start("scheduler", scheduler_command())
-    print(f"Rodan is running at http://{args.host}:{args.port}/api/ht/ (data in {data}; logs in {data / 'logs'})")
+    print(f"Rodan is running: open http://{args.host}:{args.port}/ in a browser "
+          f"(the API is under /api/; data in {data}; logs in {data / 'logs'})")
     print("Press Ctrl-C to stop.")
     _supervise(supervisor, lambda message: print(f"{message}; see {data / 'logs'}", flush=True))
     print("Stopping (running jobs may take a moment to finish)...")
