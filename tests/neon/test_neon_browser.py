@@ -298,7 +298,12 @@ def _edit(page, action):
     """Do ``action`` (a key, or a callable) and wait for the page to draw the result."""
     rendered = int(page.evaluate("document.body.dataset.rendered"))
     page.keyboard.press(action) if isinstance(action, str) else action()
-    _rendered(page, rendered)
+    page.wait_for_function(f"Number(document.body.dataset.rendered) > {rendered}", timeout=30_000)
+
+
+def _selected(page, text):
+    """Wait until the selection panel says ``text`` (the shared machine may be slow)."""
+    page.wait_for_function(f"document.querySelector('#neon-selection-kind')?.innerText === {text!r}", timeout=10_000)
 
 
 def _children(root, ident):
@@ -354,7 +359,7 @@ def test_structure_staves_verified_and_the_second_tab(start_worker, live_server,
         page.keyboard.down("Shift")
         page.mouse.click(*_centre(page, "nc-b0011"))
         page.keyboard.up("Shift")
-        assert page.locator("#neon-selection-kind").inner_text() == "2 selected (neume)"
+        _selected(page, "2 selected (neume)")
         _edit(page, "g")
         page.mouse.click(*_centre(page, "nc-b0021"))
         _edit(page, "u")
@@ -365,7 +370,7 @@ def test_structure_staves_verified_and_the_second_tab(start_worker, live_server,
         page.keyboard.down("Shift")
         page.mouse.click(*_centre(page, "nc-b0065"))
         page.keyboard.up("Shift")
-        assert page.locator("#neon-selection-kind").inner_text() == "2 selected (syllable)"
+        _selected(page, "2 selected (syllable)")
         _edit(page, "m")
         page.keyboard.press("n")
         page.mouse.click(*_centre(page, "nc-b0065"))
@@ -392,7 +397,7 @@ def test_structure_staves_verified_and_the_second_tab(start_worker, live_server,
 
         _edit(page, draw)
         assert _count(page, "g.staff") == staves + 1
-        assert page.locator("#neon-selection-kind").inner_text() == "1 selected (staff)"
+        _selected(page, "1 selected (staff)")
         _edit(page, "Alt+ArrowRight")  # 4 px wider
         handle = page.locator("#neon-handle-end").bounding_box()
         hx, hy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
@@ -413,7 +418,7 @@ def test_structure_staves_verified_and_the_second_tab(start_worker, live_server,
         assert page.locator("#neon-verified").get_attribute("aria-pressed") == "true"
         page.keyboard.press("t")
         page.mouse.click(*_on_line(page, "sb-b0039"))  # staff mode: the second staff moves with its glyphs
-        assert page.locator("#neon-selection-kind").inner_text() == "1 selected (staff)"
+        _selected(page, "1 selected (staff)")
         _edit(page, "ArrowDown")
         assert page.locator("#neon-verified").get_attribute("aria-pressed") == "false"
         assert "no longer marked verified" in page.locator("#neon-message").inner_text()
