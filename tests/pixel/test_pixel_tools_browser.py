@@ -56,6 +56,24 @@ def _click(page, x, y, alt=False):
         page.keyboard.up("Alt")
 
 
+def _overlay(page, x, y):
+    """The layers' overlay as drawn at page pixel (x, y): [r, g, b, a] of its canvas."""
+    return page.evaluate("""([x, y]) => {
+        const canvas = document.querySelector('.pixel-overlay');
+        const box = canvas.getBoundingClientRect();
+        const at = window.pixel.toWindow(x, y);
+        const ratio = canvas.width / box.width;
+        return Array.from(canvas.getContext('2d').getImageData(
+            Math.floor((at.x - box.left) * ratio), Math.floor((at.y - box.top) * ratio), 1, 1).data);
+    }""", [x + 0.5, y + 0.5])
+
+
+def _layer1_shown(page, x, y):
+    """Whether layer 1's red shows there over the grey of the selected region (the preview draws it)."""
+    r, g, _, _ = _overlay(page, x, y)
+    return r > g + 60
+
+
 def _luma(pixels):
     r, g, b = (pixels[..., i].astype(np.int64) for i in range(3))
     return (299 * r + 587 * g + 114 * b + 500) // 1000
@@ -126,6 +144,10 @@ def test_fill_cut_copy_paste_submitted_pixel_by_pixel(start_worker, live_server,
         page.keyboard.press("Control+x")  # cut layer 2 there
         page.keyboard.press("1")
         page.keyboard.press("Control+v")
+        page.wait_for_timeout(200)
+        assert _layer1_shown(page, 475, 375), "the cut, pasted on layer 1, is drawn there"
+        assert _layer1_shown(page, 150, 150) and _layer1_shown(page, 300, 200), "the fill is drawn"
+        assert not _layer1_shown(page, 250, 160) and not _layer1_shown(page, 350, 150), "erased, or not filled"
         _drag(page, (80, 90), (200, 180))
         page.keyboard.press("Control+c")  # copy layer 1 there
         page.keyboard.press("2")

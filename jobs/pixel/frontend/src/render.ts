@@ -8,7 +8,7 @@
 // layer as it was after the paste's first `at` edits (on a second canvas,
 // one per level of pastes) clipped to the copied rectangle and moved.
 
-import type { Box, EditList, LayerId, Op } from "./edits";
+import { type Box, boxOf, type EditList, type LayerId, type Op } from "./edits";
 import type { Fills } from "./fill";
 
 export interface LayerView {
@@ -109,7 +109,7 @@ export class Overlay {
     for (const layer of layers) {
       if (!layer.visible || layer.opacity <= 0) continue;
       const ops = preview && preview.layer === layer.id ? [...edits.ops, preview] : edits.ops;
-      const shown = ops.filter((op) => op.layer === layer.id && meets(edits.box(op), view));
+      const shown = ops.filter((op) => op.layer === layer.id && meets(op === preview ? boxOf(op) : edits.box(op), view));
       if (!shown.length && !layer.input) continue; // nothing of this layer on screen: no full-screen passes
       this.paint(ctx, frame, layer.input, shown, edits, 0);
       ctx.setTransform(1, 0, 0, 1, 0, 0);
