@@ -170,6 +170,8 @@ const undoButton = button("Undo", "Control+Z", () => history(undo, redo), editBa
 const redoButton = button("Redo", "Control+Shift+Z", () => history(redo, undo), editBar, "neon-redo");
 button("Shortcuts", "?", () => toggleShortcuts(), viewBar, "neon-help");
 verifiedButton.addEventListener("click", () => toggleVerified());
+// choosing a glyph in the list starts inserting it (the list keeps the focus, so I would not reach the page)
+insertSelect.addEventListener("change", () => startInsert());
 
 dialog.append(
   el("h2", { textContent: "Keyboard shortcuts" }),
