@@ -131,14 +131,28 @@ def pytest_report_header(config):
     return line
 
 
+#: Folders whose tests, unless marked ``engine``, compare pixels and never touch the database or a worker:
+#: they give the same answer on either backend, so they run in the services session only.
+BACKEND_FREE = ("gamera", "musicstaves")
+
+
+def _backend_free(item):
+    folder = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+    return folder in BACKEND_FREE and "engine" not in item.keywords
+
+
 def pytest_collection_modifyitems(config, items):
     problem = _session.get("services_problem")
     if _session.get("backend") == "services" or not problem:
         if _session.get("backend") == "embedded" and not problem:
-            skip = pytest.mark.skip(reason="this session runs the embedded backend (RODAN_TEST_BACKEND=embedded)")
+            reason = "this session runs the embedded backend (RODAN_TEST_BACKEND=embedded)"
+            skip = pytest.mark.skip(reason=reason)
+            once = pytest.mark.skip(reason=f"{reason}; a test that never touches the engine runs with services only")
             for item in items:
                 if "services" in item.keywords:
                     item.add_marker(skip)
+                elif _backend_free(item):
+                    item.add_marker(once)
         return
     skip = pytest.mark.skip(reason=problem)
     for item in items:
