@@ -21,7 +21,7 @@ from django.conf import settings
 def prepare_data_dir(data_dir):
     """Create the data folder layout and a persistent secret key (first start only)."""
     data_dir = Path(data_dir)
-    for sub in ("media", "broker/messages", "broker/control", "broker/processed", "logs"):
+    for sub in ("media", "static", "broker/messages", "broker/control", "broker/processed", "logs"):
         (data_dir / sub).mkdir(parents=True, exist_ok=True)
     key_file = data_dir / "secret_key"
     if not key_file.exists():

@@ -49,7 +49,8 @@ urlpatterns = [
     path("api/", include("rodan.api.urls")),
     # Resource files and results packages at Rodan's paths, but only to those who may read them (rodan.file_access).
     re_path(r"^uploads/(?P<path>.*)$", UploadedFile.as_view(), name="uploads"),
-    # The built front ends (rodan.frontend) and the apps' static files, served by us: nothing comes from a CDN.
+    # Static files and the built front ends are served by WhiteNoise's middleware (settings); this serves what
+    # it did not index at startup (a front end built after the server started). Nothing comes from a CDN.
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}, name="static"),
     # The web application (rodan.views.app) at / and its client-side routes: every path not claimed above.
     re_path(r"^(?!(?:api|static|uploads|admin)(?:/|$))(?P<path>.*)$", app.index, name="app"),
