@@ -50,6 +50,8 @@ def _score_page(path):
     cv2.imwrite(str(path), page, [cv2.IMWRITE_PNG_COMPRESSION, 1])
 
 
+# The viewer's speed on a big image, not the engine's backend, is what this measures: one session is enough.
+@pytest.mark.services
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
 def test_a_100_megapixel_page_opens_and_zooms_to_its_pixels(tmp_path, monkeypatch, start_worker, live_server):
     from playwright.sync_api import sync_playwright

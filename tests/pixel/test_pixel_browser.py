@@ -178,6 +178,8 @@ def _score_page(path):
     cv2.imwrite(str(path), page, [cv2.IMWRITE_PNG_COMPRESSION, 1])
 
 
+# The page's speed on a big image, not the engine's backend, is what this measures: one session is enough.
+@pytest.mark.services
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
 @pytest.mark.skipif(not BUILT.exists(), reason="Pixel's page is not built (make frontend)")
 def test_a_100_megapixel_page_opens_and_paints(start_worker, live_server, tmp_path):
