@@ -15,13 +15,13 @@ FRONTEND_BUILD := rodan/static/frontend/manifest.json
 # viewer of frontend/src/viewer; Vite writes dist/, copied to jobs/pixel/static/build/,
 # which the job's working URL serves.
 PIXEL_DIR := jobs/pixel/frontend
-PIXEL_SOURCES := $(shell find $(PIXEL_DIR) \( -path $(PIXEL_DIR)/node_modules -o -path $(PIXEL_DIR)/dist \) -prune -o -type f -print) $(wildcard frontend/src/viewer/*)
+PIXEL_SOURCES := $(shell find $(PIXEL_DIR) \( -path $(PIXEL_DIR)/node_modules -o -path $(PIXEL_DIR)/dist \) -prune -o -type f -print) $(wildcard frontend/src/viewer/* frontend/src/interactive/*)
 PIXEL_MODULES := $(PIXEL_DIR)/node_modules/.package-lock.json
 PIXEL_BUILD := jobs/pixel/static/build/pixel.js
 
 # Neon's page (jobs/neon/frontend, README "Neon"): the same pattern, verovio in a Web Worker.
 NEON_DIR := jobs/neon/frontend
-NEON_SOURCES := $(shell find $(NEON_DIR) \( -path $(NEON_DIR)/node_modules -o -path $(NEON_DIR)/dist \) -prune -o -type f -print) $(wildcard frontend/src/viewer/*)
+NEON_SOURCES := $(shell find $(NEON_DIR) \( -path $(NEON_DIR)/node_modules -o -path $(NEON_DIR)/dist \) -prune -o -type f -print) $(wildcard frontend/src/viewer/* frontend/src/interactive/*)
 NEON_MODULES := $(NEON_DIR)/node_modules/.package-lock.json
 NEON_BUILD := jobs/neon/static/build/neon.js
 

@@ -13,6 +13,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: "@viewer", replacement: here("../../../frontend/src/viewer") },
+      { find: "@interactive", replacement: here("../../../frontend/src/interactive") },
       { find: /^openseadragon$/, replacement: here("node_modules/openseadragon") },
     ],
   },

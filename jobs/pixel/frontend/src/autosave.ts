@@ -1,152 +1,31 @@
-// Saving the work on the server (rodan.interactive_work, `<working URL>work/`)
-// as a log of changes: a few seconds after each change the new entries are
-// appended, with the version they follow, under this tab's edit lock, renewed
-// while the page is open. A refusal (another tab, newer work saved elsewhere)
-// stops saving and is shown as a sentence.
+// Pixel's saved work is a log of changes: each save appends the entries made
+// since the last one (`{"append": [...]}`). Locking, timing and refusals are the
+// shared client's (frontend/src/interactive/savedwork.ts).
+import { WorkSaver } from "@interactive/savedwork";
 
-export interface SavedWork<T> {
-  version: number;
-  saved: string | null;
-  work: { log?: T[] } | null;
-}
+export type { SaveState } from "@interactive/savedwork";
 
-export type SaveState =
-  | { kind: "saved"; at: string | null }
-  | { kind: "pending" }
-  | { kind: "saving" }
-  | { kind: "offline"; message: string }
-  | { kind: "blocked"; message: string; canTakeOver: boolean };
-
-const DELAY_MS = 2000;
-const RENEW_MS = 20000;
-const RETRY_MS = 5000;
-
-async function messageOf(response: Response): Promise<string> {
-  try {
-    const body = await response.json();
-    return body.message ?? body.detail ?? `The server answered ${response.status}.`;
-  } catch {
-    return `The server answered ${response.status} ${response.statusText}.`;
-  }
-}
-
-export class Autosave<T> {
-  /** This tab's editor id: kept across reloads of the tab (sessionStorage is per tab), new in another tab. */
-  readonly editor: string;
-  version = 0;
-  state: SaveState = { kind: "saved", at: null };
-  private timer: number | undefined;
+export class Autosave<T> extends WorkSaver<{ log?: T[] }> {
   private pending: T[] = [];
-  private stopped = false;
-  private inFlight: Promise<void> | null = null;
-  private renewer: number | undefined;
-
-  constructor(
-    private url: string,
-    private onState: (state: SaveState) => void,
-  ) {
-    const key = `rodan-editor:${url}`;
-    this.editor = sessionStorage.getItem(key) ?? crypto.randomUUID();
-    sessionStorage.setItem(key, this.editor);
-  }
-
-  private set(state: SaveState) {
-    this.state = state;
-    this.onState(state);
-  }
-
-  async load(): Promise<SavedWork<T>> {
-    const response = await fetch(this.url, { headers: { Accept: "application/json" }, cache: "no-store" });
-    if (!response.ok) throw new Error(await messageOf(response));
-    const saved = (await response.json()) as SavedWork<T>;
-    this.version = saved.version;
-    this.set({ kind: "saved", at: saved.saved });
-    return saved;
-  }
-
-  private async put(body: object): Promise<Response> {
-    return fetch(this.url, {
-      method: "PUT",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ editor: this.editor, version: this.version, ...body }),
-    });
-  }
-
-  private async refused(response: Response) {
-    const message = await messageOf(response);
-    this.stopped = true;
-    window.clearTimeout(this.timer);
-    const lockedByOther = response.status === 409 && message.includes("another tab");
-    this.set({ kind: "blocked", message, canTakeOver: lockedByOther });
-  }
-
-  /** Take (or, with `takeOver`, seize) the edit lock; false when another tab holds it. */
-  async claim(takeOver = false): Promise<boolean> {
-    const response = await this.put({ take_over: takeOver });
-    if (!response.ok) {
-      await this.refused(response);
-      return false;
-    }
-    this.stopped = false;
-    this.set(this.unsaved ? { kind: "pending" } : this.state.kind === "blocked" ? { kind: "saved", at: null } : this.state);
-    this.renewer ??= window.setInterval(() => {
-      if (!this.stopped && !this.unsaved) void this.put({}).then((r) => (r.ok ? undefined : this.refused(r)));
-    }, RENEW_MS);
-    return true;
-  }
-
-  /** A change was made: save it a little later. */
-  record(entry: T) {
-    if (this.stopped) return;
-    this.pending.push(entry);
-    this.set({ kind: "pending" });
-    window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(() => void this.flush(), DELAY_MS);
-  }
 
   get unsaved() {
     return this.pending.length > 0;
   }
 
-  /** Save now if anything changed (waits for a save already under way). */
-  async flush(): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    if (!this.unsaved || this.stopped) return;
-    this.inFlight = this.send();
-    try {
-      await this.inFlight;
-    } finally {
-      this.inFlight = null;
-    }
+  /** A change was made: save it a little later. */
+  record(entry: T) {
+    if (this.scheduleSave()) this.pending.push(entry);
   }
 
-  private async send() {
-    window.clearTimeout(this.timer);
-    const entries = this.pending.splice(0);
-    this.set({ kind: "saving" });
-    let response: Response;
-    try {
-      response = await this.put({ append: entries });
-    } catch {
-      this.pending.unshift(...entries);
-      this.set({ kind: "offline", message: "Not saved yet: the server could not be reached. Trying again." });
-      this.timer = window.setTimeout(() => void this.flush(), RETRY_MS);
-      return;
-    }
-    if (!response.ok) {
-      this.pending.unshift(...entries);
-      await this.refused(response);
-      return;
-    }
-    const body = (await response.json()) as { version: number; saved: string };
-    this.version = body.version;
-    this.set(this.unsaved ? { kind: "pending" } : { kind: "saved", at: body.saved });
+  protected takeChanges() {
+    return { append: this.pending.splice(0) };
   }
 
-  /** Stop saving (the work was submitted, and the server forgot it). */
-  stop() {
-    this.stopped = true;
+  protected giveBack(body: { append: T[] }) {
+    this.pending.unshift(...body.append);
+  }
+
+  protected dropChanges() {
     this.pending = [];
-    window.clearTimeout(this.timer);
   }
 }
