@@ -18,6 +18,7 @@ from builders import STEP, chain_document, make_project, run_over, upload, valid
 
 from rodan.engine import events
 from rodan.models import Event, Project, RunJob
+from browser import CHROMIUM, CHROMIUM_ARGS
 
 
 class Stream:
@@ -252,15 +253,6 @@ def test_fifty_streams_while_the_api_answers(live_server, watcher):
     wait_streams(live_server, 0)
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WATCH = """url => {
     window.received = [];
     window.opened = 0;

@@ -8,6 +8,7 @@ from builders import chain_document, make_project, output_texts, run_over, uploa
 
 from rodan.models import RunJob
 from rodan.models.status import RunJobStatus, RunStatus
+from browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.engine
 
@@ -83,15 +84,6 @@ def test_job_stays_locked_to_its_working_user(start_worker, live_server):
     assert response.json() == {"message": "Previous working user has not expired yet."}
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")

@@ -18,18 +18,10 @@ import requests
 from api_clients import PASSWORD, make_user
 
 from rodan.models import Project
+from browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.engine
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SIDE = 10000  # 100 megapixels
 TOP_LEVEL = math.ceil(math.log2(SIDE))
 JSON = {"Accept": "application/json"}

@@ -20,12 +20,10 @@ from rodan import storage
 from rodan.engine.expansion import create_run
 from rodan.models import InputPort, RunJob
 from rodan.models.status import RunJobStatus, RunStatus
+from browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.engine
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 BUILT = Path(__file__).resolve().parents[2] / "jobs" / "neon" / "static" / "build" / "neon.js"
 FIXTURE = Path(__file__).parent / "fixtures" / "gloria_mei4.mei"
 JSON = {"Accept": "application/json"}
