@@ -128,6 +128,26 @@ def read_descriptor(dzi_path):
     )
 
 
+def tile_source(pyramid, tiles_url):
+    """OpenSeadragon's inline Deep Zoom descriptor of the ready ``pyramid``, whose tiles are served at ``tiles_url``.
+
+    Inline, the page needs no extra request for the ``.dzi``.
+    """
+    width, height, tile_size, overlap, image_format = read_descriptor(
+        storage.media_root() / f"{pyramid}/{PYRAMID_NAME}.dzi"
+    )
+    return {
+        "Image": {
+            "xmlns": "http://schemas.microsoft.com/deepzoom/2008",
+            "Url": tiles_url,
+            "Format": image_format,
+            "Overlap": str(overlap),
+            "TileSize": str(tile_size),
+            "Size": {"Width": str(width), "Height": str(height)},
+        }
+    }
+
+
 # -- state: what the viewer is told ------------------------------------------------------
 
 

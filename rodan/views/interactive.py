@@ -226,13 +226,8 @@ def input_tiles(request, run_job_id, token, port):
     resource = _input_resource(run_job, port)
     state = tiles.status(resource)
     if state["state"] == tiles.READY:
-        relative = f"{state['pyramid']}/{tiles.PYRAMID_NAME}"
-        width, height, size, overlap, image_format = tiles.read_descriptor(storage.media_root() / f"{relative}.dzi")
         url = reverse("interactive-input-tile", args=[run_job.pk, token, port, ""])
-        source = {"Image": {"xmlns": "http://schemas.microsoft.com/deepzoom/2008", "Url": url, "Format": image_format,
-                            "Overlap": str(overlap), "TileSize": str(size),
-                            "Size": {"Width": str(width), "Height": str(height)}}}
-        return JsonResponse({"state": tiles.READY, "tileSource": source})
+        return JsonResponse({"state": tiles.READY, "tileSource": tiles.tile_source(state["pyramid"], url)})
     if state["state"] == tiles.FAILED:
         return JsonResponse({"state": tiles.FAILED, "message": f"The page's tiles could not be made: {state['error']}."})
     percent = state.get("percent", 0)

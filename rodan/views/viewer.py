@@ -78,23 +78,9 @@ def page(request, resource_id, token):
 
 
 def _tile_source(pyramid, resource, token):
-    """OpenSeadragon's inline Deep Zoom descriptor: the page needs no extra request for the ``.dzi``.
-
-    Tiles are served under the viewer's own token (``tile``), not at
-    ``/uploads/``, which would need credentials the page's requests lack.
-    """
-    relative = f"{pyramid}/{tiles.PYRAMID_NAME}"
-    width, height, tile_size, overlap, image_format = tiles.read_descriptor(storage.media_root() / f"{relative}.dzi")
-    return {
-        "Image": {
-            "xmlns": "http://schemas.microsoft.com/deepzoom/2008",
-            "Url": reverse("resource-viewer-tile", args=[resource.pk, token, ""]),
-            "Format": image_format,
-            "Overlap": str(overlap),
-            "TileSize": str(tile_size),
-            "Size": {"Width": str(width), "Height": str(height)},
-        }
-    }
+    """The tile source, with tiles served under the viewer's own token (``tile``), not at
+    ``/uploads/``, which would need credentials the page's requests lack."""
+    return tiles.tile_source(pyramid, reverse("resource-viewer-tile", args=[resource.pk, token, ""]))
 
 
 @require_GET
