@@ -11,8 +11,6 @@ import random
 import signal
 import sys
 import time
-from collections import Counter
-from pathlib import Path
 
 import pytest
 from builders import chain_document, make_project, run_over, step_settings, upload, valid_workflow, wait_for, wait_run

@@ -3,7 +3,6 @@ over pages, follow the run live from the event stream, get the results; an inter
 from the run page after a cancel and a retry; a failure shown where it happened.
 """
 
-import io
 import json
 import re
 import zipfile
