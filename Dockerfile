@@ -80,7 +80,7 @@ COPY --from=frontends /out/neon/ jobs/neon/static/build/
 # Copied, not bind-mounted from the stage: buildah's layer cache could mount a
 # stale view of a fully cached stage. The copy costs the Gamera wheel's 43 MB.
 COPY --from=wheels /wheels/ /tmp/wheels/
-RUN pip install --quiet --no-cache-dir --find-links /tmp/wheels ".[gamera]" /tmp/wheels/musicstaves-*.whl && \
+RUN pip install --quiet --no-cache-dir --find-links /tmp/wheels ".[gamera,monitoring]" /tmp/wheels/musicstaves-*.whl && \
     rm -rf /tmp/wheels
 COPY scripts/start-celery scripts/wait-for-app scripts/start /usr/local/bin/
 # Resources live in /data: mount a volume there (docker-compose.yml does).

@@ -8,7 +8,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.urlpatterns import format_suffix_patterns
 
-from rodan.api.views import auth, events, projects, registry, resources, root, runs, taskqueue, users, workflows
+from rodan.api.views import auth, events, monitoring, projects, registry, resources, root, runs, taskqueue, users, workflows
 
 CRUD_LIST = {"get": "list", "post": "create"}
 CRUD_ITEM = {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
@@ -62,6 +62,7 @@ urlpatterns = [
     path("taskqueue/active/", taskqueue.TaskQueue.as_view(command="active"), name="taskqueue-active"),
     path("taskqueue/scheduled/", taskqueue.TaskQueue.as_view(command="scheduled"), name="taskqueue-scheduled"),
     path("taskqueue/status/", taskqueue.TaskQueue.as_view(command="stats"), name="taskqueue-status"),
+    path("monitoring/", monitoring.Monitoring.as_view(), name="monitoring"),
     path("auth/token/", auth.TokenLogin.as_view(), name="auth-token"),
     path("auth/me/", auth.Me.as_view(), name="auth-me"),
     path("auth/reset-token/", auth.ResetToken.as_view(), name="auth-reset-token"),

@@ -29,21 +29,36 @@ from rodan.engine import events, lifecycle
 from rodan.engine.execution import claim_is_dead
 from rodan.engine.scheduler import ACTIVE_RUN_STATUSES, _lock, queue_of
 from rodan.packages import expire_packages
-from rodan.models import RunJob, WorkflowRun
+from rodan.models import ReaperPass, RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus, RunStatus
 
 logger = logging.getLogger(__name__)
 
 
-def queue_length(queue):
-    """Messages waiting in ``queue`` on the broker (0 when it does not exist yet)."""
+def queue_depth(queue, connection=None):
+    """Messages waiting in ``queue`` on the broker: 0 when it does not exist yet, None when the broker cannot say.
+
+    ``connection``: an open broker connection to reuse (one per queue otherwise).
+    """
+    from amqp.exceptions import NotFound
+
     from rodan.celery import app
 
     try:
-        with app.connection_for_write() as conn, conn.channel() as channel:
+        if connection is None:
+            with app.connection_for_write() as conn:
+                return queue_depth(queue, conn)
+        with connection.channel() as channel:
             return channel.queue_declare(queue=queue, passive=True).message_count
-    except Exception:  # an undeclared queue holds nothing
+    except NotFound:  # RabbitMQ: an undeclared queue holds nothing
         return 0
+    except Exception:  # unreachable, or a transport that cannot count
+        return None
+
+
+def queue_length(queue):
+    """Messages waiting in ``queue``, counting a queue the broker cannot measure as empty."""
+    return queue_depth(queue) or 0
 
 
 def _recover_dead_claims(now, heard_until):
@@ -177,7 +192,7 @@ def run_forever(stop=None):
             result = reap(database_back_at)
             result["mailed"] = notifications.deliver()  # mail about runs (rodan.notifications)
             lost_database = False
-            if any(result.values()):
+            if ReaperPass.record(result):  # shown to admins (rodan.monitoring)
                 logger.info("reaper: %s", result)
         except Exception as exc:  # a database or broker outage: log it and try again next round
             if database.is_outage(exc):

@@ -4,6 +4,7 @@ from rodan.models.event import Event
 from rodan.models.job import InputPortType, Job, OutputPortType, ResourceType
 from rodan.models.notification import NotificationCursor, RunNotification
 from rodan.models.project import Project, UserPreference
+from rodan.models.reaper_pass import ReaperPass
 from rodan.models.resource import Label, Resource, ResourceList, ResourceListMembership
 from rodan.models.run import Input, Output, ResultsPackage, RunJob, WorkflowRun
 from rodan.models.status import RunJobStatus, RunStatus
@@ -23,6 +24,7 @@ __all__ = [
     "OutputPort",
     "OutputPortType",
     "Project",
+    "ReaperPass",
     "Resource",
     "ResourceList",
     "ResourceListMembership",

@@ -5,6 +5,7 @@ import { API, get, getToken, post, setToken, setUnauthorizedHandler, type Json }
 import { ForgotPassword, MailedLink, Preferences, Register, SignIn } from "./auth";
 import { ProjectList, ProjectSettings } from "./projects";
 import { Resources } from "./resources";
+import { Monitoring } from "./monitoring";
 import { Link, match, navigate, usePath } from "./router";
 import { RunPage, Runs } from "./runs";
 import { ErrorText, Progress, useAction } from "./ui";
@@ -61,6 +62,7 @@ function App() {
         <nav aria-label="Main">
           <Link to="/">Projects</Link>
           <Link to="/preferences">Preferences</Link>
+          {user.is_staff && <Link to="/monitoring">Monitoring</Link>}
         </nav>
         <span className="who">{user.username}</span>
         <button onClick={signOut}>Sign out</button>
@@ -81,6 +83,17 @@ function Routes({ path, user }: { path: string; user: Json }) {
   if ((params = match("/workflows/:id", path))) return <WorkflowEditor id={params.id} />;
   if ((params = match("/runs/:id", path))) return <RunPage id={params.id} />;
   if (path === "/preferences") return <Preferences user={user} />;
+  if (path === "/monitoring") {
+    if (user.is_staff) return <Monitoring />;
+    return (
+      <main className="page">
+        <h1>Monitoring</h1>
+        <p className="error" role="alert">
+          Only staff users can see the monitoring page. <Link to="/">Go to your projects</Link>.
+        </p>
+      </main>
+    );
+  }
   if (path === "/" || path === "/register" || path === "/forgot-password") return <ProjectList />;
   return (
     <main className="page">
