@@ -7,6 +7,7 @@ import { useProjectEvents } from "./events";
 import { Pager } from "./projects";
 import { DownloadButton, openViewer } from "./resources";
 import { Link, navigate } from "./router";
+import { applyRunJobEvent, concernsRun, idOf } from "./rungrid";
 import { ErrorText, Progress, saveBlob, StatusBadge, useAction } from "./ui";
 
 export function Runs({ project }: { project: Json }) {
@@ -290,20 +291,19 @@ export function RunPage({ id }: { id: string }) {
     projectUuid,
     (kind, event) => {
       if (kind === "runjob") {
-        if (event.workflow_run && hex(String(event.workflow_run).replace(/\/$/, "").split("/").pop()!) !== hex(id)) return;
-        const key = hex(String(event.uuid));
+        if (!concernsRun(event, id)) return;
         setRunJobs((current) => {
-          if (!current[key]) {
+          const { runJobs: next, unknown } = applyRunJobEvent(current, event);
+          if (unknown) {
             window.clearTimeout(reloadTimer.current);
             reloadTimer.current = window.setTimeout(() => loadRunJobs().catch(() => {}), 300);
-            return current;
           }
-          return { ...current, [key]: { ...current[key], status: event.status, error_summary: event.error_summary ?? current[key].error_summary } };
+          return next;
         });
       } else if (kind === "workflowrun" && hex(String(event.uuid)) === hex(id)) {
         setRun((current) => current && { ...current, status: event.status });
         if (event.status === 4) loadResults().catch(() => {});
-      } else if (kind === "resultspackage" && hex(String(event.workflow_run ?? "").replace(/\/$/, "").split("/").pop() ?? "") === hex(id)) {
+      } else if (kind === "resultspackage" && idOf(event.workflow_run) === hex(id)) {
         setPackageInfo((current) => ({ ...(current ?? {}), ...event }));
         // The event carries no download link: the package's own representation does.
         if (event.status === 4 && event.url) get<Json>(event.url).then(setPackageInfo, () => {});
