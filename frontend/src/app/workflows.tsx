@@ -1,6 +1,7 @@
 // Workflows: the project's list (create, import, the workflow library, delete) and the graph editor
 // (rodan-compat §2.7-2.8, §5): jobs from the catalogue, typed ports, settings forms from each job's
-// JSON Schema, validation errors shown on the job or port they concern, export.
+// JSON Schema, validation errors shown on the job or port they concern, export, and groups of jobs
+// (WorkflowJobGroup: made from the jobs selected, renamed, ungrouped, or imported from another workflow).
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import {
   applyEdgeChanges,
@@ -16,6 +17,7 @@ import {
   type NodeProps,
   type OnConnectStartParams,
   type ReactFlowInstance,
+  ViewportPortal,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import Form from "@rjsf/core";
@@ -176,6 +178,7 @@ interface PortInfo {
 
 type JobNodeData = {
   wj: Json;
+  group?: string;
   ports: PortInfo[];
   problem?: string;
   portProblems: Record<string, string>;
@@ -189,6 +192,7 @@ function JobNode({ data, selected }: NodeProps<Node<JobNodeData>>) {
   return (
     <div className={`job-node${selected ? " selected" : ""}${data.problem ? " has-error" : ""}`} style={{ minHeight: 48 + rows * 24 }}>
       <div className="job-node-title">{data.wj.name || data.wj.job_name}</div>
+      {data.group && <div className="muted job-node-group">In group “{data.group}”</div>}
       {data.problem && <div className="job-node-error">{data.problem}</div>}
       {inputs.map((port, index) => (
         <Handle
@@ -230,6 +234,11 @@ function position(appearance: Json | null | undefined, index: number): { x: numb
   return { x, y };
 }
 
+/** The last part of an API URL (its UUID): hyperlinks to one object compare equal whatever host built them. */
+function tail(url: string | null | undefined): string {
+  return (url ?? "").replace(/\/$/, "").split("/").pop() ?? "";
+}
+
 function common(a: string[], b: string[]): boolean {
   return a.some((type) => b.includes(type));
 }
@@ -239,6 +248,8 @@ export function WorkflowEditor({ id }: { id: string }) {
   const [catalogue, setCatalogue] = useState<Json[]>([]);
   const [types, setTypes] = useState<ResourceType[]>([]);
   const [selected, setSelected] = useState<string | null>(null);
+  const [canvasSelection, setCanvasSelection] = useState<string[]>([]);
+  const [groups, setGroups] = useState<Json[]>([]);
   const [connecting, setConnecting] = useState<OnConnectStartParams | null>(null);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [validMessage, setValidMessage] = useState("");
@@ -246,8 +257,12 @@ export function WorkflowEditor({ id }: { id: string }) {
   const action = useAction();
 
   const reload = useCallback(async () => {
-    const current = await get<Json>(`${API}workflow/${id}/`);
+    const [current, groupList] = await Promise.all([
+      get<Json>(`${API}workflow/${id}/`),
+      all<Json>(API + "workflowjobgroups/" + query({ workflow: id, ordering: "created" })),
+    ]);
     setWorkflow(current);
+    setGroups(groupList);
     return current;
   }, [id]);
   useEffect(() => {
@@ -320,6 +335,7 @@ export function WorkflowEditor({ id }: { id: string }) {
     return { byJob, byPort };
   }, [problems]);
 
+  const groupNames = useMemo(() => Object.fromEntries(groups.map((group) => [tail(group.url), group.name || "Unnamed group"])), [groups]);
   const derivedNodes: Node<JobNodeData>[] = useMemo(
     () =>
       (workflow?.workflow_jobs ?? []).map((wj: Json, index: number) => {
@@ -333,10 +349,13 @@ export function WorkflowEditor({ id }: { id: string }) {
           position: position(wj.appearance, index),
           selected: selected === wj.url,
           ariaLabel: `Job ${wj.name || wj.job_name}`,
-          data: { wj, ports: jobPorts, problem: own.length ? own.join(" ") : undefined, portProblems, highlight },
+          // Rodan's rule: a grouped job keeps its place and ports; only its settings change until it is ungrouped.
+          draggable: !wj.group,
+          deletable: !wj.group,
+          data: { wj, group: wj.group ? groupNames[tail(wj.group)] : undefined, ports: jobPorts, problem: own.length ? own.join(" ") : undefined, portProblems, highlight },
         };
       }),
-    [workflow, ports, selected, jobProblems, highlight],
+    [workflow, ports, selected, jobProblems, highlight, groupNames],
   );
   const derivedEdges: Edge[] = useMemo(
     () =>
@@ -371,6 +390,20 @@ export function WorkflowEditor({ id }: { id: string }) {
   useEffect(() => {
     setEdges((previous) => derivedEdges.map((edge) => ({ ...edge, selected: previous.find((p) => p.id === edge.id)?.selected })));
   }, [derivedEdges]);
+  // Each group drawn as a labelled outline around its jobs, in the graph's coordinates.
+  const outlines = useMemo(
+    () =>
+      groups.flatMap((group) => {
+        const members = nodes.filter((node) => tail(node.data.wj.group) === tail(group.url));
+        if (!members.length) return [];
+        const left = Math.min(...members.map((n) => n.position.x));
+        const top = Math.min(...members.map((n) => n.position.y));
+        const right = Math.max(...members.map((n) => n.position.x + (n.measured?.width ?? 240)));
+        const bottom = Math.max(...members.map((n) => n.position.y + (n.measured?.height ?? 100)));
+        return [{ url: group.url, name: group.name || "Unnamed group", x: left - 18, y: top - 34, width: right - left + 36, height: bottom - top + 52 }];
+      }),
+    [groups, nodes],
+  );
 
   async function validate(current: Json | null = workflow, quiet = false) {
     if (!current) return;
@@ -488,6 +521,7 @@ export function WorkflowEditor({ id }: { id: string }) {
             onInit={(instance) => (flow.current = instance)}
             onNodeClick={(_, node) => setSelected(node.id)}
             onPaneClick={() => setSelected(null)}
+            onSelectionChange={({ nodes: chosen }) => setCanvasSelection(chosen.map((node) => node.id))}
             onNodesChange={(changes) => {
               setNodes((current) => applyNodeChanges(changes, current));
               for (const change of changes) if (change.type === "select" && change.selected) setSelected(change.id);
@@ -514,6 +548,28 @@ export function WorkflowEditor({ id }: { id: string }) {
           >
             <Background />
             <Controls />
+            <ViewportPortal>
+              {outlines.map((outline) => (
+                <div
+                  key={outline.url}
+                  className="group-outline"
+                  aria-hidden="true"
+                  style={{
+                    position: "absolute",
+                    transform: `translate(${outline.x}px, ${outline.y}px)`,
+                    width: outline.width,
+                    height: outline.height,
+                    border: "2px dashed #3d5a99",
+                    borderRadius: 12,
+                    pointerEvents: "none",
+                  }}
+                >
+                  <span style={{ position: "absolute", top: 4, left: 10, fontSize: 13, fontWeight: 700, color: "#1f3466", background: "#fff", padding: "0 4px" }}>
+                    {outline.name}
+                  </span>
+                </div>
+              ))}
+            </ViewportPortal>
           </ReactFlow>
         </div>
         {selectedJob && (
@@ -523,6 +579,7 @@ export function WorkflowEditor({ id }: { id: string }) {
             job={jobByUrl[selectedJob.job]}
             portTypes={portTypes}
             problems={[...(jobProblems.byJob[selectedJob.url] ?? [])]}
+            groupName={selectedJob.group ? groupNames[tail(selectedJob.group)] : undefined}
             ports={ports}
             refusal={refusal}
             connections={workflow.workflow_connections}
@@ -542,6 +599,17 @@ export function WorkflowEditor({ id }: { id: string }) {
           </aside>
         )}
       </div>
+      <Groups
+        workflow={workflow}
+        groups={groups}
+        projectUuid={projectUuid}
+        canvasSelection={canvasSelection}
+        onChanged={async () => {
+          setProblems([]);
+          setValidMessage("");
+          await reload();
+        }}
+      />
       {workflow.valid && (
         <NewRunFor project={{ url: project, uuid: projectUuid }} workflow={workflow} />
       )}
@@ -622,6 +690,7 @@ function JobPanel(props: {
   job: Json | undefined;
   portTypes: Record<string, Json>;
   problems: string[];
+  groupName?: string;
   ports: Record<string, PortInfo>;
   refusal: (outputUrl: string, inputUrl: string) => string | null;
   connections: Json[];
@@ -663,6 +732,12 @@ function JobPanel(props: {
           {text}
         </p>
       ))}
+      {props.groupName && (
+        <p className="muted">
+          This job is in the group “{props.groupName}”: only its settings can change until the group is ungrouped (below the
+          graph).
+        </p>
+      )}
       <h3>Ports</h3>
       <ul className="ports">
         {[...wj.input_ports.map((p: Json) => ({ ...p, direction: "in" })), ...wj.output_ports.map((p: Json) => ({ ...p, direction: "out" }))].map((p: Json) => {
@@ -750,5 +825,156 @@ function JobPanel(props: {
         Remove this job
       </button>
     </aside>
+  );
+}
+
+/** The workflow's groups: make one from the chosen jobs, rename, ungroup, or import another workflow as one. */
+function Groups(props: { workflow: Json; groups: Json[]; projectUuid: string; canvasSelection: string[]; onChanged: () => Promise<unknown> }) {
+  const { workflow, groups, onChanged } = props;
+  const jobs: Json[] = workflow.workflow_jobs;
+  const ungrouped = jobs.filter((wj) => !wj.group);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [name, setName] = useState("");
+  const create = useAction();
+  // Jobs selected in the graph (Shift or Ctrl and click, or a Shift-drag box) are ticked here too.
+  const selection = props.canvasSelection.filter((url) => ungrouped.some((wj) => wj.url === url)).join(" ");
+  useEffect(() => {
+    if (selection) setChosen(selection.split(" "));
+  }, [selection]);
+  const toggle = (url: string, on: boolean) => setChosen((current) => (on ? [...current, url] : current.filter((u) => u !== url)));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const members = chosen.filter((url) => ungrouped.some((wj) => wj.url === url));
+    if (!members.length) {
+      create.setError("Tick the jobs to group first: at least one job that is not in a group yet.");
+      return;
+    }
+    create.run(async () => {
+      await post(API + "workflowjobgroups/", { name: name.trim(), workflow_jobs: members });
+      setName("");
+      setChosen([]);
+      await onChanged();
+    });
+  };
+
+  const [others, setOthers] = useState<Json[]>([]);
+  const [origin, setOrigin] = useState("");
+  const importing = useAction();
+  useEffect(() => {
+    all<Json>(API + "workflows/" + query({ project: props.projectUuid, ordering: "name" })).then(
+      (list) => setOthers(list.filter((w) => tail(w.url) !== tail(workflow.url))),
+      (error) => importing.setError(`The project's other workflows could not be listed: ${describe(error)}`),
+    );
+  }, [props.projectUuid, workflow.url]);
+  const importGroup = (event: FormEvent) => {
+    event.preventDefault();
+    if (!origin) {
+      importing.setError("Choose the workflow to import first.");
+      return;
+    }
+    importing.run(async () => {
+      await post(API + "workflowjobgroups/", { workflow: workflow.url, origin });
+      setOrigin("");
+      await onChanged();
+    });
+  };
+
+  return (
+    <section className="card" aria-labelledby="groups-heading">
+      <h2 id="groups-heading">Groups</h2>
+      {groups.length === 0 && <p className="muted">No groups yet.</p>}
+      {groups.length > 0 && (
+        <ul className="members" id="group-list">
+          {groups.map((group) => (
+            <GroupRow key={group.url} group={group} jobs={jobs} onChanged={onChanged} />
+          ))}
+        </ul>
+      )}
+      <form className="stack" onSubmit={submit} aria-labelledby="group-new-heading">
+        <h3 id="group-new-heading">Group jobs</h3>
+        {ungrouped.length === 0 && <p className="muted">Every job is already in a group.</p>}
+        {ungrouped.length > 0 && (
+          <fieldset>
+            <legend>Jobs to group (or select them in the graph with Shift and click)</legend>
+            {ungrouped.map((wj) => (
+              <label key={wj.url} className="check">
+                <input type="checkbox" checked={chosen.includes(wj.url)} onChange={(e) => toggle(wj.url, e.target.checked)} />
+                {wj.name || wj.job_name}
+              </label>
+            ))}
+          </fieldset>
+        )}
+        <div className="inline-form">
+          <label>
+            Group name
+            <input maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+          </label>
+          <button type="submit" disabled={create.busy || ungrouped.length === 0}>
+            Group the ticked jobs
+          </button>
+        </div>
+        {create.busy && <Progress label="Grouping…" />}
+        <ErrorText error={create.error} />
+      </form>
+      <form className="inline-form" onSubmit={importGroup}>
+        <label>
+          Import another workflow as a group
+          <select value={origin} onChange={(e) => setOrigin(e.target.value)}>
+            <option value="">Choose a workflow…</option>
+            {others.map((w) => (
+              <option key={w.url} value={w.url}>
+                {w.name}
+                {w.valid ? "" : " (not validated)"}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" disabled={importing.busy}>
+          Import as a group
+        </button>
+        {importing.busy && <Progress label="Importing…" />}
+      </form>
+      <ErrorText error={importing.error} />
+    </section>
+  );
+}
+
+function GroupRow({ group, jobs, onChanged }: { group: Json; jobs: Json[]; onChanged: () => Promise<unknown> }) {
+  const [name, setName] = useState(group.name);
+  const action = useAction();
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setName(group.name), [group.name]);
+  const members = jobs.filter((wj) => tail(wj.group) === tail(group.url));
+  const label = group.name || "Unnamed group";
+  const rename = (event: FormEvent) => {
+    event.preventDefault();
+    setSaved(false);
+    action.run(async () => {
+      await patch(group.url, { name: name.trim() });
+      await onChanged();
+      setSaved(true);
+    });
+  };
+  return (
+    <li className="card">
+      <form className="inline-form" onSubmit={rename}>
+        <label>
+          Name of group “{label}”
+          <input maxLength={100} value={name} onChange={(e) => { setName(e.target.value); setSaved(false); }} />
+        </label>
+        <button type="submit" disabled={action.busy}>
+          Rename
+        </button>
+        <button type="button" className="danger" disabled={action.busy} onClick={() => action.run(async () => { await del(group.url); await onChanged(); })}>
+          Ungroup “{label}”
+        </button>
+        {saved && <span role="status">Renamed.</span>}
+      </form>
+      <p className="muted">
+        {members.length} {members.length === 1 ? "job" : "jobs"}: {members.map((wj) => wj.name || wj.job_name).join(", ")}
+        {group.origin ? " (imported from another workflow)" : ""}
+      </p>
+      <ErrorText error={action.error} />
+    </li>
   );
 }
