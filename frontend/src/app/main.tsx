@@ -3,6 +3,7 @@ import { lazy, StrictMode, Suspense, useCallback, useEffect, useState } from "re
 import { createRoot } from "react-dom/client";
 import { API, get, getToken, post, setToken, setUnauthorizedHandler, type Json } from "./api";
 import { ForgotPassword, MailedLink, Preferences, Register, SignIn } from "./auth";
+import { InteractivePage } from "./interactive";
 import { ProjectList, ProjectSettings } from "./projects";
 import { Resources } from "./resources";
 import { Monitoring } from "./monitoring";
@@ -81,6 +82,7 @@ function Routes({ path, user }: { path: string; user: Json }) {
   if ((params = match("/projects/:id/:tab", path))) return <ProjectPage id={params.id} tab={params.tab} />;
   if ((params = match("/projects/:id", path))) return <ProjectPage id={params.id} tab="resources" />;
   if ((params = match("/workflows/:id", path))) return <WorkflowEditor id={params.id} />;
+  if ((params = match("/runs/:run/interactive/:runjob", path))) return <InteractivePage runId={params.run} runJobId={params.runjob} />;
   if ((params = match("/runs/:id", path))) return <RunPage id={params.id} />;
   if (path === "/preferences") return <Preferences user={user} />;
   if (path === "/monitoring") {

@@ -29,11 +29,8 @@ describe("match", () => {
     expect(match("/preferences", "/preferences/more")).toBeNull();
   });
 
-  it("matches the in-app interactive page with three parameters", () => {
-    expect(match("/projects/:project/runs/:run/interactive/:runjob", "/projects/p1/runs/r2/interactive/j3")).toEqual({
-      project: "p1",
-      run: "r2",
-      runjob: "j3",
-    });
+  it("matches the in-app interactive page and not the run page for it", () => {
+    expect(match("/runs/:run/interactive/:runjob", "/runs/r2/interactive/j3")).toEqual({ run: "r2", runjob: "j3" });
+    expect(match("/runs/:id", "/runs/r2/interactive/j3")).toBeNull();
   });
 });

@@ -8,6 +8,8 @@ import { Pager } from "./projects";
 import { DownloadButton, openViewer } from "./resources";
 import { Link, navigate } from "./router";
 import { applyRunJobEvent, concernsRun, idOf } from "./rungrid";
+import { interactivePath } from "./interactive";
+import { takeNotice } from "./notice";
 import { ErrorText, Progress, saveBlob, StatusBadge, useAction } from "./ui";
 
 export function Runs({ project }: { project: Json }) {
@@ -251,6 +253,7 @@ export function RunPage({ id }: { id: string }) {
   const load = useAction();
   const action = useAction();
   const zip = useAction();
+  const [notice] = useState(takeNotice);
   const projectUuid = run ? run.project.replace(/\/$/, "").split("/").pop()! : null;
 
   const loadRunJobs = useCallback(async () => {
@@ -363,17 +366,6 @@ export function RunPage({ id }: { id: string }) {
     await patch(run.url, { last_redone_runjob_tree: rj.url });
     await refresh();
   });
-  const openInteractive = (rj: Json) => action.run(async () => {
-    const tab = window.open("about:blank", "_blank");
-    try {
-      const acquired = await post<Json>(rj.interactive_acquire);
-      if (tab) tab.location.href = acquired.working_url;
-      else window.location.href = acquired.working_url;
-    } catch (error) {
-      tab?.close();
-      throw error;
-    }
-  });
   const makePackage = () => action.run(async () => setPackageInfo(await post(API + "resultspackages/", { workflow_run: run.url, packaging_mode: 0 })));
   const removeRun = () => action.run(async () => {
     await del(run.url);
@@ -412,6 +404,11 @@ export function RunPage({ id }: { id: string }) {
           Delete run
         </button>
       </div>
+      {notice && (
+        <p className="notice" role="status" id="run-notice">
+          {notice}
+        </p>
+      )}
       <ErrorText error={action.error} />
       <div className="grid-wrap">
         <table className="run-grid" aria-label="Jobs per page">
@@ -450,9 +447,9 @@ export function RunPage({ id }: { id: string }) {
           )}
           <div className="row">
             {selectedJob.status === 2 && detail?.interactive_acquire && (
-              <button className="primary" onClick={() => openInteractive(detail)}>
+              <Link className="button primary" to={interactivePath(id, detail.uuid)}>
                 Open this job's page
-              </button>
+              </Link>
             )}
             {[4, -1, 2, 1].includes(selectedJob.status) && (
               <button onClick={() => redo(selectedJob)} disabled={action.busy}>
