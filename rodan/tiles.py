@@ -13,6 +13,9 @@ modification time, inode): a file replaced by a redo gets a new folder, so
 stale tiles are never shown and no cache needs purging. ``state.json`` beside
 the pyramids tells the viewer how far the making of the current one is.
 Pyramids are built in scratch space and renamed into place whole.
+
+Thumbnails (Rodan's three sizes) are made on first request, beside the
+pyramids and named after the same identity (``thumbnail_path``).
 """
 
 import json
@@ -263,6 +266,69 @@ def _remove_other_versions(resource, keep):
     for child in _tiles_dir(resource).iterdir():
         if child.is_dir() and child.name != keep:
             shutil.rmtree(child, ignore_errors=True)
+
+
+# -- thumbnails ---------------------------------------------------------------------------
+
+#: Rodan's thumbnail sizes (the resource's ``small_thumb``, ``medium_thumb``, ``large_thumb``): the longest side, in pixels.
+THUMBNAIL_SIZES = {"small": 150, "medium": 400, "large": 1500}
+THUMBNAIL_QUALITY = 85
+
+
+def thumbnail_path(resource, size):
+    """Where the ``size`` thumbnail of the resource's current file is kept (the one rule for its name).
+
+    Beside the pyramids, named after the file's identity like them, so a redo's
+    new file gets a new thumbnail and the tiles' removal takes thumbnails along.
+    Raises FileNotFoundError when the resource has no file.
+    """
+    stamp = _stamp(storage.absolute_path(resource))
+    return _tiles_dir(resource) / f"thumbnail-{size}-{stamp}.jpg"
+
+
+def thumbnail(resource, size):
+    """The path of the resource's ``size`` thumbnail (a JPEG), made now if it does not exist yet.
+
+    Raises TileError for files that are no image libvips reads (or too large),
+    FileNotFoundError when the resource has no file yet.
+    """
+    import pyvips
+
+    from rodan.imaging import ImageError, max_image_pixels
+
+    if not resource.is_ready:
+        raise FileNotFoundError(resource.pk)
+    target = thumbnail_path(resource, size)
+    if target.is_file():
+        return target
+    source = storage.absolute_path(resource)
+    try:
+        header = pyvips.Image.new_from_file(source, access="sequential")
+        limit = max_image_pixels()
+    except pyvips.Error as exc:
+        raise TileError(f"the file could not be read as an image ({str(exc).strip().splitlines()[0]})") from exc
+    except ImageError as exc:
+        raise TileError(str(exc)) from exc
+    if header.width * header.height > limit:
+        raise TileError(f"the image has {header.width} x {header.height} pixels, more than RODAN_MAX_IMAGE_PIXELS allows")
+    longest = THUMBNAIL_SIZES[size]
+    try:
+        # Shrinks while decoding where the format allows; never enlarges a small page.
+        image = _displayable(pyvips.Image.thumbnail(source, longest, height=longest, size="down"))
+        if image.hasalpha():
+            image = image.flatten(background=[255] * (image.bands - 1))
+        data = image.jpegsave_buffer(Q=THUMBNAIL_QUALITY, strip=True)
+    except pyvips.Error as exc:
+        raise TileError(f"the thumbnail could not be made ({str(exc).strip().splitlines()[0]})") from exc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f"thumbnail-{size}-*.jpg"):
+        if stale != target:
+            stale.unlink(missing_ok=True)  # an older file's
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".thumbnail-")
+    with open(handle, "wb") as out:
+        out.write(data)
+    Path(temp).replace(target)
+    return target
 
 
 # -- removal with the resource -----------------------------------------------------------

@@ -36,6 +36,9 @@ urlpatterns = [
     *routes("outputporttypes", "outputporttype", registry.OutputPortTypeViewSet, READ_LIST, READ_ITEM),
     *routes("resourcetypes", "resourcetype", registry.ResourceTypeViewSet, READ_LIST, READ_ITEM),
     *routes("resources", "resource", resources.ResourceViewSet),
+    path(
+        "resource/<uuid:pk>/thumbnail/<str:size>/", resources.ResourceThumbnail.as_view(), name="resource-thumbnail"
+    ),
     *routes("resourcelists", "resourcelist", resources.ResourceListViewSet),
     *routes("labels", "label", resources.LabelViewSet, READ_LIST),
     *routes("workflows", "workflow", workflows.WorkflowViewSet),

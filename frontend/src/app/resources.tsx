@@ -87,6 +87,25 @@ function LabelsCell({ resource, onSaved }: { resource: Json; onSaved: () => void
   );
 }
 
+/** The small thumbnail of an image resource (Rodan's `small_thumb`), fetched only when scrolled into view. */
+function Thumbnail({ resource }: { resource: Json }) {
+  const [failed, setFailed] = useState(false);
+  useEffect(() => setFailed(false), [resource.small_thumb]);
+  if (!resource.small_thumb) return null;
+  if (failed) return <span className="muted">No preview</span>;
+  return (
+    <img
+      className="thumb"
+      src={resource.small_thumb}
+      alt={`Thumbnail of ${resource.name}`}
+      loading="lazy"
+      decoding="async"
+      style={{ maxWidth: 80, maxHeight: 80, display: "block" }}
+      onError={() => setFailed(true)}
+    />
+  );
+}
+
 export function Resources({ project }: { project: Json }) {
   const [types, setTypes] = useState<ResourceType[]>([]);
   const [data, setData] = useState<Page<Json> | null>(null);
@@ -300,6 +319,7 @@ export function Resources({ project }: { project: Json }) {
         <table className="table" id="table-resources">
           <thead>
             <tr>
+              <th scope="col">Preview</th>
               <th scope="col">Name</th>
               <th scope="col">Type</th>
               <th scope="col">Labels</th>
@@ -311,6 +331,9 @@ export function Resources({ project }: { project: Json }) {
           <tbody>
             {data.results.map((resource) => (
               <tr key={resource.uuid} data-resource={resource.name}>
+                <td className="thumb-cell">
+                  <Thumbnail resource={resource} />
+                </td>
                 <td>{resource.name}</td>
                 <td>
                   <select

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from django.urls import reverse
 from rest_framework import serializers
 
-from rodan import viewers
+from rodan import tiles, viewers
 from rodan.api.fields import Link, media_url
 from rodan.api.serializers.registry import ResourceTypeSerializer
 from rodan.models import Label, Project, Resource, ResourceList, ResourceListMembership, ResourceType
@@ -34,6 +34,11 @@ def apply_label_names(resource, label_names):
     Label.objects.filter(pk__in=previous, resources__isnull=True).delete()
 
 
+def thumbnail_version(resource):
+    """What changes when the resource's file does (its row is saved with the new file): the thumbnail URL's ``v``."""
+    return format(int(resource.updated.timestamp() * 1000), "x")
+
+
 class ResourceSerializer(serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="resource-detail")
     project = Link("project-detail", project_path="", queryset=Project.objects)
@@ -42,6 +47,9 @@ class ResourceSerializer(serializers.HyperlinkedModelSerializer):
     )
     resource_file = serializers.SerializerMethodField()
     viewer_url = serializers.SerializerMethodField()
+    small_thumb = serializers.SerializerMethodField()
+    medium_thumb = serializers.SerializerMethodField()
+    large_thumb = serializers.SerializerMethodField()
     labels = LabelSerializer(many=True, read_only=True)
     label_names = serializers.CharField(write_only=True, required=False, allow_blank=True)
     creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -51,7 +59,7 @@ class ResourceSerializer(serializers.HyperlinkedModelSerializer):
         model = Resource
         fields = [
             "url", "uuid", "name", "description", "created", "updated", "project", "resource_type",
-            "resource_file", "viewer_url", "labels", "label_names", "processing_status", "error_summary",
+            "resource_file", "viewer_url", "small_thumb", "medium_thumb", "large_thumb", "labels", "label_names", "processing_status", "error_summary",
             "error_details", "creator", "origin",
         ]
         read_only_fields = ["processing_status", "error_summary", "error_details"]
@@ -66,6 +74,25 @@ class ResourceSerializer(serializers.HyperlinkedModelSerializer):
         if not viewers.has_viewer(resource):
             return None
         return self.context["request"].build_absolute_uri(reverse("resource-acquire", args=[resource.pk]))
+
+    def _thumbnail(self, resource, size):
+        """``resource/<u>/thumbnail/<size>/?v=<version>`` for images with a file, else null (Rodan's ``*_thumb``)."""
+        if not resource.is_ready or not tiles.is_image(resource):
+            return None
+        path = reverse("resource-thumbnail", args=[resource.pk, size])
+        return self.context["request"].build_absolute_uri(f"{path}?v={thumbnail_version(resource)}")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_small_thumb(self, resource):
+        return self._thumbnail(resource, "small")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_medium_thumb(self, resource):
+        return self._thumbnail(resource, "medium")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_large_thumb(self, resource):
+        return self._thumbnail(resource, "large")
 
     def update(self, instance, validated_data):
         label_names = validated_data.pop("label_names", None)

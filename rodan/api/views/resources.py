@@ -5,15 +5,20 @@ import uuid
 import zipfile
 
 from django.db.models import ProtectedError
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from rodan import storage
+from rodan import storage, tiles
 from rodan.api import filters
+from rodan.api.authentication import READ_ONLY_AUTHENTICATION
 from rodan.api.schema import ERRORS
 from rodan.api.serializers.resources import (
     LabelSerializer,
@@ -21,10 +26,12 @@ from rodan.api.serializers.resources import (
     ResourceSerializer,
     UploadSerializer,
     apply_label_names,
+    thumbnail_version,
 )
 from rodan.api.views.base import ScopedViewSet, fields_of
 from rodan.models import Label, Resource, ResourceList, RunJob
 from rodan.naming import entry_name, file_name, unique_name
+from rodan.permissions import scope
 from rodan.uploads import UploadError, create_resources
 
 
@@ -93,6 +100,48 @@ class ResourceViewSet(ScopedViewSet):
                 archive.write(storage.absolute_path(resource), unique_name(entry_name(file_name(resource)), taken))
         response = HttpResponse(buffer.getvalue(), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="Archive.zip"'
+        return response
+
+
+#: How long a browser keeps a thumbnail whose URL names the file's version (``?v=``, as the serializer writes it).
+THUMBNAIL_MAX_AGE = 7 * 24 * 3600
+
+
+class ResourceThumbnail(APIView):
+    """``resource/<u>/thumbnail/<small|medium|large>/``: a JPEG of the image, made on first request (``rodan.tiles``).
+
+    Readable by whoever may read the resource, with the ``token`` cookie too
+    (an ``<img>`` sends no header). The URL's ``v`` names the file's version,
+    so a browser keeps it; without it the browser revalidates (ETag).
+    """
+
+    authentication_classes = READ_ONLY_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer]  # refusals are JSON sentences whatever an <img> accepts
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: ERRORS[404]})
+    def get(self, request, pk, size):
+        if size not in tiles.THUMBNAIL_SIZES:
+            raise NotFound(f"There is no thumbnail size “{size}”: use {', '.join(tiles.THUMBNAIL_SIZES)}.")
+        resource = scope(Resource.objects.select_related("resource_type"), "project", request.user).filter(pk=pk).first()
+        if resource is None:
+            raise NotFound("No such resource.")
+        if not tiles.is_image(resource):
+            raise NotFound("This resource is not an image, so it has no thumbnail.")
+        try:
+            path = tiles.thumbnail(resource, size)
+        except FileNotFoundError:
+            raise NotFound("This resource has no file yet, so it has no thumbnail.")
+        except tiles.TileError as exc:
+            raise NotFound(f"No thumbnail: {exc}.")
+        etag = f'"{path.stem}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+        else:
+            response = FileResponse(open(path, "rb"), content_type="image/jpeg")
+        response["ETag"] = etag
+        versioned = request.query_params.get("v") == thumbnail_version(resource)
+        response["Cache-Control"] = f"private, max-age={THUMBNAIL_MAX_AGE}, immutable" if versioned else "private, no-cache"
         return response
 
 
