@@ -2,6 +2,7 @@
 members, resources (upload, type, filter, delete). Real browser, real server, real API; one backend.
 """
 
+import base64
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import requests
 from api_clients import PASSWORD, make_user
+from playwright.sync_api import expect
 from PIL import Image
 
 pytestmark = pytest.mark.services
@@ -147,6 +149,27 @@ def test_register_and_password_reset_pages(server, session):
     assert browser.errors == []
 
 
+def _drop_files(page, zone, paths):
+    """Drag files onto ``zone`` with real drag events whose DataTransfer holds File objects of the files' bytes."""
+    files = [{"name": os.path.basename(p), "data": base64.b64encode(open(p, "rb").read()).decode()} for p in paths]
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const file of files) {
+                const bytes = Uint8Array.from(atob(file.data), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], file.name));
+            }
+            return transfer;
+        }""",
+        files,
+    )
+    zone.dispatch_event("dragenter", {"dataTransfer": transfer})
+    zone.dispatch_event("dragover", {"dataTransfer": transfer})
+    expect(zone).to_have_class(re.compile(r"\bdragging\b"))  # the zone shows it will take the files
+    zone.dispatch_event("drop", {"dataTransfer": transfer})
+    expect(zone).not_to_have_class(re.compile(r"\bdragging\b"))
+
+
 def test_resources_upload_type_filter_and_delete(server, session, tmp_path):
     user = make_user()
     api = {"Authorization": f"Token {user.auth_token.key}", "Accept": "application/json"}
@@ -160,7 +183,8 @@ def test_resources_upload_type_filter_and_delete(server, session, tmp_path):
     files = [str(_png(tmp_path / f"folio {n}r.png", 40 * n)) for n in (1, 2, 3)]
     big = tmp_path / "scan too big.tif"
     big.write_bytes(os.urandom(1536 * 1024))
-    page.get_by_test_id("upload-input").set_input_files([*files, str(big)])
+    # Dropped, as a file manager drops them: dragenter, dragover, drop, with the files in a DataTransfer.
+    _drop_files(page, page.locator(".dropzone"), [*files, str(big)])
     uploads = page.get_by_role("list", name="Uploads")
     for n in (1, 2, 3):
         uploads.locator("li", has_text=f"folio {n}r.png").get_by_text("Uploaded").wait_for()
@@ -171,6 +195,15 @@ def test_resources_upload_type_filter_and_delete(server, session, tmp_path):
     for n in (1, 2, 3):
         table.locator(f"tr[data-resource='folio {n}r']").wait_for()
     assert table.locator("tr[data-resource='scan too big']").count() == 0
+    # Each page image shows its thumbnail, fetched lazily, with a text alternative.
+    for n in (1, 2, 3):
+        thumbnail = table.locator(f"tr[data-resource='folio {n}r'] img")
+        thumbnail.wait_for(timeout=30_000)  # once identification made it an image
+        assert thumbnail.get_attribute("alt") == f"Thumbnail of folio {n}r"
+        assert thumbnail.get_attribute("loading") == "lazy"
+        assert "/thumbnail/small/" in thumbnail.get_attribute("src")
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+        assert thumbnail.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [90, 120]
     browser.shot("05-resources-uploaded")
     assert browser.axe() == []
 

@@ -185,13 +185,25 @@ def test_interactive_job_cancel_retry_and_a_failure_shown_in_place(start_worker,
     page.get_by_role("button", name="Retry failed and cancelled jobs").click()
     waiting.wait_for(timeout=60_000)
     waiting.click()
-    with browser.context.expect_page() as opened:
-        page.get_by_role("button", name="Open this job's page").click()
-    job_page = opened.value
-    job_page.wait_for_load_state("load")  # the page's script sends the form: wait until it has run
+    # The job's page opens inside the application, under its header, with a way back and a way out.
+    page.get_by_role("link", name="Open this job's page").click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f]+/interactive/[0-9a-f]+$"))
+    page.get_by_role("link", name="Back to the run").wait_for()
+    assert page.get_by_role("banner").is_visible()  # the app's header stays above the job's page
+    out = page.get_by_role("link", name="Open in a new tab")
+    assert out.get_attribute("target") == "_blank" and "/api/interactive/" in out.get_attribute("href")
+    frame_element = page.locator("iframe[title$='input for the run']")
+    frame_element.wait_for()
+    frame_element.element_handle().content_frame().wait_for_load_state("load")  # its script sends the form
+    box = frame_element.bounding_box()
+    assert box["height"] >= 400 and abs(box["y"] + box["height"] - 900) < 30, box  # the rest of the window
+    job_page = page.frame_locator("iframe[title$='input for the run']")
     job_page.get_by_label("Name").fill("Hildegard")
+    browser.shot("12b-run-interactive-in-app")
     job_page.get_by_role("button", name="Submit").click()
-    job_page.get_by_role("status").filter(has_text="Submitted.").wait_for()
+    # Submitted: back to the run, which says so.
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f-]+$"))
+    page.locator("#run-notice", has_text="was submitted").wait_for()
     page.locator(".run-head .badge", has_text="Finished").wait_for(timeout=60_000)
     results = page.get_by_role("region", name="Results")
     with page.expect_download() as greeting:

@@ -232,6 +232,10 @@ export function Resources({ project }: { project: Json }) {
     <div className="stack">
       <div
         className={`dropzone${dragging ? " dragging" : ""}`}
+        onDragEnter={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
         onDragOver={(e) => {
           e.preventDefault();
           setDragging(true);
