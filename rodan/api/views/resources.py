@@ -118,8 +118,8 @@ class ResourceThumbnail(APIView):
     authentication_classes = READ_ONLY_AUTHENTICATION
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer]  # refusals are JSON sentences whatever an <img> accepts
+    schema = None  # an image, like the files under /uploads/: not part of the REST API's schema
 
-    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: ERRORS[404]})
     def get(self, request, pk, size):
         if size not in tiles.THUMBNAIL_SIZES:
             raise NotFound(f"There is no thumbnail size “{size}”: use {', '.join(tiles.THUMBNAIL_SIZES)}.")
