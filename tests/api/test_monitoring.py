@@ -1,5 +1,5 @@
-"""``GET /api/monitoring/`` against the real broker and real workers: queue depths, the worker running a
-job, RunJobs in flight and the reaper's passes, for staff only.
+"""``GET /api/monitoring/`` against the real broker and real workers (RabbitMQ, or the embedded broker's
+files): queue depths, the worker running a job, RunJobs in flight and the reaper's passes, for staff only.
 """
 
 import os
@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from rodan.models import Project, RunJob
 from rodan.models.status import RunJobStatus
 
-pytestmark = pytest.mark.services
+pytestmark = pytest.mark.engine
 
 PROBE_QUEUE = "GPU"  # a queue of RODAN_QUEUES that the test's worker does not consume
 
