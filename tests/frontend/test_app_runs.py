@@ -187,7 +187,7 @@ def test_interactive_job_cancel_retry_and_a_failure_shown_in_place(start_worker,
     waiting.click()
     # The job's page opens inside the application, under its header, with a way back and a way out.
     page.get_by_role("link", name="Open this job's page").click()
-    page.wait_for_url(re.compile(r"/runs/[0-9a-f]+/interactive/[0-9a-f]+$"))
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f-]+/interactive/[0-9a-f-]+$"))
     page.get_by_role("link", name="Back to the run").wait_for()
     assert page.get_by_role("banner").is_visible()  # the app's header stays above the job's page
     out = page.get_by_role("link", name="Open in a new tab")

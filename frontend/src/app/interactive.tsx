@@ -10,8 +10,9 @@ import { Link, navigate } from "./router";
 import { idOf, leftInput, WAITING_FOR_INPUT } from "./rungrid";
 import { ErrorText, Progress, useAction } from "./ui";
 
+/** The in-app page of a RunJob; ids as the API writes them (the API's item routes take hyphenated uuids). */
 export function interactivePath(runId: string, runJobId: string): string {
-  return `/runs/${hex(runId)}/interactive/${hex(runJobId)}`;
+  return `/runs/${runId}/interactive/${runJobId}`;
 }
 
 /** What the run page says once the job's page is done with. */
@@ -29,7 +30,7 @@ export function InteractivePage({ runId, runJobId }: { runId: string; runJobId: 
   const open = useAction();
   const frame = useRef<HTMLIFrameElement>(null);
   const [frameTop, setFrameTop] = useState(0);
-  const runPath = `/runs/${hex(runId)}`;
+  const runPath = `/runs/${runId}`;
 
   const finish = (current: Json) => {
     leaveNotice(outcome(current));
