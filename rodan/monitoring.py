@@ -56,7 +56,7 @@ def describe_run_job(run_job, request):
         "uuid": run_job.uuid.hex,
         "url": request.build_absolute_uri(reverse("runjob-detail", args=[run_job.pk])),
         "workflow_run": request.build_absolute_uri(reverse("workflowrun-detail", args=[run_job.workflow_run_id])),
-        "page": f"/runs/{run_job.workflow_run_id.hex}",
+        "page": f"/runs/{run_job.workflow_run_id}",
         "job_name": run_job.job_name,
         "phase": phase(run_job),
         "worker": run_job.claimed_by,

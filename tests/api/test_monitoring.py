@@ -67,7 +67,7 @@ def test_queue_depth_running_job_worker_and_reaper(start_worker, start_scheduler
     assert held["responding"] is True and held["last_heartbeat"]
     assert held["name"] == RunJob.objects.get(pk=slow.pk).claimed_by
     [shown] = held["run_jobs"]
-    assert shown["phase"] == "running" and shown["page"] == f"/runs/{run.uuid.hex}"
+    assert shown["phase"] == "running" and shown["page"] == f"/runs/{run.uuid}"
     assert client_for(owner).get(shown["url"]).json()["job_name"] == slow.job_name  # the API's own link
     assert answer["run_jobs"]["counts"]["running"] >= 1 and answer["run_jobs"]["counts"]["scheduled"] >= 1
     assert slow.uuid.hex in {rj["uuid"] for rj in answer["run_jobs"]["oldest"]}

@@ -16,7 +16,7 @@ JSON = {"Accept": "application/json"}
 
 def _groups(server, user, workflow):
     """The workflow's groups as the API lists them (the ORM is not for Playwright's thread)."""
-    reply = requests.get(f"{server}/api/workflowjobgroups/?workflow={workflow.uuid.hex}", auth=(user.email, PASSWORD), headers=JSON, timeout=10)
+    reply = requests.get(f"{server}/api/workflowjobgroups/?workflow={workflow.uuid}", auth=(user.email, PASSWORD), headers=JSON, timeout=10)
     return reply.json()["results"]
 
 
@@ -31,7 +31,7 @@ def test_group_rename_reload_and_ungroup(live_server, session):
     browser = session(live_server)
     page = browser.page
     browser.sign_in(user.email, PASSWORD)
-    page.goto(f"{live_server}/workflows/{workflow.uuid.hex}")
+    page.goto(f"{live_server}/workflows/{workflow.uuid}")
     groups = page.get_by_role("region", name="Groups")
     groups.get_by_text("No groups yet.").wait_for()
 
@@ -70,6 +70,6 @@ def test_group_rename_reload_and_ungroup(live_server, session):
     groups.get_by_text("No groups yet.").wait_for()
     assert page.locator(".group-outline").count() == 0
     assert _groups(live_server, user, workflow) == []
-    detail = requests.get(f"{live_server}/api/workflow/{workflow.uuid.hex}/", auth=(user.email, PASSWORD), headers=JSON, timeout=10).json()
+    detail = requests.get(f"{live_server}/api/workflow/{workflow.uuid}/", auth=(user.email, PASSWORD), headers=JSON, timeout=10).json()
     assert len(detail["workflow_jobs"]) == 3 and all(wj["group"] is None for wj in detail["workflow_jobs"])
     assert browser.errors == [], browser.errors

@@ -44,7 +44,7 @@ def test_staff_see_queues_and_the_running_job(live_server, start_worker, session
     workers = page.locator("#table-workers")
     job = workers.get_by_role("link", name="Test - Text step")
     job.wait_for()
-    assert job.get_attribute("href") == f"/runs/{run.uuid.hex}"
+    assert job.get_attribute("href") == f"/runs/{run.uuid}"
     assert "Answering" in workers.inner_text()
     assert "Running: 1" in page.locator("#runjob-counts").inner_text()
     staff.shot("30-monitoring")
@@ -53,7 +53,7 @@ def test_staff_see_queues_and_the_running_job(live_server, start_worker, session
     # Refreshed by itself: once the run is cancelled (through the API: the ORM is not for Playwright's thread),
     # the job leaves the page without a reload.
     cancelled = requests.patch(
-        f"{live_server}/api/workflowrun/{run.uuid.hex}/", json={"status": 29}, auth=(member.email, PASSWORD), headers=JSON, timeout=10
+        f"{live_server}/api/workflowrun/{run.uuid}/", json={"status": 29}, auth=(member.email, PASSWORD), headers=JSON, timeout=10
     )
     assert cancelled.status_code == 200, cancelled.text
     page.get_by_text("No worker is running a job at the moment.").wait_for(timeout=30_000)
