@@ -27,6 +27,7 @@ def test_group_rename_reload_and_ungroup(live_server, session):
     first, second, third = workflow.workflow_jobs.order_by("created")
     for index, wj in enumerate((first, second, third)):
         wj.name = f"Step {index + 1}"
+        wj.appearance = {"x": 60 + index * 320, "y": 60 + index * 40}  # side by side, as a user places them
         wj.save()
     browser = session(live_server)
     page = browser.page
