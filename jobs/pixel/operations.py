@@ -162,11 +162,33 @@ def luma(rgb):
     return acc.astype(np.uint8)
 
 
+#: Rows at a time when the page's luma is computed: the 32-bit sums of the whole page would be 4 bytes a pixel.
+LUMA_ROWS = 256
+
+
+def page_luma(page):
+    """``luma`` of the page's RGB (RGBA as ``to_rgba`` gives it, alpha ignored), computed strip by strip.
+
+    An 8-bit grey page is its own luma ((1000 g + 500) // 1000 = g): no copy.
+    """
+    from rodan.imaging import to_rgba
+
+    if page.dtype == np.uint8 and page.ndim == 2:
+        return page
+    grey = np.empty(page.shape[:2], np.uint8)
+    for top in range(0, grey.shape[0], LUMA_ROWS):
+        rows = page[top:top + LUMA_ROWS]
+        rgb = rows if rows.dtype == np.uint8 and rows.ndim == 3 and rows.shape[2] == 3 else to_rgba(rows)[..., :3]
+        grey[top:top + LUMA_ROWS] = luma(rgb)
+    return grey
+
+
 class Rasteriser:
     """Turns the edit list into full-resolution layer masks (uint8, 255 painted, 0 not).
 
     ``start(layer)`` gives a layer's mask before any edit (its input PNG, or
-    empty); ``grey()`` the page's luma, asked for only when there is a fill.
+    empty); ``grey()`` the page's luma, asked for only when there is a fill
+    and kept while a layer still to be asked for (``layer``) may need it.
     A paste rasterises its source layer again up to the paste's ``at``, so a
     layer costs one extra mask per level of pastes, never all layers at once.
     """
@@ -177,6 +199,19 @@ class Rasteriser:
         self._start = start
         self._grey = grey
         self._luma = None
+        self._done = set()
+
+    def layer(self, layer):
+        """The layer's final mask; the page's luma is let go once no layer still to come has a fill or a paste."""
+        mask = self.mask(layer)
+        self._done.add(layer)
+        if not any(op["tool"] in ("fill", "paste") and op["layer"] not in self._done for op in self.operations):
+            self._luma = None
+        return mask
+
+    def heavy(self, layer):
+        """Whether the layer has a fill or a paste, which need a full-size array more while it is rasterised."""
+        return any(op["layer"] == layer and op["tool"] in ("fill", "paste") for op in self.operations)
 
     def mask(self, layer, upto=None):
         mask = self._start(layer)
@@ -190,7 +225,11 @@ class Rasteriser:
         value = 0 if op.get("erase") else 255
         tool = op["tool"]
         if tool == "fill":
-            mask[self._fill(op)] = value
+            region = self._fill(op)
+            if value:
+                cv2.bitwise_or(mask, region, dst=mask)
+            else:
+                cv2.subtract(mask, region, dst=mask)
         elif tool == "paste":
             self._paste(mask, op, index)
         elif tool == "rect":
@@ -207,15 +246,15 @@ class Rasteriser:
                 cv2.polylines(mask, [points], False, value, op["size"], cv2.LINE_8)
 
     def _fill(self, op):
-        """The fill's pixels as a boolean array: OpenCV's floodFill, 4-connected, fixed range around the seed."""
+        """The fill's pixels (255, else 0): OpenCV's floodFill, 4-connected, fixed range around the seed."""
         if self._luma is None:
             self._luma = self._grey()
         height, width = self.shape
         region = np.zeros((height + 2, width + 2), np.uint8)
         tolerance = op["tolerance"]
-        flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+        flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
         cv2.floodFill(self._luma, region, (op["x"], op["y"]), 0, tolerance, tolerance, flags)
-        return region[1:-1, 1:-1] > 0
+        return region[1:-1, 1:-1]
 
     def _paste(self, mask, op, index):
         x0, y0, x1, y1 = op["rect"]
@@ -261,11 +300,15 @@ def check_rodan_layers(images, connected, width, height):
             _refuse(f"{what} is {size[0]} x {size[1]} pixels; the page is {width} x {height}.")
 
 
-def read_rodan_image(data_url):
-    """A Rodan layer PNG as (mask, rgba): set where its grey value is above 1, as Rodan thresholds it."""
+def read_rodan_image(data_url, with_image):
+    """A Rodan layer PNG as (mask, rgba or None): set where its grey value is above 1, as Rodan thresholds it.
+
+    The RGBA image is decoded only ``with_image`` (``Output Mask`` writes it as is).
+    """
     data = base64.b64decode(data_url[len(PNG_DATA_URL):])
     grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    mask = np.where(grey > 1, np.uint8(255), np.uint8(0))
+    mask = cv2.threshold(grey, 1, 255, cv2.THRESH_BINARY)[1]
+    if not with_image:
+        return mask, None
     with Image.open(io.BytesIO(data)) as image:
-        rgba = np.array(image.convert("RGBA"))
-    return mask, rgba
+        return mask, np.array(image.convert("RGBA"))
