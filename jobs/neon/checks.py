@@ -15,6 +15,8 @@ ACCIDENTALS = {"f", "n", "s"}
 PARENTS = {"nc": {"neume"}, "neume": {"syllable"}, "syl": {"syllable"}, "liquescent": {"nc"}}
 #: Glyphs drawn on the page: each must point at its zone.
 GLYPHS = {"nc", "clef", "custos", "accid", "divLine", "sb"}
+#: How far a zone (a staff) may be turned, in degrees either way (the page's bound too, doc.ts).
+MAX_ROTATION = 45
 MAX_ELEMENTS = 200_000
 MAX_PROBLEMS = 20
 
@@ -55,6 +57,11 @@ def _check_zones(root, image_size, problems):
             box = _box(zone, problems)
             if zone.get(XML_ID):
                 zones[zone.get(XML_ID)] = zone
+            if zone.get("rotate") is not None:
+                angle = _number(zone.get("rotate"))
+                if angle is None or not -MAX_ROTATION <= angle <= MAX_ROTATION:
+                    problems.append(f'{_name(zone)} has rotate="{zone.get("rotate")}"; a staff turns by a number of '
+                                    f"degrees from -{MAX_ROTATION} to {MAX_ROTATION}.")
             if box is None or bounds is None:
                 continue
             ulx, uly, lrx, lry = box

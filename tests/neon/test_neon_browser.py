@@ -489,3 +489,99 @@ def test_structure_staves_verified_and_the_second_tab(start_worker, live_server,
     changes = corrected.findall(f"{MEI}meiHead/{MEI}revisionDesc/{MEI}change[@type='neon-verified']")
     assert len(changes) == 1 and changes[0].get("isodate", "").startswith("20")
     assert "verified" in changes[0].find(f"{MEI}changeDesc/{MEI}p").text
+
+
+def _on_turned_line(page, staff):
+    """The middle of the top line of ``staff``, on it even when the staff is turned."""
+    box = page.locator(f'#neon-overlay [id="{staff}"] > path').first.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _slope(page, staff):
+    """(y2 - y1) / (x2 - x1) of the top line of ``staff`` as verovio drew it."""
+    d = page.evaluate(f"document.querySelector('#neon-overlay [id=\"{staff}\"] > path').getAttribute('d')")
+    x1, y1, x2, y2 = (float(v) for v in d.replace("M", " ").replace("L", " ").split())
+    return (y2 - y1) / (x2 - x1)
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(not BUILT.exists(), reason="Neon's page is not built (make frontend)")
+def test_a_staff_rotated_and_a_staff_deleted(start_worker, live_server, page_image, tmp_path):
+    """The first staff turned a degree, the already turned second staff turned further, undone and redone;
+    the second staff deleted with what is on it (a syllable runs from it into the third), undone and redone;
+    the work saved, restored after a reload, submitted, and exactly that found in ``Corrected``."""
+    from playwright.sync_api import sync_playwright
+
+    fixture = FIXTURE.parent / "kyrie_mei5.mei"
+    run, run_job, url = _waiting(start_worker, live_server, page_image, fixture)
+    source = _tree(fixture.read_text(encoding="utf-8"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("body[data-neon=ready]", timeout=90_000)
+        assert _slope(page, "sb-c0002") == 0 and _slope(page, "sb-c0040") != 0  # the fixture's -1° staff
+
+        page.keyboard.press("t")
+        page.mouse.click(*_on_line(page, "sb-c0002"))
+        _selected(page, "1 selected (staff)")
+        _edit(page, "r")
+        _edit(page, "r")
+        assert page.locator("#neon-selection-rotation").inner_text() == "Rotation: 1.0°"
+        assert _slope(page, "sb-c0002") != 0, "verovio draws the staff turned"
+
+        page.mouse.click(*_on_turned_line(page, "sb-c0040"))
+        _selected(page, "1 selected (staff)")
+        assert page.locator("#neon-selection-rotation").inner_text() == "Rotation: -1.0°"
+        turned = _slope(page, "sb-c0040")
+        _edit(page, "Shift+R")
+        assert page.locator("#neon-selection-rotation").inner_text() == "Rotation: -1.5°"
+        assert abs(_slope(page, "sb-c0040")) > abs(turned)
+        _edit(page, "Control+z")
+        page.wait_for_function("window.neon.mei().includes('rotate=\"-1.0\"')")
+        _edit(page, "Control+Shift+z")
+        page.wait_for_function("window.neon.mei().includes('rotate=\"-1.5\"')")
+        page.screenshot(path=str(tmp_path / "1-rotated.png"))
+
+        # the second staff deleted with its glyphs; undo brings it back, redo takes it again
+        page.mouse.click(*_on_turned_line(page, "sb-c0040"))
+        _selected(page, "1 selected (staff)")
+        _edit(page, "Delete")
+        assert _count(page, "g.staff") == 2, page.locator("#neon-message").inner_text()
+        assert "The staff was deleted with the" in page.locator("#neon-message").inner_text()
+        _edit(page, "Control+z")
+        assert _count(page, "g.staff") == 3 and _count(page, '[id="nc-c0075"]') == 1
+        _edit(page, "Control+Shift+z")
+        assert _count(page, "g.staff") == 2 and _count(page, '[id="nc-c0075"]') == 0
+        page.screenshot(path=str(tmp_path / "2-deleted.png"))
+
+        page.wait_for_selector("#neon-save[data-state=saved]", timeout=15_000)
+        edited = page.evaluate("window.neon.mei()")
+        page.reload()
+        page.wait_for_selector("body[data-neon=ready]", timeout=60_000)
+        assert page.evaluate("window.neon.mei()") == edited
+        page.locator("#neon-submit").click()
+        page.wait_for_selector("body[data-neon=submitted]", timeout=30_000)
+        browser.close()
+
+    wait_run(run, {RunStatus.FINISHED})
+    output = RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource").get()
+    text = Path(storage.absolute_path(output.resource)).read_text(encoding="utf-8")
+    corrected = _tree(text)
+    assert "-neon-" not in text and "precedes" not in text and "follows" not in text
+
+    assert _by_id(corrected, "zone-c0001").get("rotate") == "1.0"
+    # the second system: everything from its sb to the third's, but the syllable running on into the third
+    items = list(source.find(f".//{MEI}layer").iter())
+    start = items.index(_by_id(source, "sb-c0040"))
+    end = items.index(_by_id(source, "sb-c0081"))
+    gone = {e.get(XML_ID) for e in items[start:end] if e.get(XML_ID) != "syllable-c0077"}
+    gone |= {e.get("facs")[1:] for e in items[start:end] if e.get("facs")}
+    ids = lambda root: {e.get(XML_ID) for e in root.iter() if e.get(XML_ID)}  # noqa: E731
+    assert ids(corrected) == ids(source) - gone
+    # the syllable that ran over the break keeps its id and what was on the third system
+    syllable = _by_id(corrected, "syllable-c0077")
+    assert [c.get(XML_ID) for c in syllable] == ["clef-c0083", "neume-c0088"]
+    assert syllable.getprevious().get(XML_ID) == "sb-c0081"
+    assert syllable.getprevious().getprevious().get(XML_ID) == "custos-c0038"  # the first system's last glyph
+    assert _by_id(corrected, "sb-c0081").get("n") == "2"

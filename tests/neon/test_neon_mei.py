@@ -87,6 +87,8 @@ BAD = [
     (lambda r: _first(r, "zone").set("lrx", "5000"), "is not inside its surface"),
     (lambda r: _first(r, "zone").set("uly", "abc"), "needs numeric ulx, uly, lrx and lry"),
     (lambda r: _first(r, "neume").set(XML_ID, _first(r, "syllable").get(XML_ID)), "is used by more than one"),
+    (lambda r: _first(r, "zone").set("rotate", "90"), 'rotate="90"; a staff turns by a number of degrees'),
+    (lambda r: _first(r, "zone").set("rotate", "slightly"), 'rotate="slightly"'),
 ]
 
 

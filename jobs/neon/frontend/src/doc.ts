@@ -26,12 +26,16 @@ const GROUPINGS: Partial<Record<InsertKind, { steps: number[]; attrs?: Record<st
 };
 
 export const idOf = (element: Element) => element.getAttributeNS(XML_NS, "id") ?? element.getAttribute("xml:id") ?? "";
+/** How far a staff may be turned, in degrees either way (the server's bound, jobs/neon/checks.py). */
+export const MAX_ROTATION = 45;
 /** @type of the revisionDesc change that records the page as verified. */
 export const VERIFIED = "neon-verified";
 const newId = (kind: string) => `m-${kind}-${crypto.randomUUID()}`;
 
 export class MeiDoc {
   readonly xml: XMLDocument;
+  /** Elements by id, built when first needed; an entry that no longer holds rebuilds it (edits need not say). */
+  private index: Map<string, Element> | null = null;
 
   constructor(text: string) {
     this.xml = new DOMParser().parseFromString(text, "application/xml");
@@ -48,8 +52,14 @@ export class MeiDoc {
   }
 
   byId(id: string): Element | null {
-    for (const element of Array.from(this.xml.getElementsByTagName("*"))) if (idOf(element) === id) return element;
-    return null;
+    const known = this.index?.get(id);
+    if (known?.isConnected && idOf(known) === id) return known;
+    this.index = new Map();
+    for (const element of Array.from(this.xml.getElementsByTagName("*"))) {
+      const ident = idOf(element);
+      if (ident && !this.index.has(ident)) this.index.set(ident, element);
+    }
+    return this.index.get(id) ?? null;
   }
 
   private make(name: string, attrs: Record<string, string> = {}, kind = name): Element {
@@ -100,6 +110,17 @@ export class MeiDoc {
       }
     }
     return found;
+  }
+
+  /** Each nc of the page with its staff and the clef in force there, in one pass in document order. */
+  *ncsWithClef(): Generator<{ nc: Element; staff: Element; clef: { shape: string; line: number } }> {
+    let clef = { shape: "C", line: 3 };
+    for (const staff of this.staves()) {
+      for (const element of Array.from(staff.getElementsByTagNameNS(MEI_NS, "*"))) {
+        if (element.localName === "clef") clef = { shape: element.getAttribute("shape") ?? "C", line: Number(element.getAttribute("line") ?? 3) };
+        else if (element.localName === "nc") yield { nc: element, staff, clef };
+      }
+    }
   }
 
   /** The glyphs carrying a pitch under `element` (itself when it is one). */
@@ -365,6 +386,68 @@ export class MeiDoc {
     const lry = value("lry") + (edges.bottom ?? 0);
     if (lrx - ulx < 20 || lry - uly < 10) throw new Error("a staff must stay at least 20 pixels wide and 10 high");
     for (const [key, v] of [["ulx", ulx], ["uly", uly], ["lrx", lrx], ["lry", lry]] as const) zone.setAttribute(key, String(Math.round(v)));
+  }
+
+  /**
+   * Turn `staff` by `degrees` more (its zone's @rotate, as verovio reads it), within ±MAX_ROTATION;
+   * its glyphs keep their zones and pitches. A staff turned back to 0 loses the attribute.
+   */
+  rotateStaff(staff: Element, degrees: number) {
+    const zone = this.zoneOf(staff);
+    if (!zone) throw new Error("the staff has no zone to turn");
+    const angle = Math.round((Number(zone.getAttribute("rotate") ?? 0) + degrees) * 10) / 10;
+    if (Math.abs(angle) > MAX_ROTATION) throw new Error(`a staff turns at most ${MAX_ROTATION} degrees either way`);
+    if (angle === 0) zone.removeAttribute("rotate");
+    else zone.setAttribute("rotate", angle.toFixed(1));
+  }
+
+  /** The rotation of `staff` in degrees (0 when its zone has none). */
+  rotation(staff: Element): number {
+    return Number(this.zoneOf(staff)?.getAttribute("rotate") ?? 0);
+  }
+
+  /**
+   * Remove the system of `staff` with everything on it and their zones (as verovio's remove does).
+   * A syllable that ran into or out of it is linked across the gap; the page keeps its staff and
+   * layer ids when its first system goes; the systems are numbered again. The last system stays.
+   * How many glyphs went.
+   */
+  removeStaff(staff: Element): number {
+    const lines = this.lines();
+    const line = staff.parentElement;
+    if (!line || !lines.includes(line)) throw new Error("that is not one of the page's systems");
+    if (lines.length === 1) throw new Error("a page keeps at least one staff; delete its glyphs instead");
+    for (const syllable of this.all("syllable", staff)) {
+      const follows = syllable.getAttribute("follows");
+      const precedes = syllable.getAttribute("precedes");
+      const before = follows ? this.byId(follows.slice(1)) : null;
+      const after = precedes ? this.byId(precedes.slice(1)) : null;
+      if (before && !staff.contains(before)) {
+        if (after && !staff.contains(after)) before.setAttribute("precedes", precedes!);
+        else before.removeAttribute("precedes");
+      }
+      if (after && !staff.contains(after)) {
+        if (before && !staff.contains(before)) after.setAttribute("follows", follows!);
+        else {
+          // the syllable's first part goes: the part that stays takes over its id
+          after.removeAttribute("follows");
+          after.setAttributeNS(XML_NS, "xml:id", idOf(syllable));
+          syllable.setAttributeNS(XML_NS, "xml:id", newId("gone"));
+        }
+      }
+    }
+    const glyphs = this.glyphs(staff).length - 1;
+    if (line === lines[0]) {
+      // the first system's section and layer carry the page's staff and layer ids back to the sb form
+      const next = lines[1];
+      const layerOf = (l: Element) => l.getElementsByTagNameNS(MEI_NS, "layer")[0];
+      next.setAttributeNS(XML_NS, "xml:id", idOf(line));
+      layerOf(next).setAttributeNS(XML_NS, "xml:id", idOf(layerOf(line)));
+    }
+    this.remove([staff]);
+    line.remove();
+    this.lines().forEach((l, index) => l.setAttribute("n", String(index + 1)));
+    return glyphs;
   }
 
   // -- the page's verified state ----------------------------------------------------------

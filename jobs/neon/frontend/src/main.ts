@@ -12,6 +12,7 @@ import { ViewerError, waitForTiles } from "@viewer/tiles";
 import OpenSeadragon from "openseadragon";
 import { type InsertKind, MeiDoc, idOf } from "./doc";
 import { diatonic, type Line, StaffGeometry, yOfPitch } from "./pitch";
+import { patch, parseSvg } from "./patch";
 import { Renderer } from "./render";
 import { Saver, type SaveState } from "./saving";
 import "./neon.css";
@@ -34,6 +35,8 @@ const MODES: { mode: Mode; label: string; key: string }[] = [
   { mode: "element", label: "Element", key: "E" },
 ];
 const ELEMENT_CLASSES = ["nc", "clef", "custos", "accid", "divLine"];
+/** Degrees a staff turns at each R (Shift+R: back). */
+const ROTATE_STEP = 0.5;
 
 /** What the Insert tool places: a glyph by a click, or a staff (a new system) by a dragged rectangle. */
 type InsertChoice = InsertKind | "staff";
@@ -57,8 +60,9 @@ const SHORTCUTS: [string, string][] = [
   ["I", "Insert: the next click on a staff places the glyph chosen in the list (a staff: drag a rectangle)"],
   ["Staff mode: drag, arrows", "Move the selected staff with everything on it (pitches kept)"],
   ["Staff mode: Alt + arrows, corner handles", "Resize the selected staff (right and bottom edges; drag a corner)"],
+  ["Staff mode: R / Shift + R", "Rotate the selected staff by +0.5° / −0.5° (the zone's rotate; its glyphs stay)"],
   ["V", "Mark the page verified, or not (an edit clears it)"],
-  ["Delete, Backspace", "Delete the selection"],
+  ["Delete, Backspace", "Delete the selection (a staff goes with everything on it; Ctrl + Z brings it back)"],
   ["G / U", "Group the selected neumes / ungroup a neume"],
   ["M / K", "Merge the selected syllables / split the syllable before the selected neume"],
   ["Enter", "Edit the selected syllable's text"],
@@ -84,8 +88,10 @@ let redo: string[] = [];
 let editable = false;
 let submitted = false;
 const renderTimes: number[] = [];
-// For the browser test and the console: the document as it stands, and how long each render took.
-(window as unknown as { neon: object }).neon = { mei: () => doc.text(), renderTimes };
+/** Where each render's time went (ms): verovio's start, reading and drawing in the worker; the worker's round trip; the DOM update; the off-line check and selection. */
+const renderParts: Record<string, number>[] = [];
+// For the browser test, the benchmark and the console: the document as it stands, and how long each render took.
+(window as unknown as { neon: object }).neon = { mei: () => doc.text(), renderTimes, renderParts };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const element: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
@@ -145,6 +151,7 @@ const handles = (["start", "end"] as const).map((corner) => {
 const sketch = el("div", { className: "neon-sketch", id: "neon-sketch", hidden: true });
 const takeOver = el("button", { type: "button", textContent: "Take over here", hidden: true, id: "neon-take-over" });
 const overlay = el("div", { className: "neon-overlay", id: "neon-overlay" });
+overlay.append(...handles, sketch);
 
 function showMessage(text: string, kind: "error" | "info" = "error") {
   message.textContent = text;
@@ -166,6 +173,8 @@ button("Split", "K", () => splitSelection(), editBar, "neon-split");
 button("Octave up", "O", () => octave(1), editBar, "neon-octave-up");
 button("Octave down", "Shift+O", () => octave(-1), editBar, "neon-octave-down");
 button("Clef C/F", "L", () => swapClefs(), editBar, "neon-clef-shape");
+button("Rotate staff +½°", "R", () => rotateStaff(ROTATE_STEP), editBar, "neon-rotate");
+button("Rotate staff −½°", "Shift+R", () => rotateStaff(-ROTATE_STEP), editBar, "neon-rotate-back");
 const undoButton = button("Undo", "Control+Z", () => history(undo, redo), editBar, "neon-undo");
 const redoButton = button("Redo", "Control+Shift+Z", () => history(redo, undo), editBar, "neon-redo");
 button("Shortcuts", "?", () => toggleShortcuts(), viewBar, "neon-help");
@@ -210,16 +219,14 @@ function staffGeometry(svg: SVGSVGElement) {
 
 const geometryOf = (staff: Element) => geometry.get(idOf(staff)) ?? null;
 
-/** The ncs drawn away from their pitch's line or space (more than a quarter of a staff space). */
+/** The ncs drawn away from their pitch's line or space (more than a quarter of a staff space): one pass over the page. */
 function offLine(): string[] {
   const found: string[] = [];
-  for (const nc of doc.all("nc")) {
-    const staff = doc.staffOf(nc);
-    const shape = staff && geometryOf(staff);
+  for (const { nc, staff, clef } of doc.ncsWithClef()) {
+    const shape = geometryOf(staff);
     const box = doc.box(nc);
     if (!shape || !box) continue;
     const x = (box.ulx + box.lrx) / 2;
-    const clef = doc.clefAt(nc);
     const expected = yOfPitch(shape, clef.shape, clef.line, diatonic(nc.getAttribute("pname")!, Number(nc.getAttribute("oct"))), x);
     if (Math.abs((box.uly + box.lry) / 2 - expected) > shape.space(x) / 4) found.push(idOf(nc));
   }
@@ -227,28 +234,46 @@ function offLine(): string[] {
 }
 
 let rendering: Promise<void> = Promise.resolve();
+let drawn: SVGSVGElement | null = null;
+/** When the edit being drawn began (the key or the release), for the time the user waits. */
+let editStarted: number | null = null;
 
-async function render() {
+/** Draw `text` (the document as it stands; the caller may already have it) and outline what sits off its line. */
+async function render(text = doc.text()) {
   const started = performance.now();
-  const svgText = await renderer.render(doc.text());
-  overlay.innerHTML = svgText;
-  overlay.append(...handles, sketch);
-  const svg = overlay.querySelector("svg")!;
-  svg.setAttribute("width", "100%");
-  svg.setAttribute("height", "100%");
-  svg.setAttribute("preserveAspectRatio", "none");
+  const { svg: svgText, times } = await renderer.render(text);
+  const answered = performance.now();
+  const fresh = parseSvg(svgText);
+  fresh.setAttribute("width", "100%");
+  fresh.setAttribute("height", "100%");
+  fresh.setAttribute("preserveAspectRatio", "none");
+  let replaced = 0;
+  if (drawn) {
+    replaced = patch(drawn, fresh);
+  } else {
+    overlay.prepend(fresh);
+    drawn = fresh;
+  }
+  const svg = drawn;
+  const patched = performance.now();
   geometry = staffGeometry(svg);
-  for (const id of offLine()) svg.querySelector(`[id="${CSS.escape(id)}"]`)?.classList.add("neon-offline");
-  const count = svg.querySelectorAll(".neon-offline").length;
+  for (const element of Array.from(svg.querySelectorAll(".neon-offline"))) element.classList.remove("neon-offline");
+  const off = offLine();
+  for (const id of off) svg.querySelector(`[id="${CSS.escape(id)}"]`)?.classList.add("neon-offline");
+  const count = off.length;
   offline.textContent = count ? `${count} neume component${count === 1 ? "" : "s"} sit off the line or space of their pitch (outlined in orange).` : "Every neume component sits on its pitch.";
   showSelection();
-  renderTimes.push(performance.now() - started);
+  const done = performance.now();
+  renderTimes.push(done - started);
+  renderParts.push({ ...times, total: done - started, worker: answered - started, dom: patched - answered, checks: done - patched, replaced,
+    ...(editStarted === null ? {} : { sinceEdit: done - editStarted }) });
+  editStarted = null;
   if (renderTimes.length === 1) performance.mark("neon-first-render");
   document.body.dataset.rendered = String(renderTimes.length);
 }
 
-function rerender() {
-  rendering = rendering.then(render).catch((error: Error) => showMessage(`The neumes could not be drawn: ${error.message}`));
+function rerender(text?: string) {
+  rendering = rendering.then(() => render(text)).catch((error: Error) => showMessage(`The neumes could not be drawn: ${error.message}`));
   return rendering;
 }
 
@@ -280,10 +305,12 @@ function showSelection() {
     const values = pitched.map((e) => diatonic(e.getAttribute("pname")!, Number(e.getAttribute("oct"))));
     const contour = values.slice(1).map((v, i) => (v > values[i] ? "up" : v < values[i] ? "down" : "same")).join(", ");
     const kinds = [...new Set(elements.map((e) => e.localName))].join(", ");
+    const rotations = elements.filter((e) => e.localName === "staff").map((e) => `${doc.rotation(e).toFixed(1)}°`);
     info.replaceChildren(
       el("p", { id: "neon-selection-kind", textContent: `${elements.length} selected (${kinds})` }),
       el("p", { id: "neon-selection-pitch", textContent: pitches.length ? `Pitch: ${pitches.join(" ")}` : "No pitch" }),
       el("p", { textContent: contour ? `Contour: ${contour}` : "" }),
+      el("p", { id: "neon-selection-rotation", textContent: rotations.length ? `Rotation: ${rotations.join(", ")}` : "" }),
     );
   }
   placeHandles(elements);
@@ -331,6 +358,7 @@ function selected(): Element[] {
 /** Every change of the document goes here: undoable, saved; any edit but the verified toggle clears "verified". */
 function edit(change: () => void, verifying = false) {
   if (!editable) return;
+  editStarted = performance.now();
   const before = doc.text();
   const wasVerified = doc.verifiedMark() !== null;
   try {
@@ -341,7 +369,7 @@ function edit(change: () => void, verifying = false) {
     }
   } catch (error) {
     doc = new MeiDoc(before);
-    showMessage(`That edit could not be made: ${String(error)}`);
+    showMessage(`That edit could not be made: ${error instanceof Error ? error.message : String(error)}.`);
     return;
   }
   undo.push(before);
@@ -350,18 +378,20 @@ function edit(change: () => void, verifying = false) {
   changed();
 }
 
-function changed() {
+function changed(text?: string) {
   undoButton.disabled = undo.length === 0;
   redoButton.disabled = redo.length === 0;
   autosave.changed();
-  void rerender();
+  void rerender(text);
 }
 
 function history(from: string[], to: string[]) {
   if (!editable || from.length === 0) return;
+  editStarted = performance.now();
   to.push(doc.text());
-  doc = new MeiDoc(from.pop()!);
-  changed();
+  const text = from.pop()!;
+  doc = new MeiDoc(text);
+  changed(text);
 }
 
 function toggleVerified() {
@@ -373,7 +403,16 @@ function toggleVerified() {
 function removeSelection() {
   const elements = selected();
   if (!elements.length) return showMessage("Select what to delete first.");
-  if (elements.some((e) => e.localName === "staff")) return showMessage("A staff cannot be deleted here; delete its glyphs.");
+  const staves = elements.filter((e) => e.localName === "staff");
+  if (staves.length) {
+    if (staves.length !== elements.length) return showMessage("Select staves alone (staff mode) to delete them.");
+    let glyphs = 0;
+    edit(() => staves.forEach((staff) => (glyphs += doc.removeStaff(staff))));
+    selection = [];
+    const what = staves.length === 1 ? "The staff was" : `${staves.length} staves were`;
+    if (!doc.byId(idOf(staves[0]))) showMessage(`${what} deleted with the ${glyphs} glyph${glyphs === 1 ? "" : "s"} on it (Ctrl+Z brings ${staves.length === 1 ? "it" : "them"} back).`, "info");
+    return;
+  }
   edit(() => doc.remove(elements));
   selection = [];
 }
@@ -422,6 +461,13 @@ function swapClefs() {
 function moveStaves(dx: number, dy: number) {
   const staves = selected().filter((e) => e.localName === "staff");
   if (staves.length) edit(() => staves.forEach((staff) => doc.moveStaff(staff, dx, dy)));
+}
+
+/** Turn the selected staff by `degrees` (its zone's rotate); its glyphs stay where they are. */
+function rotateStaff(degrees: number) {
+  const staves = selected().filter((e) => e.localName === "staff");
+  if (staves.length !== 1) return showMessage("Select one staff (staff mode) to rotate it.");
+  edit(() => doc.rotateStaff(staves[0], degrees));
 }
 
 function resizeStaff(edges: { left?: number; top?: number; right?: number; bottom?: number }) {
@@ -715,6 +761,7 @@ function wire(zoom: DeepZoom) {
       else if (letter === "K") splitSelection();
       else if (letter === "O") octave(event.shiftKey ? -1 : 1);
       else if (letter === "L") swapClefs();
+      else if (letter === "R") rotateStaff(event.shiftKey ? -ROTATE_STEP : ROTATE_STEP);
       else if (letter === "V") toggleVerified();
       else handled = false;
     }
@@ -740,6 +787,8 @@ async function main() {
       doc = new MeiDoc(saved.work.mei);
       showMessage(`Your saved work (${saved.saved ? new Date(saved.saved).toLocaleString() : "earlier"}) was restored.`, "info");
     }
+    // verovio draws the neumes (into the overlay, not yet on the viewer) while the tiles are awaited and opened
+    const drawing = rerender();
     editable = await autosave.claim();
     if (!editable) submit.disabled = true;
     const tileSource = await waitForTiles(`${base}inputs/${encodeURIComponent(config.imagePort)}/tiles/`, ({ message: text, percent }) => {
@@ -753,7 +802,7 @@ async function main() {
       zoom.viewer.addOverlay({ element: overlay, location: new OpenSeadragon.Rect(0, 0, 1, config.height / config.width) });
     });
     wire(zoom);
-    await Promise.all([zoom.firstView.then(() => performance.mark("neon-first-view")), rerender()]);
+    await Promise.all([zoom.firstView.then(() => performance.mark("neon-first-view")), drawing]);
     performance.mark("neon-ready");
     status.textContent = "Ready. Press ? for the keyboard shortcuts.";
     document.body.dataset.neon = "ready";
