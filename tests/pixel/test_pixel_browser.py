@@ -176,6 +176,20 @@ def _score_page(path):
     cv2.imwrite(str(path), page, [cv2.IMWRITE_PNG_COMPRESSION, 1])
 
 
+def _staff_line_on_screen(page):
+    """A pixel of a staff line of the score page near the middle of the view: (x, top row of the line)."""
+    origin = page.evaluate("window.pixel.toWindow(0, 0)")
+    unit = page.evaluate("window.pixel.toWindow(1, 1)")
+    box = page.evaluate("(() => { const b = document.getElementById('pixel-viewer').getBoundingClientRect();"
+                        " return {x: b.left + b.width / 2, y: b.top + b.height / 2}; })()")
+    scale = unit["x"] - origin["x"]
+    centre_x, centre_y = (box["x"] - origin["x"]) / scale, (box["y"] - origin["y"]) / scale
+    lines = [top + line * 40 for top in range(300, SIDE - 400, 420) for line in range(5)]
+    line_y = min(lines, key=lambda y: abs(y - centre_y))
+    assert abs(line_y - centre_y) * scale < 300, "a staff line is on screen"
+    return int(min(max(centre_x, 300), SIDE - 300)), line_y
+
+
 # The page's speed on a big image, not the engine's backend, is what this measures: one session is enough.
 @pytest.mark.services
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
@@ -231,8 +245,20 @@ def test_a_100_megapixel_page_opens_and_paints(start_worker, live_server, tmp_pa
             times = sorted(page.evaluate("window.pixel.frameTimes"))
             assert times, "the overlay was drawn while painting"
             p95[zoom] = times[max(0, int(len(times) * 0.95) - 1)]
+        # A fill on a page too large to decode in the tab: previewed from the full-resolution tiles it reaches.
+        page.keyboard.press("w")
+        page.get_by_role("button", name="Actual pixels").click()
+        page.wait_for_timeout(1500)
+        fill_x, line_y = _staff_line_on_screen(page)
+        where = page.evaluate("([x, y]) => window.pixel.toWindow(x, y)", [fill_x + 0.5, line_y + 1.5])
+        started = time.monotonic()
+        page.mouse.click(where["x"], where["y"])
+        page.wait_for_function("window.pixel.fill(5) !== null", timeout=120_000)
+        fill_s = time.monotonic() - started
+        preview = page.evaluate("window.pixel.fill(5)")
+        assert preview == {"pixels": 4 * (SIDE - 400), "box": [200, line_y, SIDE - 200, line_y + 4]}  # the whole line
         ops = page.evaluate("window.pixel.ops()")
-        assert [op["layer"] for op in ops] == ["region", 1, 1, 1, 1]
+        assert [op["layer"] for op in ops] == ["region", 1, 1, 1, 1, 1] and ops[5]["tool"] == "fill"
         client = page.context.new_cdp_session(page)
         client.send("Performance.enable")
         client.send("HeapProfiler.collectGarbage")
@@ -249,6 +275,8 @@ def test_a_100_megapixel_page_opens_and_paints(start_worker, live_server, tmp_pa
     assert layer.shape == (SIDE, SIDE, 4) and layer[..., 3].any()
     x, y = ops[1]["points"][:2]
     assert tuple(layer[y, x]) == (235, 235, 235, 255) or tuple(layer[y, x]) == (20, 20, 20, 255)
+    assert tuple(layer[line_y + 1, SIDE - 201]) == (20, 20, 20, 255)  # the far end of the filled staff line
     print(f"\npixel 100 MP: work loaded / tiles ready / first view at {marks} ms; overlay p95 per zoom "
           + ", ".join(f"{zoom} {ms:.1f} ms" for zoom, ms in p95.items())
+          + f"; fill preview from tiles {fill_s:.1f} s"
           + f"; JS heap {heap.get('JSHeapUsedSize', 0) / 2**20:.1f} MB; re-run and finish {rerun_s:.1f} s")

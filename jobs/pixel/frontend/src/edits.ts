@@ -58,6 +58,8 @@ export class EditList {
   ops: Op[] = [];
   undone: Op[] = [];
   private boxes = new WeakMap<Op, Box>();
+  /** Bumped each time an edit of the layer is added, undone or redone: what a drawing of the layer depends on. */
+  private versions = new Map<LayerId, number>();
   private listeners: ((change: Change) => void)[] = [];
 
   onChange(listener: (change: Change) => void) {
@@ -77,17 +79,25 @@ export class EditList {
     return box;
   }
 
+  /** A number that changes whenever the layer's edits change (a paste's source edits never change under it). */
+  versionOf(layer: LayerId): number {
+    return this.versions.get(layer) ?? 0;
+  }
+
   /** Apply a change; listeners hear it unless it is being replayed from saved work. */
   apply(change: Change, replaying = false): boolean {
+    let op: Op | undefined;
     if (change.a === "add") {
-      this.ops.push(change.op);
+      op = change.op;
+      this.ops.push(op);
       this.undone = [];
     } else {
       const [from, to] = change.a === "undo" ? [this.ops, this.undone] : [this.undone, this.ops];
-      const op = from.pop();
+      op = from.pop();
       if (!op) return false;
       to.push(op);
     }
+    this.versions.set(op.layer, this.versionOf(op.layer) + 1);
     if (!replaying) this.changed(change);
     return true;
   }

@@ -8,7 +8,7 @@ import { ViewerError, waitForTiles } from "@viewer/tiles";
 import OpenSeadragon from "openseadragon";
 import { Autosave, type SaveState } from "./autosave";
 import { type Box, type Change, EditList, type LayerId, type Op } from "./edits";
-import { Fills } from "./fill";
+import { type DeepZoomSource, Fills } from "./fill";
 import { Overlay, type LayerView, type Transform } from "./render";
 import "./pixel.css";
 
@@ -85,7 +85,13 @@ let spacePan = false;
 let preview: Op | null = null;
 let editable = false;
 const inputs = new Map<number, HTMLImageElement>();
-const fills = new Fills(config.width, config.height);
+const fills = new Fills(config.width, config.height, () => {
+  if (fills.note) {
+    status.textContent = fills.note;
+    fills.note = "";
+  }
+  draw();
+});
 const frameTimes: number[] = [];
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -671,7 +677,7 @@ async function main() {
     attachPointer(zoom.viewer);
     zoom.viewer.addHandler("open-failed", (event) => showMessage(`The page image could not be opened: ${event.message}.`));
     loadInputLayers();
-    fills.load(`${base}inputs/${encodeURIComponent(config.imagePort)}/file/`).then(draw, (error: Error) => {
+    fills.load(`${base}inputs/${encodeURIComponent(config.imagePort)}/file/`, tileSource as DeepZoomSource).then(draw, (error: Error) => {
       if (edits.ops.some((op) => op.tool === "fill")) status.textContent = error.message;
       document.body.dataset.fills = "server";
       fillNote = error.message;
@@ -699,6 +705,11 @@ async function main() {
   },
   ops: () => edits.ops,
   fillsReady: () => fills.ready,
+  /** The region of the i-th edit, a fill, once previewed: its pixel count and bounding box. */
+  fill(index: number) {
+    const mask = fills.mask(edits.ops[index]);
+    return mask && { pixels: mask.pixels, box: mask.box };
+  },
   frameTimes,
   flush: () => autosave.flush(),
 };

@@ -1,12 +1,18 @@
 // Drawing the layers over the deep-zoom image, for the part of the page on
-// screen only: one screen-sized canvas per layer pass, reused, whatever the
-// page's size. Each layer is its input PNG (if any) and its edits in order
-// (erasing cuts out), recoloured to the layer's colour, then laid over the
-// image at the layer's opacity. Coordinates follow the server's rasteriser:
-// a brush or polygon point is a pixel's centre, a rectangle spans whole pixels.
-// A fill is its region (fill.ts) drawn as a mask; a paste draws its source
-// layer as it was after the paste's first `at` edits (on a second canvas,
-// one per level of pastes) clipped to the copied rectangle and moved.
+// screen only, whatever the page's size. Each layer is its input PNG (if any)
+// and its edits in order (erasing cuts out), recoloured to the layer's colour,
+// then laid over the image at the layer's opacity. Coordinates follow the
+// server's rasteriser: a brush or polygon point is a pixel's centre, a
+// rectangle spans whole pixels. A fill is its region (fill.ts) drawn as a
+// mask; a paste draws its source layer as it was after the paste's first `at`
+// edits (on a second canvas, one per level of pastes) clipped to the copied
+// rectangle and moved.
+//
+// Speed: each layer is drawn once into a screen-sized canvas of its own and
+// kept while the view and its edits stay the same. While a stroke is being
+// drawn, only its new part is added to a copy of its layer, and only the
+// screen area it touched is composed again: a frame's work follows the
+// stroke, not the number of edits or layers.
 
 import { type Box, boxOf, type EditList, type LayerId, type Op } from "./edits";
 import type { Fills } from "./fill";
@@ -66,11 +72,58 @@ interface Frame {
   inputs: Map<LayerId, HTMLImageElement | undefined>;
 }
 
+/** A screen rectangle in device pixels. */
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** A layer drawn in its colour for one view; an empty canvas (0 x 0) when nothing of it is on screen. */
+interface LayerCache {
+  canvas: HTMLCanvasElement;
+  key: string;
+}
+
+/** The stroke being drawn, added to a copy of its layer's drawing as it grows. */
+interface Live {
+  op: Op;
+  base: string;
+  /** Points of a brush already drawn. */
+  drawn: number;
+  /** For the other tools, the screen area the shape covered last frame (taken back before it is drawn again). */
+  box: Rect | null;
+}
+
+function sized(canvas: HTMLCanvasElement, width: number, height: number) {
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+  }
+  return canvas;
+}
+
+function union(a: Rect | null, b: Rect | null): Rect | null {
+  if (!a || !b) return a ?? b;
+  const x = Math.min(a.x, b.x), y = Math.min(a.y, b.y);
+  return { x, y, w: Math.max(a.x + a.w, b.x + b.w) - x, h: Math.max(a.y + a.h, b.y + b.h) - y };
+}
+
+function sameBox(a: Box | null, b: Box | null) {
+  return a === b || (a !== null && b !== null && a.x0 === b.x0 && a.y0 === b.y0 && a.x1 === b.x1 && a.y1 === b.y1);
+}
+
 export class Overlay {
   readonly canvas: HTMLCanvasElement;
-  private scratch = document.createElement("canvas");
   /** One canvas per level of pastes being drawn. */
   private sources: HTMLCanvasElement[] = [];
+  private caches = new Map<LayerId, LayerCache>();
+  private liveCanvas = document.createElement("canvas");
+  private live: Live | null = null;
+  /** What the overlay was last composed from: a frame where only the stroke changed composes the stroke's area only. */
+  private composed = "";
+  private selection: Box | null = null;
   /** How long the last frame took to draw, in milliseconds. */
   lastFrameMs = 0;
 
@@ -86,16 +139,7 @@ export class Overlay {
     const ratio = window.devicePixelRatio || 1;
     const width = Math.round(this.canvas.clientWidth * ratio);
     const height = Math.round(this.canvas.clientHeight * ratio);
-    for (const canvas of [this.canvas, this.scratch]) {
-      if (canvas.width !== width || canvas.height !== height) {
-        canvas.width = width;
-        canvas.height = height;
-      }
-    }
-    const out = this.canvas.getContext("2d")!;
-    const ctx = this.scratch.getContext("2d")!;
-    out.setTransform(1, 0, 0, 1, 0, 0);
-    out.clearRect(0, 0, width, height);
+    sized(this.canvas, width, height);
     const s = transform.scale * ratio;
     // The page area on screen: edits elsewhere are skipped.
     const view: Box = {
@@ -106,31 +150,68 @@ export class Overlay {
     };
     const frame: Frame = { s, ox: transform.x * ratio, oy: transform.y * ratio, view, width, height,
       inputs: new Map(layers.map((layer) => [layer.id, layer.input])) };
+    const loaded = layers.filter((layer) => layer.input).length;
+    const geometry = `${width}x${height}@${s},${frame.ox},${frame.oy};${this.fills.version};${loaded}`;
+    const wasLive = this.live !== null;
+    const shown: HTMLCanvasElement[] = [];
+    const opacities: number[] = [];
+    let composed = geometry;
+    let dirty: Rect | null = null;
+    let live = false;
     for (const layer of layers) {
       if (!layer.visible || layer.opacity <= 0) continue;
-      const ops = preview && preview.layer === layer.id ? [...edits.ops, preview] : edits.ops;
-      const shown = ops.filter((op) => op.layer === layer.id && meets(op === preview ? boxOf(op) : edits.box(op), view));
-      if (!shown.length && !layer.input) continue; // nothing of this layer on screen: no full-screen passes
-      this.paint(ctx, frame, layer.input, shown, edits, 0);
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      ctx.globalCompositeOperation = "source-in";
-      ctx.fillStyle = `rgb(${layer.colour.join(",")})`;
-      ctx.fillRect(0, 0, width, height);
-      out.globalAlpha = layer.opacity;
-      out.drawImage(this.scratch, 0, 0);
+      const cache = this.layer(frame, geometry, layer, edits);
+      composed += `|${layer.id}:${layer.opacity}:${cache.key}`;
+      if (preview && preview.layer === layer.id) {
+        dirty = this.extend(frame, cache, preview, layer.colour);
+        live = true;
+        shown.push(this.liveCanvas);
+      } else if (cache.canvas.width) {
+        shown.push(cache.canvas);
+      } else {
+        continue;
+      }
+      opacities.push(layer.opacity);
     }
-    out.globalAlpha = 1;
-    out.setTransform(s, 0, 0, s, frame.ox, frame.oy);
+    if (!live) this.live = null;
+    // Everything is composed again when anything but the stroke changed; otherwise only where the stroke did.
+    const whole = composed !== this.composed || !sameBox(selection, this.selection) || (wasLive && !live);
+    const area: Rect | null = whole ? { x: 0, y: 0, w: width, h: height } : dirty;
+    const out = this.canvas.getContext("2d")!;
+    out.setTransform(1, 0, 0, 1, 0, 0);
+    if (area && area.w > 0 && area.h > 0) {
+      out.save();
+      out.beginPath();
+      out.rect(area.x, area.y, area.w, area.h);
+      out.clip();
+      out.clearRect(area.x, area.y, area.w, area.h);
+      shown.forEach((canvas, index) => {
+        out.globalAlpha = opacities[index];
+        out.drawImage(canvas, area.x, area.y, area.w, area.h, area.x, area.y, area.w, area.h);
+      });
+      out.globalAlpha = 1;
+      this.decorate(out, frame, ratio, preview, selection);
+      out.restore();
+    }
+    this.composed = composed;
+    this.selection = selection ? { ...selection } : null;
+    this.lastFrameMs = performance.now() - started;
+  }
+
+  /** The pale trace of an eraser and the selection's outline, over the composed layers. */
+  private decorate(out: CanvasRenderingContext2D, frame: Frame, ratio: number, preview: Op | null, selection: Box | null) {
+    const { s } = frame;
     if (preview && preview.erase && preview.points) {
       // What an eraser is clearing, shown as a pale trace.
+      out.setTransform(s, 0, 0, s, frame.ox, frame.oy);
       out.fillStyle = out.strokeStyle = "rgba(255,255,255,0.6)";
       out.lineCap = "round";
       out.lineJoin = "round";
       trace(out, preview);
+      out.setTransform(1, 0, 0, 1, 0, 0);
     }
     if (selection) {
       // The rectangle that copy and cut take, outlined in black and white dashes.
-      out.setTransform(1, 0, 0, 1, 0, 0);
       const x = frame.ox + selection.x0 * s, y = frame.oy + selection.y0 * s;
       const w = (selection.x1 - selection.x0) * s, h = (selection.y1 - selection.y0) * s;
       out.lineWidth = 1.5 * ratio;
@@ -143,7 +224,88 @@ export class Overlay {
       out.setLineDash([]);
       out.lineDashOffset = 0;
     }
-    this.lastFrameMs = performance.now() - started;
+  }
+
+  /** The layer in its colour for this view: drawn again only when the view, its edits or its colour changed. */
+  private layer(frame: Frame, geometry: string, layer: LayerView, edits: EditList): LayerCache {
+    const key = `${geometry};${layer.colour.join(",")};${edits.versionOf(layer.id)}`;
+    const known = this.caches.get(layer.id);
+    if (known && known.key === key) return known;
+    const cache = { canvas: known?.canvas ?? document.createElement("canvas"), key };
+    this.caches.set(layer.id, cache);
+    const ops = edits.ops.filter((op) => op.layer === layer.id && meets(edits.box(op), frame.view));
+    if (!ops.length && !layer.input) {
+      cache.canvas.width = cache.canvas.height = 0; // nothing of this layer on screen: no full-screen passes
+      return cache;
+    }
+    const ctx = sized(cache.canvas, frame.width, frame.height).getContext("2d")!;
+    this.paint(ctx, frame, layer.input, ops, edits, 0);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalCompositeOperation = "source-in";
+    ctx.fillStyle = `rgb(${layer.colour.join(",")})`;
+    ctx.fillRect(0, 0, frame.width, frame.height);
+    ctx.globalCompositeOperation = "source-over";
+    return cache;
+  }
+
+  /**
+   * The stroke in progress on a copy of its layer's drawing (liveCanvas): a brush adds only the points that came
+   * since the last frame; a rectangle, lasso or line takes back its last shape and draws the new one. Returns the
+   * screen area that changed.
+   */
+  private extend(frame: Frame, cache: LayerCache, preview: Op, colour: [number, number, number]): Rect | null {
+    const { s, ox, oy, width, height } = frame;
+    const ctx = sized(this.liveCanvas, width, height).getContext("2d")!;
+    const restore = (rect: Rect) => {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(rect.x, rect.y, rect.w, rect.h);
+      ctx.globalCompositeOperation = "source-over";
+      if (cache.canvas.width) ctx.drawImage(cache.canvas, rect.x, rect.y, rect.w, rect.h, rect.x, rect.y, rect.w, rect.h);
+    };
+    const clipped = (rect: Rect | null): Rect | null => {
+      if (!rect) return null;
+      const x = Math.max(0, rect.x), y = Math.max(0, rect.y);
+      const w = Math.min(width, rect.x + rect.w) - x, h = Math.min(height, rect.y + rect.h) - y;
+      return w > 0 && h > 0 ? { x, y, w, h } : null;
+    };
+    let changed: Rect | null = null;
+    if (!this.live || this.live.op !== preview || this.live.base !== cache.key) {
+      changed = { x: 0, y: 0, w: width, h: height };
+      restore(changed);
+      this.live = { op: preview, base: cache.key, drawn: 0, box: null };
+    }
+    const live = this.live;
+    const points = preview.points ?? [];
+    // A brush grows; a two-point brush is also the line tool, whose end moves: drawn as a shape.
+    const grows = preview.tool === "brush" && points.length !== 4;
+    const from = grows ? Math.max(0, live.drawn - 1) : 0;
+    const part: Op = grows ? { ...preview, points: points.slice(from * 2) } : preview;
+    const box = boxOf(part);
+    const screen: Rect = {
+      x: Math.floor(ox + box.x0 * s) - 2,
+      y: Math.floor(oy + box.y0 * s) - 2,
+      w: Math.ceil((box.x1 - box.x0) * s) + 4,
+      h: Math.ceil((box.y1 - box.y0) * s) + 4,
+    };
+    const back = grows ? null : clipped(live.box);
+    if (back) restore(back);
+    const area = clipped(union(back, screen));
+    if (area) {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(area.x, area.y, area.w, area.h);
+      ctx.clip();
+      ctx.setTransform(s, 0, 0, s, ox, oy);
+      ctx.globalCompositeOperation = preview.erase ? "destination-out" : "source-over";
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.fillStyle = ctx.strokeStyle = `rgb(${colour.join(",")})`;
+      trace(ctx, part);
+      ctx.restore();
+    }
+    live.drawn = points.length / 2;
+    live.box = grows ? null : screen;
+    return union(changed, area);
   }
 
   /** A layer's painted pixels (opaque black) on ``ctx``: its input, then its edits in order. */
@@ -166,8 +328,7 @@ export class Overlay {
     for (const op of ops) {
       ctx.globalCompositeOperation = op.erase ? "destination-out" : "source-over";
       if (op.tool === "fill") {
-        const mask = this.fills.mask(op);
-        if (mask) ctx.drawImage(mask.canvas, mask.x0, mask.y0);
+        for (const piece of this.fills.mask(op)?.pieces ?? []) ctx.drawImage(piece.canvas, piece.x0, piece.y0);
       } else if (op.tool === "paste") {
         if (depth < 8) this.paste(ctx, frame, op, edits, depth);
       } else {
