@@ -6,6 +6,7 @@ import pytest
 import requests
 from api_clients import PASSWORD, make_user
 from builders import chain_document, step_settings
+from playwright.sync_api import expect
 
 from rodan.engine.serialization import import_workflow
 from rodan.models import Project
@@ -71,6 +72,14 @@ def test_group_rename_reload_and_ungroup(live_server, session):
     groups.get_by_text("No groups yet.").wait_for()
     assert page.locator(".group-outline").count() == 0
     assert _groups(live_server, user, workflow) == []
+
+    # Jobs selected in the graph (click, then Ctrl and click) are the ones ticked for the next group.
+    page.locator(".react-flow__node", has_text="Step 2").click()
+    expect(groups.get_by_role("checkbox", name="Step 2")).to_be_checked()
+    page.locator(".react-flow__node", has_text="Step 3").click(modifiers=["Control"])
+    expect(groups.get_by_role("checkbox", name="Step 2")).to_be_checked()
+    expect(groups.get_by_role("checkbox", name="Step 3")).to_be_checked()
+    expect(groups.get_by_role("checkbox", name="Step 1")).not_to_be_checked()
     detail = requests.get(f"{live_server}/api/workflow/{workflow.uuid}/", auth=(user.email, PASSWORD), headers=JSON, timeout=10).json()
     assert len(detail["workflow_jobs"]) == 3 and all(wj["group"] is None for wj in detail["workflow_jobs"])
     assert browser.errors == [], browser.errors

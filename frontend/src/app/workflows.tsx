@@ -379,14 +379,21 @@ export function WorkflowEditor({ id }: { id: string }) {
   // React Flow owns what it measures, drags and selects; our data is merged in whenever it changes.
   const [nodes, setNodes] = useState<Node<JobNodeData>[]>([]);
   const [edges, setEdges] = useState<Edge[]>([]);
+  // Selection stays React Flow's (several jobs may be selected, to group them), except that a job just added
+  // becomes the only one selected.
   useEffect(() => {
-    setNodes((previous) =>
-      derivedNodes.map((node) => {
+    setNodes((previous) => {
+      const added = derivedNodes.some((node) => node.selected && !previous.some((p) => p.id === node.id));
+      return derivedNodes.map((node) => {
         const old = previous.find((p) => p.id === node.id);
-        return old ? { ...node, position: old.position, measured: old.measured } : node;
-      }),
-    );
+        return old ? { ...node, position: old.position, measured: old.measured, selected: added ? false : old.selected } : node;
+      });
+    });
   }, [derivedNodes]);
+  const closePanel = () => {
+    setSelected(null);
+    setNodes((current) => current.map((node) => ({ ...node, selected: false })));
+  };
   useEffect(() => {
     setEdges((previous) => derivedEdges.map((edge) => ({ ...edge, selected: previous.find((p) => p.id === edge.id)?.selected })));
   }, [derivedEdges]);
@@ -545,6 +552,7 @@ export function WorkflowEditor({ id }: { id: string }) {
             isValidConnection={(c) => !refusal(c.sourceHandle ?? "", c.targetHandle ?? "")}
             onConnect={onConnect}
             deleteKeyCode={["Delete", "Backspace"]}
+            multiSelectionKeyCode={["Control", "Meta"]}
           >
             <Background />
             <Controls />
@@ -585,7 +593,7 @@ export function WorkflowEditor({ id }: { id: string }) {
             connections={workflow.workflow_connections}
             mutate={mutate}
             busy={action.busy}
-            onClose={() => setSelected(null)}
+            onClose={closePanel}
           />
         )}
         {!selectedJob && (
@@ -836,7 +844,7 @@ function Groups(props: { workflow: Json; groups: Json[]; projectUuid: string; ca
   const [chosen, setChosen] = useState<string[]>([]);
   const [name, setName] = useState("");
   const create = useAction();
-  // Jobs selected in the graph (Shift or Ctrl and click, or a Shift-drag box) are ticked here too.
+  // Jobs selected in the graph (Ctrl and click, or a Shift-drag box) are ticked here too.
   const selection = props.canvasSelection.filter((url) => ungrouped.some((wj) => wj.url === url)).join(" ");
   useEffect(() => {
     if (selection) setChosen(selection.split(" "));
@@ -895,7 +903,7 @@ function Groups(props: { workflow: Json; groups: Json[]; projectUuid: string; ca
         {ungrouped.length === 0 && <p className="muted">Every job is already in a group.</p>}
         {ungrouped.length > 0 && (
           <fieldset>
-            <legend>Jobs to group (or select them in the graph with Shift and click)</legend>
+            <legend>Jobs to group (or select them in the graph: Ctrl and click, or Shift and drag a box)</legend>
             {ungrouped.map((wj) => (
               <label key={wj.url} className="check">
                 <input type="checkbox" checked={chosen.includes(wj.url)} onChange={(e) => toggle(wj.url, e.target.checked)} />
