@@ -2,10 +2,12 @@ from django.urls import include, path, re_path
 from django.contrib.staticfiles.views import serve as serve_static
 
 from rodan.api.views.files import UploadedFile
-from rodan.views import app, health, interactive, viewer
+from rodan.views import app, health, interactive, metrics, viewer
 
 urlpatterns = [
     path("api/ht/", health.health, name="health"),
+    # Prometheus scrapes here (rodan.metrics; README, "Monitoring").
+    path("metrics", metrics.Metrics.as_view(), name="metrics"),
     path("api/interactive/<uuid:run_job_id>/acquire/", interactive.acquire, name="interactive-acquire"),
     # The page's saved work and its inputs (Pixel, Neon), before the working URL's catch-all of static files.
     re_path(
@@ -53,5 +55,5 @@ urlpatterns = [
     # it did not index at startup (a front end built after the server started). Nothing comes from a CDN.
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}, name="static"),
     # The web application (rodan.views.app) at / and its client-side routes: every path not claimed above.
-    re_path(r"^(?!(?:api|static|uploads|admin)(?:/|$))(?P<path>.*)$", app.index, name="app"),
+    re_path(r"^(?!(?:api|static|uploads|admin|metrics)(?:/|$))(?P<path>.*)$", app.index, name="app"),
 ]
