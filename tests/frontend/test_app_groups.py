@@ -5,11 +5,11 @@ reload, ungroup; a grouping without jobs is refused with a sentence.
 import pytest
 import requests
 from api_clients import PASSWORD, make_user
-from builders import chain_document, step_settings
+from builders import chain_document, step_settings, valid_workflow
 from playwright.sync_api import expect
 
 from rodan.engine.serialization import import_workflow
-from rodan.models import Project
+from rodan.models import Project, Workflow
 
 pytestmark = pytest.mark.services
 JSON = {"Accept": "application/json"}
@@ -30,6 +30,9 @@ def test_group_rename_reload_and_ungroup(live_server, session):
         wj.name = f"Step {index + 1}"
         wj.appearance = {"x": 60 + index * 320, "y": 60 + index * 40}  # side by side, as a user places them
         wj.save()
+    ready = valid_workflow(project, chain_document([step_settings("x")]))
+    Workflow.objects.filter(pk=ready.pk).update(name="Ready")  # a rename that keeps it valid
+    import_workflow(project, chain_document([step_settings("y")]), name="Draft")
     browser = session(live_server)
     page = browser.page
     browser.sign_in(user.email, PASSWORD)
@@ -72,6 +75,8 @@ def test_group_rename_reload_and_ungroup(live_server, session):
     groups.get_by_text("No groups yet.").wait_for()
     assert page.locator(".group-outline").count() == 0
     assert _groups(live_server, user, workflow) == []
+    detail = requests.get(f"{live_server}/api/workflow/{workflow.uuid}/", auth=(user.email, PASSWORD), headers=JSON, timeout=10).json()
+    assert len(detail["workflow_jobs"]) == 3 and all(wj["group"] is None for wj in detail["workflow_jobs"])
 
     # Jobs selected in the graph (click, then Ctrl and click) are the ones ticked for the next group.
     page.locator(".react-flow__node", has_text="Step 2").click()
@@ -80,6 +85,16 @@ def test_group_rename_reload_and_ungroup(live_server, session):
     expect(groups.get_by_role("checkbox", name="Step 2")).to_be_checked()
     expect(groups.get_by_role("checkbox", name="Step 3")).to_be_checked()
     expect(groups.get_by_role("checkbox", name="Step 1")).not_to_be_checked()
-    detail = requests.get(f"{live_server}/api/workflow/{workflow.uuid}/", auth=(user.email, PASSWORD), headers=JSON, timeout=10).json()
-    assert len(detail["workflow_jobs"]) == 3 and all(wj["group"] is None for wj in detail["workflow_jobs"])
+
+    # Another workflow imported as a group: only a valid one; the refusal is a sentence.
+    origin = groups.get_by_label("Import another workflow as a group")
+    origin.select_option(label="Draft (not validated)")
+    groups.get_by_role("button", name="Import as a group").click()
+    groups.get_by_role("alert").filter(has_text="Origin workflow must be valid.").wait_for()
+    origin.select_option(label="Ready")
+    groups.get_by_role("button", name="Import as a group").click()
+    page.locator(".group-outline", has_text="From Workflow Ready").wait_for()
+    [imported] = _groups(live_server, user, workflow)
+    assert imported["name"] == "From Workflow Ready" and len(imported["workflow_jobs"]) == 1 and imported["origin"]
+    expect(page.locator(".react-flow__node")).to_have_count(4)
     assert browser.errors == [], browser.errors
