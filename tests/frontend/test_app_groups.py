@@ -1,5 +1,6 @@
-"""Job groups in the graph editor, in a real browser: group two jobs, rename the group, see it again after a
-reload, ungroup; a grouping without jobs is refused with a sentence.
+"""Job groups in the graph editor, in a real browser: group two jobs (ticked by keyboard, or selected in the
+graph), rename the group, see it again after a reload, ungroup, import another workflow as a group; refusals
+are sentences.
 """
 
 import pytest
