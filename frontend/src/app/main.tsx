@@ -1,7 +1,7 @@
 // The web application at /: who is signed in, the top bar, and the routes.
 import { lazy, StrictMode, Suspense, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { API, get, getToken, post, setToken, setUnauthorizedHandler, type Json } from "./api";
+import { API, get, getToken, post, query, setToken, setUnauthorizedHandler, type Json, type Page } from "./api";
 import { ForgotPassword, MailedLink, Preferences, Register, SignIn } from "./auth";
 import { InteractivePage } from "./interactive";
 import { ProjectList, ProjectSettings } from "./projects";
@@ -117,7 +117,16 @@ const TABS: [string, string][] = [
 function ProjectPage({ id, tab }: { id: string; tab: string }) {
   const [project, setProject] = useState<Json | null>(null);
   const load = useAction();
-  const refresh = useCallback(() => load.run(async () => setProject(await get(`${API}project/${id}/`))), [id]);
+  // The list's representation, not the item's: the item lists every resource of the project (seconds for thousands).
+  const refresh = useCallback(
+    () =>
+      load.run(async () => {
+        const found = await get<Page<Json>>(API + "projects/" + query({ uuid: id }));
+        if (!found.results.length) throw new Error("This project no longer exists, or you cannot see it.");
+        setProject(found.results[0]);
+      }),
+    [id],
+  );
   useEffect(() => {
     refresh();
   }, [refresh]);

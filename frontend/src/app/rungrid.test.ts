@@ -1,5 +1,7 @@
 import { expect, it } from "vitest";
-import { applyRunJobEvent, concernsRun, idOf, leftInput } from "./rungrid";
+import { applyRunJobEvents, concernsRun, idOf, leftInput } from "./rungrid";
+
+const applyRunJobEvent = (current: Record<string, any>, event: Record<string, any>) => applyRunJobEvents(current, [event]);
 
 const a = { uuid: "aaaa-1", status: 0, error_summary: "" };
 const b = { uuid: "bbbb-2", status: 1, error_summary: "" };
@@ -46,4 +48,19 @@ it("says an interactive job has left 'waiting for input' only once its status mo
   expect(leftInput({ status: 0 })).toBe(true);
   expect(leftInput({ status: 4 })).toBe(true);
   expect(leftInput(undefined)).toBe(false);
+});
+
+it("applies a frame's events in order with one copy, the last status winning", () => {
+  const events = [
+    { uuid: "aaaa1", status: 1 },
+    { uuid: "bbbb2", status: -1, error_summary: "Boom." },
+    { uuid: "aaaa1", status: 4 },
+    { uuid: "dddd4", status: 0 },
+  ];
+  const { runJobs, unknown } = applyRunJobEvents(current, events);
+  expect(runJobs.aaaa1.status).toBe(4);
+  expect(runJobs.bbbb2).toMatchObject({ status: -1, error_summary: "Boom." });
+  expect(unknown).toBe(true);
+  expect(current.aaaa1.status).toBe(0);
+  expect(applyRunJobEvents(current, []).runJobs).toBe(current);
 });

@@ -19,21 +19,35 @@ export function concernsRun(event: Json, runId: string): boolean {
   return !event.workflow_run || idOf(event.workflow_run) === hex(runId);
 }
 
+/** The RunJob as the event leaves it, or null when the event changes nothing. */
+function changed(known: Json, event: Json): Json | null {
+  const summary = event.error_summary ?? known.error_summary;
+  if (known.status === event.status && summary === known.error_summary) return null;
+  return { ...known, status: event.status, error_summary: summary };
+}
+
 /**
- * The RunJobs after a `runjob` event of this run: `unknown` when the event names a RunJob not in
- * `current` (a redo, the run's expansion), whose list is then to be reloaded.
+ * The RunJobs after `runjob` events of this run, applied in order. `unknown` when one names a
+ * RunJob not in `current` (a redo, the run's expansion), whose list is then to be reloaded. A busy
+ * run sends hundreds a second, so the page applies a frame's events at once: the RunJobs are
+ * copied at most once, and unchanged RunJobs stay the same objects (their grid rows stay still).
  */
-export function applyRunJobEvent(current: RunJobs, event: Json): { runJobs: RunJobs; unknown: boolean } {
-  const key = idOf(event.uuid);
-  const known = current[key];
-  if (!known) return { runJobs: current, unknown: true };
-  if (known.status === event.status && (event.error_summary ?? known.error_summary) === known.error_summary) {
-    return { runJobs: current, unknown: false };
+export function applyRunJobEvents(current: RunJobs, events: Json[]): { runJobs: RunJobs; unknown: boolean } {
+  let next = current;
+  let unknown = false;
+  for (const event of events) {
+    const key = idOf(event.uuid);
+    const known = next[key];
+    if (!known) {
+      unknown = true;
+      continue;
+    }
+    const after = changed(known, event);
+    if (!after) continue;
+    if (next === current) next = { ...current };
+    next[key] = after;
   }
-  return {
-    runJobs: { ...current, [key]: { ...known, status: event.status, error_summary: event.error_summary ?? known.error_summary } },
-    unknown: false,
-  };
+  return { runJobs: next, unknown };
 }
 
 /** The interactive RunJob `key` is no longer waiting for input (submitted, or moved on by someone else). */

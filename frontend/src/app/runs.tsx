@@ -7,7 +7,7 @@ import { useProjectEvents } from "./events";
 import { Pager } from "./projects";
 import { DownloadButton, openViewer } from "./resources";
 import { Link, navigate } from "./router";
-import { applyRunJobEvent, concernsRun, idOf } from "./rungrid";
+import { applyRunJobEvents, concernsRun, idOf } from "./rungrid";
 import { interactivePath } from "./interactive";
 import { takeNotice } from "./notice";
 import { ErrorText, Progress, saveBlob, StatusBadge, useAction } from "./ui";
@@ -195,6 +195,22 @@ export function NewRun({ project, workflowUrl }: { project: Json; workflowUrl?: 
 }
 
 const ACTIVE = new Set([0, 1, 2]);
+/** Pages of a long list asked for at once, after the first (which says how many there are). */
+const PARALLEL_PAGES = 4;
+
+/** Every item of a paginated list: the first page, then the others a few at a time, in order. */
+async function allPages<T>(url: string): Promise<T[]> {
+  const first = await get<Page<T>>(url);
+  const pages: T[][] = [first.results];
+  const numbers = Array.from({ length: Math.max(0, first.total_pages - 1) }, (_, index) => index + 2);
+  const fetchOne = async () => {
+    for (let n = numbers.shift(); n !== undefined; n = numbers.shift()) {
+      pages[n - 1] = (await get<Page<T>>(`${url}${url.includes("?") ? "&" : "?"}page=${n}`)).results;
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL_PAGES }, fetchOne));
+  return pages.flat();
+}
 
 interface GridRowProps {
   label: string;
@@ -257,7 +273,7 @@ export function RunPage({ id }: { id: string }) {
   const projectUuid = run ? run.project.replace(/\/$/, "").split("/").pop()! : null;
 
   const loadRunJobs = useCallback(async () => {
-    const list = await all<Json>(API + "runjobs/" + query({ workflow_run: id }));
+    const list = await allPages<Json>(API + "runjobs/" + query({ workflow_run: id, page_size: 100 }));
     setRunJobs(Object.fromEntries(list.map((rj) => [hex(rj.uuid), rj])));
   }, [id]);
   const loadResults = useCallback(async () => {
@@ -289,20 +305,33 @@ export function RunPage({ id }: { id: string }) {
   }, [run?.url]);
 
   // Live: each event rewrites one cell; a RunJob we have not seen yet (a redo, the expansion) reloads the list.
+  // Events are applied once per frame: a busy run sends hundreds a second.
   const reloadTimer = useRef<number>();
+  const queued = useRef<Json[]>([]);
+  const frame = useRef<number | null>(null);
+  const applyQueued = useCallback(() => {
+    frame.current = null;
+    const events = queued.current;
+    queued.current = [];
+    setRunJobs((current) => {
+      const { runJobs: next, unknown } = applyRunJobEvents(current, events);
+      if (unknown) {
+        window.clearTimeout(reloadTimer.current);
+        reloadTimer.current = window.setTimeout(() => loadRunJobs().catch(() => {}), 300);
+      }
+      return next;
+    });
+  }, [loadRunJobs]);
+  useEffect(() => () => {
+    if (frame.current !== null) cancelAnimationFrame(frame.current);
+  }, []);
   const streamOpen = useProjectEvents(
     projectUuid,
     (kind, event) => {
       if (kind === "runjob") {
         if (!concernsRun(event, id)) return;
-        setRunJobs((current) => {
-          const { runJobs: next, unknown } = applyRunJobEvent(current, event);
-          if (unknown) {
-            window.clearTimeout(reloadTimer.current);
-            reloadTimer.current = window.setTimeout(() => loadRunJobs().catch(() => {}), 300);
-          }
-          return next;
-        });
+        queued.current.push(event);
+        frame.current ??= requestAnimationFrame(applyQueued);
       } else if (kind === "workflowrun" && hex(String(event.uuid)) === hex(id)) {
         setRun((current) => current && { ...current, status: event.status });
         if (event.status === 4) loadResults().catch(() => {});
