@@ -29,13 +29,11 @@ import os
 import sys
 import time
 
-import numpy as np
 import pytest
 import netns
 from builders import chain_document, make_project, run_over, step_settings, upload, valid_workflow, wait_for, wait_run
 from django.utils import timezone
 from fault_checks import ledger_counts
-from PIL import Image
 
 from rodan.models import RunJob
 from rodan.models.status import RunJobStatus, RunStatus
@@ -57,20 +55,6 @@ def cluster(tmp_path):
         pytest.skip(f"the multi-host test cannot build its hosts: {problem}")
     with netns.Cluster(tmp_path) as cluster:
         yield cluster
-
-
-def binarization_pages(project, folder, count):
-    """``count`` small real pages: RGB PNGs of dark strokes on paper-coloured noise, each different."""
-    rng = np.random.default_rng(16)
-    resources = []
-    for index in range(count):
-        pixels = rng.normal(215, 12, size=(160, 120, 3))
-        for row in range(20, 150, 16):  # staff-like lines, shifted per page
-            pixels[row + index % 5 : row + index % 5 + 2, 10:110] = 40
-        path = folder / f"page{index:03d}.png"
-        Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGB").save(path)
-        resources.append(upload(project, path, name=path.stem, mimetype="image/rgb+png"))
-    return resources
 
 
 def hosts_of(run):
@@ -104,11 +88,10 @@ def test_a_run_spreads_over_two_worker_hosts_and_a_cut_off_host_runs_nothing_twi
         cluster.start_worker(name)
         assert cluster.web_health_from(name) == 200  # the web app on A answers over the host's link
     project = make_project()
-    print(f"\nmulti-host: deployment up in {time.monotonic() - started:.1f} s", file=sys.__stderr__)
+    print(f"\nmulti-host: both worker hosts ready {time.monotonic() - started:.1f} s after the deployment", file=sys.__stderr__)
 
     # 1. A 100-page run spreads over B and C.
-    doc = chain_document([{}], job_name="To one-bit PNG", in_port="Image", out_port="One-bit PNG image", name="binarize")
-    run = run_over(valid_workflow(project, doc), binarization_pages(project, tmp_path, PAGES))
+    run = run_over(valid_workflow(project, netns.BINARIZE), netns.binarization_pages(project, tmp_path, PAGES))
     wait_run(run, {RunStatus.FINISHED, RunStatus.FAILED}, timeout=300)
     assert run.status == RunStatus.FINISHED
     spread = hosts_of(run)

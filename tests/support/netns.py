@@ -20,7 +20,9 @@ PostgreSQL and RabbitMQ listening on A's address only, the web app
 runs ``rodan worker``, the supervised worker the faults tests start, and
 reaches A only over its veth link. Every process of the deployment, and the
 test process (the operator's machine, on the bridge), finds the database and
-broker at A's address; files are the session's ``MEDIA_ROOT``.
+broker at A's address; files are the session's ``MEDIA_ROOT``. ``BINARIZE``
+and ``binarization_pages`` are the work the multi-host test and
+``bench/multihost.py`` spread over the hosts.
 """
 
 import contextlib
@@ -35,8 +37,11 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
+from builders import chain_document, upload
 from django.core.management import call_command
 from django.db import connection
+from PIL import Image
 from private_postgresql import PrivatePostgreSQL, _bin
 from private_rabbitmq import PrivateRabbitMQ
 from rodan_fixtures import Processes
@@ -289,6 +294,12 @@ class Cluster:
         self.workers[name] = self.processes.start(f"worker-{name}", host.command(command), ready_text=" ready.")
         return self.workers[name]
 
+    def stop_worker(self, name):
+        """Warm shutdown of host ``name``'s worker (SIGTERM, as ``docker stop``), waited for."""
+        worker = self.workers.pop(name)
+        worker.terminate()
+        worker.wait(timeout=60)
+
     def web_health_from(self, name):
         """The status code of A's health route fetched on host ``name`` (or from this process with None)."""
         url = f"{self.web_url}/api/ht/"
@@ -297,3 +308,21 @@ class Cluster:
         probe = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=10).status)"
         done = self.hosts[name].run([sys.executable, "-c", probe], timeout=30)
         return int(done.stdout.strip()) if done.returncode == 0 else done.stderr.strip()[-300:]
+
+
+#: The cheap real job the multi-host test and bench spread over hosts: a one-job binarization workflow.
+BINARIZE = chain_document([{}], job_name="To one-bit PNG", in_port="Image", out_port="One-bit PNG image", name="binarize")
+
+
+def binarization_pages(project, folder, count):
+    """``count`` small real pages: RGB PNGs of dark strokes on paper-coloured noise, each different."""
+    rng = np.random.default_rng(16)
+    resources = []
+    for index in range(count):
+        pixels = rng.normal(215, 12, size=(160, 120, 3))
+        for row in range(20, 150, 16):  # staff-like lines, shifted per page
+            pixels[row + index % 5 : row + index % 5 + 2, 10:110] = 40
+        path = folder / f"page{index:03d}.png"
+        Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGB").save(path)
+        resources.append(upload(project, path, name=path.stem, mimetype="image/rgb+png"))
+    return resources
