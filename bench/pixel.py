@@ -153,6 +153,7 @@ def child(page, ops_path, out_dir, profile):
                        "resource_type": "application/zip" if port == "ZIP" else "image/rgba+png"}] for port in ports}
     settings = {"@done": True, "@layers": layers, "@operations": operations}
     before = memory("VmRSS")
+    threads = ThreadTimes()
     started = time.perf_counter()
     if profile:
         import cProfile
@@ -165,10 +166,48 @@ def child(page, ops_path, out_dir, profile):
         Pixel().run_my_task(inputs, settings, outputs)
     seconds = time.perf_counter() - started
     peak = memory("VmHWM")
+    busiest = threads.stop()
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     sizes = {port: os.path.getsize(os.path.join(out_dir, port)) for port in ports}
-    print(json.dumps({"seconds": seconds, "cpu": cpu.ru_utime + cpu.ru_stime, "rss_before": before, "rss_peak": peak,
-                      "sizes": sizes}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu.ru_utime + cpu.ru_stime, "busiest": busiest,
+                      "rss_before": before, "rss_peak": peak, "sizes": sizes}))
+
+
+class ThreadTimes:
+    """The CPU seconds of this process's busiest thread, sampled from /proc every 0.1 s until ``stop``.
+
+    On a machine with a core free for each thread, the re-run's wall time is
+    about that thread's CPU time; on a loaded machine the wall time is not a
+    property of the job.
+    """
+
+    def __init__(self):
+        import threading
+
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.seen = {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _sample(self):
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the thread ended
+            self.seen[task.name] = (int(fields[11]) + int(fields[12])) / self.tick
+
+    def _watch(self):
+        while not self.done.wait(0.1):
+            self._sample()
+
+    def stop(self):
+        self._sample()
+        self.done.set()
+        self.thread.join()
+        own = str(self.thread.native_id)
+        return max(v for k, v in self.seen.items() if k != own)
 
 
 def memory(field):
@@ -214,6 +253,7 @@ def main():
         print(f"generating the {width} x {height} page ({page}) ...", file=sys.stderr)
         make_page(page, width, height)
     ops = make_operations(width, height, args.layers)
+    load = os.getloadavg()[0]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as stream:
         json.dump(ops, stream)
     try:
@@ -224,18 +264,21 @@ def main():
     rgba = width * height * 4
     seconds = [run["seconds"] for run in runs]
     cpu = [run["cpu"] for run in runs]
+    busiest = [run["busiest"] for run in runs]
     peak = max(run["rss_peak"] for run in runs)
     above = max(run["rss_peak"] - run["rss_before"] for run in runs)
     sizes = runs[0]["sizes"]
     command = " ".join(["python -m bench.pixel", *sys.argv[1:]])
     print(f"`{command}` on {os.cpu_count()} CPUs ({platform.machine()}), load average "
-          f"{os.getloadavg()[0]:.1f}; tree {args.tree}\n")
+          f"{load:.1f} before, {os.getloadavg()[0]:.1f} after; tree {args.tree}\n")
     print(f"Page {width} x {height} RGB ({page.stat().st_size / 1e6:.0f} MB PNG), {len(ops)} edits on "
           f"{args.layers} layers; one RGBA copy = {rgba / 2**20:.0f} MiB\n")
     print("| measure | figure | goal |")
     print("|---|---:|---|")
     print(f"| re-run (`run_my_task`), wall | {' / '.join(f'{s:.1f}' for s in seconds)} s | < {GOAL_SECONDS} s |")
     print(f"| the worker process's CPU time (user + system) | {' / '.join(f'{c:.1f}' for c in cpu)} s | |")
+    print(f"| its busiest thread's CPU time (the wall time's floor with a free core per thread) | "
+          f"{' / '.join(f'{b:.1f}' for b in busiest)} s | < {GOAL_SECONDS} s |")
     print(f"| peak resident memory of the worker process | {peak / 2**20:.0f} MiB = "
           f"{peak / rgba:.2f} × RGBA | < {GOAL_RGBA_COPIES} × |")
     print(f"| peak above the process before the re-run | {above / 2**20:.0f} MiB = {above / rgba:.2f} × RGBA | |")
