@@ -71,8 +71,8 @@ up: install frontend
 
 ## Install, then run every test on PostgreSQL + RabbitMQ, and again on the embedded backend.
 test: install-test frontend
-	RODAN_TEST_BACKEND=services $(BIN)/pytest --junitxml=test-results/services.xml $(PYTEST_ARGS)
-	RODAN_TEST_BACKEND=embedded $(BIN)/pytest --junitxml=test-results/embedded.xml $(PYTEST_ARGS)
+	RODAN_TEST_BACKEND=services $(BIN)/pytest --junitxml=test-results/services.xml --durations=25 $(PYTEST_ARGS)
+	RODAN_TEST_BACKEND=embedded $(BIN)/pytest --junitxml=test-results/embedded.xml --durations=25 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) test-results *.egg-info frontend/node_modules rodan/static/frontend \
