@@ -38,7 +38,7 @@ from fault_checks import ledger_counts
 from rodan.models import RunJob
 from rodan.models.status import RunJobStatus, RunStatus
 
-pytestmark = [pytest.mark.services, pytest.mark.engine]
+pytestmark = pytest.mark.services
 
 PAGES = 100
 SLOW_PAGES = 4
