@@ -216,7 +216,8 @@ def measure(base, data, args):
         figures["runs"] = [drawn_after_navigation(page, f"{project_tab}/runs", "#table-runs tbody tr") for _ in range(args.repeat)]
         figures["run_rows"] = page.locator("#table-runs tbody tr").count()
 
-        figures["grid"] = drawn_after_navigation(page, f"{base}/runs/{data['run']}", "button.cell", cells)
+        figures["grid_first"] = drawn_after_navigation(page, f"{base}/runs/{data['run']}", "button.cell")
+        figures["grid"] = page.wait_for_function(DRAWN, arg=["button.cell", cells], polling="raf", timeout=300_000).json_value()
         page.wait_for_function("() => document.querySelector('.run-head')?.textContent.includes('Live')", timeout=60_000)
         page.evaluate(RECORD_FRAMES)
         time.sleep(IDLE_SECONDS)
@@ -274,7 +275,8 @@ def report(figures, args, backend):
         f"| resources tab: first page ({figures['resource_rows']} rows) drawn | {p50_p95(figures['resources'])} |",
         f"| … the thumbnails in the window all loaded (first visit: made by the server) | {figures['thumbnails']:.0f} |",
         f"| runs tab: first page ({figures['run_rows']} rows) drawn | {p50_p95(figures['runs'])} |",
-        f"| run page: grid of {args.pages} pages × {args.jobs} jobs ({cells} cells) drawn | {figures['grid']:.0f} |",
+        f"| run page of {args.pages} pages × {args.jobs} jobs: first cells of the grid drawn | {figures['grid_first']:.0f} |",
+        f"| … all {cells} cells drawn (RunJobs read 100 a page, 4 pages at a time) | {figures['grid']:.0f} |",
         "",
         "| run grid frames (requestAnimationFrame deltas) | p50 / p95 / max, long frames |",
         "|---|---:|",

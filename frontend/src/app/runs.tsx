@@ -198,14 +198,19 @@ const ACTIVE = new Set([0, 1, 2]);
 /** Pages of a long list asked for at once, after the first (which says how many there are). */
 const PARALLEL_PAGES = 4;
 
-/** Every item of a paginated list: the first page, then the others a few at a time, in order. */
-async function allPages<T>(url: string): Promise<T[]> {
+/**
+ * Every item of a paginated list: the first page, then the others a few at a time, in order.
+ * `onPage` gets each page as it arrives, so a long list is shown while the rest loads.
+ */
+async function allPages<T>(url: string, onPage: (items: T[]) => void): Promise<T[]> {
   const first = await get<Page<T>>(url);
+  onPage(first.results);
   const pages: T[][] = [first.results];
   const numbers = Array.from({ length: Math.max(0, first.total_pages - 1) }, (_, index) => index + 2);
   const fetchOne = async () => {
     for (let n = numbers.shift(); n !== undefined; n = numbers.shift()) {
       pages[n - 1] = (await get<Page<T>>(`${url}${url.includes("?") ? "&" : "?"}page=${n}`)).results;
+      onPage(pages[n - 1]);
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_PAGES }, fetchOne));
@@ -272,9 +277,15 @@ export function RunPage({ id }: { id: string }) {
   const [notice] = useState(takeNotice);
   const projectUuid = run ? run.project.replace(/\/$/, "").split("/").pop()! : null;
 
+  // Each page joins the grid as it arrives (the server takes seconds for thousands of RunJobs); the
+  // complete list then drops the RunJobs that no longer exist (a redo's).
   const loadRunJobs = useCallback(async () => {
-    const list = await allPages<Json>(API + "runjobs/" + query({ workflow_run: id, page_size: 100 }));
-    setRunJobs(Object.fromEntries(list.map((rj) => [hex(rj.uuid), rj])));
+    const byKey = (list: Json[]) => Object.fromEntries(list.map((rj) => [hex(rj.uuid), rj]));
+    const list = await allPages<Json>(API + "runjobs/" + query({ workflow_run: id, page_size: 100 }), (page) =>
+      setRunJobs((current) => ({ ...current, ...byKey(page) })),
+    );
+    const kept = new Set(list.map((rj) => hex(rj.uuid)));
+    setRunJobs((current) => Object.fromEntries(Object.entries(current).filter(([key]) => kept.has(key))));
   }, [id]);
   const loadResults = useCallback(async () => {
     setResults(await get<Json[]>(API + "resources/" + query({ result_of_workflow_run: id, no_page: "true", ordering: "name" })));
