@@ -91,7 +91,7 @@ def waiting_run():
     return project.creator.email, run_job.pk
 
 
-def measure(url, opens, edits):
+def measure(url, opens, edits, trace=None):
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tests" / "support"))
@@ -110,6 +110,11 @@ def measure(url, opens, edits):
         page = context.new_page()
         page.goto(url)
         page.wait_for_selector("body[data-neon=ready]", timeout=180_000)  # the worker makes the tiles first
+        if trace:  # one more opening, recorded for chromium's performance panel
+            browser.start_tracing(page=page, path=trace, categories=["devtools.timeline", "v8.execute", "disabled-by-default-devtools.timeline"])
+            page.reload()
+            page.wait_for_selector("body[data-neon=ready]", timeout=60_000)
+            browser.stop_tracing()
         openings = []
         for _ in range(opens):
             page.reload()
@@ -164,6 +169,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--opens", type=int, default=3, help="openings measured after the first")
     parser.add_argument("--edits", type=int, default=30, help="components moved a step, one render each")
+    parser.add_argument("--trace", help="also record one opening as a chromium trace (JSON) at this path")
     args = parser.parse_args()
     if not BUILT.exists():
         sys.exit("Neon's page is not built: run `make frontend` first.")
@@ -190,7 +196,7 @@ def main():
 
         url = requests.post(f"http://127.0.0.1:{port}/api/interactive/{run_job}/acquire/", auth=(email, "pw"),
                             headers={"Accept": "application/json"}, timeout=30).json()["working_url"]
-        openings, parts, puts = measure(url, args.opens, args.edits)
+        openings, parts, puts = measure(url, args.opens, args.edits, args.trace)
     finally:
         if process:
             os.killpg(process.pid, 15)
@@ -203,10 +209,13 @@ def main():
     print("|---|---|---|---|")
     print(row(f"open: navigation to neumes drawn ({len(openings)} openings)", [o["neon-first-render"] for o in openings]))
     print(row("open: navigation to ready (image shown too)", [o["neon-ready"] for o in openings]))
+    print(row("open: navigation to the page asking verovio for the neumes", [o["requested"] for o in openings if "requested" in o]))
+    print(row("open: navigation to verovio's worker running (its script fetched)", [o["workerStarted"] for o in openings if "workerStarted" in o]))
     print(row("open: verovio compiled and started in its worker", [o["startup"] for o in openings if "startup" in o]))
     print(row("open: first render, request to drawn", [o["total"] for o in openings if "total" in o]))
     print(row("open: first render, verovio reads the MEI", [o["load"] for o in openings if "load" in o]))
     print(row("open: first render, verovio draws the SVG", [o["draw"] for o in openings if "draw" in o]))
+    print(row("open: first render, the SVG's way from the worker to the page", [o["delivered"] for o in openings if "delivered" in o]))
     print(row("open: first render, SVG into the page", [o["dom"] for o in openings if "dom" in o]))
     print(row(f"edit: key to redrawn ({len(parts)} moves)", [p.get("sinceEdit", p["total"]) for p in parts]))
     print(row("edit: verovio reads the MEI", [p["load"] for p in parts if "load" in p]))

@@ -265,7 +265,10 @@ async function render(text = doc.text()) {
   showSelection();
   const done = performance.now();
   renderTimes.push(done - started);
-  renderParts.push({ ...times, total: done - started, worker: answered - started, dom: patched - answered, checks: done - patched, replaced,
+  const { evaluatedAt, postedAt, ...spent } = times;
+  renderParts.push({ ...spent, workerStarted: evaluatedAt - performance.timeOrigin, requested: started,
+    delivered: answered - (postedAt - performance.timeOrigin),
+    total: done - started, worker: answered - started, dom: patched - answered, checks: done - patched, replaced,
     ...(editStarted === null ? {} : { sinceEdit: done - editStarted }) });
   editStarted = null;
   if (renderTimes.length === 1) performance.mark("neon-first-render");

@@ -1,9 +1,11 @@
 // The page's side of the verovio worker: render one MEI text, get its SVG and
-// how long verovio took. The worker starts (and compiles verovio) when this
-// module is first used, so the page creates the Renderer before anything else.
+// how long verovio took. The page's HTML starts the worker (window.neonWorker)
+// before this script has even loaded; without it, the Renderer starts one.
 
-/** Milliseconds verovio spent: compiling and starting (once), reading the MEI, drawing the SVG. */
+/** Milliseconds verovio spent: compiling and starting (once), reading the MEI, drawing the SVG; when the worker began and answered (epoch ms). */
 export interface WorkerTimes {
+  evaluatedAt: number;
+  postedAt: number;
   startup: number;
   load: number;
   draw: number;
@@ -17,7 +19,10 @@ interface Answer {
 }
 
 export class Renderer {
-  private worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  private early = window as { neonWorker?: Worker; neonWorkerFailed?: string };
+  private worker: Worker = this.early.neonWorker ?? new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  /** Why the worker failed, when it failed before this page could listen. */
+  private failed = this.early.neonWorkerFailed;
   private next = 0;
   private waiting = new Map<number, { resolve: (answer: { svg: string; times: WorkerTimes }) => void; reject: (error: Error) => void }>();
 
@@ -30,6 +35,7 @@ export class Renderer {
       else pending.reject(new Error(event.data.error ?? "verovio gave no answer."));
     };
     this.worker.onerror = (event) => {
+      this.failed = event.message || "its script could not be loaded";
       for (const pending of this.waiting.values()) pending.reject(new Error(`The renderer failed: ${event.message}`));
       this.waiting.clear();
     };
@@ -37,6 +43,7 @@ export class Renderer {
 
   render(mei: string): Promise<{ svg: string; times: WorkerTimes }> {
     const id = ++this.next;
+    if (this.failed) return Promise.reject(new Error(`The renderer failed: ${this.failed}`));
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ id, mei });

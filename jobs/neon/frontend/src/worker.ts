@@ -7,6 +7,8 @@ import { VerovioToolkit } from "verovio/esm";
 
 // Started as soon as the worker runs: the WASM compiles while the page fetches its image and saved work.
 const started = performance.now();
+/** When this worker began to run, in the page's time (ms after navigation): the page reports it. */
+const evaluatedAt = performance.timeOrigin + started;
 const ready = createVerovioModule().then((module) => {
   const toolkit = new VerovioToolkit(module);
   // No useFacsimile: with the npm build the transcription facsimile is enough.
@@ -26,7 +28,7 @@ self.onmessage = async (event: MessageEvent<{ id: number; mei: string }>) => {
     }
     const t1 = performance.now();
     const svg = toolkit.renderToSVG(1);
-    self.postMessage({ id, svg, times: { startup, load: t1 - t0, draw: performance.now() - t1 } });
+    self.postMessage({ id, svg, times: { evaluatedAt, startup, load: t1 - t0, draw: performance.now() - t1, postedAt: performance.timeOrigin + performance.now() } });
   } catch (error) {
     self.postMessage({ id, error: `verovio stopped: ${String(error)}` });
   }
