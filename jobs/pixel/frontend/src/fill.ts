@@ -7,7 +7,10 @@
 // - larger pages are read from the full-resolution level of their deep-zoom
 //   tiles (lossless PNGs of the page's pixels), fetched as the fill spreads:
 //   only the tiles the fill reaches are read, and a fill that grows beyond
-//   TILED_LIMIT pixels is left to the server (the page says so).
+//   TILED_LIMIT pixels is left to the server (the page says so). The tiles
+//   hold the page's own values for 8-bit grey and RGB pages; 16-bit pages
+//   are tiled at 8 bits and transparent pixels lose their colour in the
+//   browser, so there the preview can differ where the job's fill does not.
 // Each fill's region is kept as canvases: one of its bounding box, or one per
 // tile it covers.
 
