@@ -25,6 +25,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from rodan import monitoring
 from rodan.models import ReaperPass, RunJob, WorkflowRun
+from rodan.models.reaper_pass import KEPT
 from rodan.models.status import RunJobStatus, RunStatus
 
 TOKEN_ENV = "RODAN_METRICS_TOKEN"
@@ -92,7 +93,10 @@ def _queues():
 def _durations():
     """A histogram per job name over every finished RunJob the database holds (deleting runs lowers it: a reset)."""
     duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
-    buckets = {f"le_{index}": Count("pk", filter=Q(duration__lte=timedelta(seconds=bound))) for index, bound in enumerate(DURATION_BUCKETS)}
+    buckets = {
+        f"le_{index}": Count("pk", filter=Q(duration__lte=timedelta(seconds=bound)))
+        for index, bound in enumerate(DURATION_BUCKETS)
+    }
     rows = (
         RunJob.objects.filter(status=RunJobStatus.FINISHED, started_at__isnull=False, finished_at__isnull=False)
         .annotate(duration=duration)
@@ -101,7 +105,9 @@ def _durations():
         .order_by("job_name")
     )
     family = HistogramMetricFamily(
-        "rodan_job_duration_seconds", "Time from a worker's start of a RunJob to its finish, finished RunJobs by job", labels=["job"]
+        "rodan_job_duration_seconds",
+        "Time from a worker's start of a RunJob to its finish, finished RunJobs by job",
+        labels=["job"],
     )
     for row in rows:
         cumulative = [(str(float(bound)), row[f"le_{index}"]) for index, bound in enumerate(DURATION_BUCKETS)]
@@ -113,19 +119,20 @@ def _durations():
 def _workers(request):
     """Each worker process holding a claim: seconds since its newest heartbeat, and whether the reaper deems it alive."""
     now = timezone.now()
+    labels = ["worker", "host"]
     age = GaugeMetricFamily(
-        "rodan_worker_heartbeat_age_seconds", "Seconds since the worker process last stamped a RunJob it runs", labels=["worker", "host"]
+        "rodan_worker_heartbeat_age_seconds", "Seconds since the worker process last stamped a RunJob it runs", labels=labels
     )
     responding = GaugeMetricFamily(
-        "rodan_worker_responding", "1 while the worker's claims are alive, 0 once the reaper would take its jobs back", labels=["worker", "host"]
+        "rodan_worker_responding", "1 while the worker's claims are alive, 0 once the reaper would take its jobs back", labels=labels
     )
-    running = GaugeMetricFamily("rodan_worker_run_jobs", "RunJobs the worker process runs now", labels=["worker", "host"])
+    running = GaugeMetricFamily("rodan_worker_run_jobs", "RunJobs the worker process runs now", labels=labels)
     for worker in monitoring.workers(request):
-        labels = [worker["name"], worker["host"]]
+        values = [worker["name"], worker["host"]]
         if worker["last_heartbeat"] is not None:
-            age.add_metric(labels, max((now - worker["last_heartbeat"]).total_seconds(), 0.0))
-        responding.add_metric(labels, int(worker["responding"]))
-        running.add_metric(labels, len(worker["run_jobs"]))
+            age.add_metric(values, max((now - worker["last_heartbeat"]).total_seconds(), 0.0))
+        responding.add_metric(values, int(worker["responding"]))
+        running.add_metric(values, len(worker["run_jobs"]))
     return [age, responding, running]
 
 
@@ -144,7 +151,7 @@ def _reaper():
         for kind, count in row.items():
             actions[kind] = actions.get(kind, 0) + count
     recent = GaugeMetricFamily(
-        "rodan_reaper_recent_actions", "What the reaper did over the passes kept (the newest 200), by kind", labels=["kind"]
+        "rodan_reaper_recent_actions", f"What the reaper did over the passes kept (the newest {KEPT}), by kind", labels=["kind"]
     )
     for kind, count in sorted(actions.items()):
         recent.add_metric([kind], count)
