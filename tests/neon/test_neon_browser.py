@@ -585,3 +585,50 @@ def test_a_staff_rotated_and_a_staff_deleted(start_worker, live_server, page_ima
     assert syllable.getprevious().get(XML_ID) == "sb-c0081"
     assert syllable.getprevious().getprevious().get(XML_ID) == "custos-c0038"  # the first system's last glyph
     assert _by_id(corrected, "sb-c0081").get("n") == "2"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+@pytest.mark.skipif(not BUILT.exists(), reason="Neon's page is not built (make frontend)")
+def test_the_first_staff_deleted_and_the_last_kept(start_worker, live_server, page_image):
+    """The first of two systems deleted (a syllable begins on it and runs into the second): the page keeps
+    its staff and layer ids and the syllable its id; the one staff left cannot be deleted, in a sentence."""
+    from playwright.sync_api import sync_playwright
+
+    run, run_job, url = _waiting(start_worker, live_server, page_image, FIXTURE)
+    source = _tree(FIXTURE.read_text(encoding="utf-8"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("body[data-neon=ready]", timeout=90_000)
+        page.keyboard.press("t")
+        page.mouse.click(*_on_line(page, "sb-b0002"))
+        _selected(page, "1 selected (staff)")
+        _edit(page, "Delete")
+        assert _count(page, "g.staff") == 1, page.locator("#neon-message").inner_text()
+        page.mouse.click(*_on_line(page, "sb-b0039"))
+        _selected(page, "1 selected (staff)")
+        page.keyboard.press("Delete")
+        page.wait_for_function("document.querySelector('#neon-message').innerText.includes('keeps at least one staff')")
+        assert _count(page, "g.staff") == 1
+        page.wait_for_selector("#neon-save[data-state=saved]", timeout=15_000)
+        page.locator("#neon-submit").click()
+        page.wait_for_selector("body[data-neon=submitted]", timeout=30_000)
+        browser.close()
+
+    wait_run(run, {RunStatus.FINISHED})
+    output = RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource").get()
+    text = Path(storage.absolute_path(output.resource)).read_text(encoding="utf-8")
+    corrected = _tree(text)
+    assert "-neon-" not in text and "precedes" not in text and "follows" not in text
+    layer = corrected.find(f".//{MEI}layer")
+    assert layer.get(XML_ID) == "layer-b" and layer.getparent().get(XML_ID) == "staff-b"
+    items = list(source.find(f".//{MEI}layer").iter())
+    end = items.index(_by_id(source, "sb-b0039"))
+    gone = {e.get(XML_ID) for e in items[1:end] if e.get(XML_ID) != "syllable-b0035"}
+    gone |= {e.get("facs")[1:] for e in items[1:end] if e.get("facs")}
+    ids = lambda root: {e.get(XML_ID) for e in root.iter() if e.get(XML_ID)}  # noqa: E731
+    assert ids(corrected) == ids(source) - gone
+    sb = layer[0]
+    assert sb.get(XML_ID) == "sb-b0039" and sb.get("n") == "1"
+    assert sb.getnext().get(XML_ID) == "syllable-b0035"
