@@ -242,7 +242,37 @@ def measure(base, data, args):
         figures["lag_after_last"] = seen - done["pushed"]
         context.close()
         browser.close()
+    figures["server"] = server_times(base, data, args)
     return figures
+
+
+def server_times(base, data, args):
+    """The server's share (ms): the same API requests the pages make, from here, one after the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    headers = {"Authorization": f"Token {data['token']}", "Accept": "application/json"}
+
+    def timed(*urls):
+        started = time.monotonic()
+        for url in urls:
+            requests.get(base + url, headers=headers, timeout=120).raise_for_status()
+        return (time.monotonic() - started) * 1000
+
+    project, run = data["project"], data["run"]
+    common = ["/api/auth/me/", f"/api/projects/?uuid={project}"]
+    pages = -(-args.pages * args.jobs // 100)
+    runjobs = f"/api/runjobs/?workflow_run={run}&page_size=100&page="
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda n: timed(runjobs + str(n)), range(1, pages + 1)))
+    return {
+        "resources": timed(*common, f"/api/resources/?project={project}&page=1&ordering=-created"),
+        "runs": timed(*common, f"/api/workflowruns/?project={project}&ordering=-created&page=1"),
+        "runjobs": (time.monotonic() - started) * 1000,
+        "runjob_pages": pages,
+    }
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -262,6 +292,7 @@ def report(figures, args, backend):
     python = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
     command = " ".join([python, "-m", "bench.app", *sys.argv[1:]])
     cells = args.pages * args.jobs
+    server = figures["server"]
     return [
         "## Web application benchmark",
         "",
@@ -269,14 +300,17 @@ def report(figures, args, backend):
         f" · Debian chromium, headless · {BACKEND_TITLES[backend]} · one project of {args.resources} resources and"
         f" {args.runs} runs · {args.repeat} repeats",
         "",
-        "| measure (navigation start → drawn, ms) | p50 / p95 |",
-        "|---|---:|",
-        f"| first load of `/`, empty browser cache (projects page drawn) | {p50_p95(figures['first_load'])} |",
-        f"| resources tab: first page ({figures['resource_rows']} rows) drawn | {p50_p95(figures['resources'])} |",
-        f"| … the thumbnails in the window all loaded (first visit: made by the server) | {figures['thumbnails']:.0f} |",
-        f"| runs tab: first page ({figures['run_rows']} rows) drawn | {p50_p95(figures['runs'])} |",
-        f"| run page of {args.pages} pages × {args.jobs} jobs: first cells of the grid drawn | {figures['grid_first']:.0f} |",
-        f"| … all {cells} cells drawn (RunJobs read 100 a page, 4 pages at a time) | {figures['grid']:.0f} |",
+        "| measure (navigation start → drawn, ms) | p50 / p95 | server's share (its API requests from Python, ms) |",
+        "|---|---:|---:|",
+        f"| first load of `/`, empty browser cache (projects page drawn) | {p50_p95(figures['first_load'])} | |",
+        f"| resources tab: first page ({figures['resource_rows']} rows) drawn | {p50_p95(figures['resources'])}"
+        f" | {server['resources']:.0f} (me, project, first page, in turn) |",
+        f"| … the thumbnails in the window all loaded (first visit: made by the server) | {figures['thumbnails']:.0f} | |",
+        f"| runs tab: first page ({figures['run_rows']} rows) drawn | {p50_p95(figures['runs'])}"
+        f" | {server['runs']:.0f} (me, project, first page, in turn) |",
+        f"| run page of {args.pages} pages × {args.jobs} jobs: first cells of the grid drawn | {figures['grid_first']:.0f} | |",
+        f"| … all {cells} cells drawn (RunJobs read 100 a page, 4 pages at a time) | {figures['grid']:.0f}"
+        f" | {server['runjobs']:.0f} (the {server['runjob_pages']} pages, 4 at a time) |",
         "",
         "| run grid frames (requestAnimationFrame deltas) | p50 / p95 / max, long frames |",
         "|---|---:|",
