@@ -20,9 +20,12 @@ interface Answer {
 
 export class Renderer {
   private early = window as { neonWorker?: Worker; neonWorkerFailed?: string };
-  private worker: Worker = this.early.neonWorker ?? new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-  /** Why the worker failed, when it failed before this page could listen. */
-  private failed = this.early.neonWorkerFailed;
+  // an early worker that already failed (its script not found) is replaced by one this bundle names
+  private worker: Worker = this.early.neonWorker && !this.early.neonWorkerFailed
+    ? this.early.neonWorker
+    : new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  /** Why the worker failed, once it has. */
+  private failed: string | undefined;
   private next = 0;
   private waiting = new Map<number, { resolve: (answer: { svg: string; times: WorkerTimes }) => void; reject: (error: Error) => void }>();
 
