@@ -36,8 +36,9 @@ def queues():
 
     try:
         with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
             depths = {name: queue_depth(name, connection) for name in queue_names()}
-    except Exception:  # the broker is unreachable: every depth is unknown
+    except Exception:  # the broker is unreachable: every depth is unknown (asked once, not once per queue)
         depths = dict.fromkeys(queue_names())
     return [{"name": name, "depth": UNKNOWN if depth is None else depth} for name, depth in depths.items()]
 

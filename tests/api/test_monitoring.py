@@ -85,3 +85,15 @@ def test_queue_depth_running_job_worker_and_reaper(start_worker, start_scheduler
     assert slow.status == RunJobStatus.PROCESSING and slow.attempts == 1
     workers = admin.get("/api/monitoring/").json()["workers"]
     assert not any(slow.uuid.hex in {rj["uuid"] for rj in w["run_jobs"]} for w in workers)
+
+
+@pytest.mark.services
+def test_an_unreachable_broker_gives_unknown_depths_not_an_error(monkeypatch):
+    from rodan.celery import app
+
+    connect = app.connection_for_write
+    # A broker address where nothing listens, in place of the session's RabbitMQ.
+    monkeypatch.setattr(app, "connection_for_write", lambda url=None, **options: connect("amqp://guest:guest@127.0.0.1:1//", **options))
+    reply = client_for(make_user(is_staff=True)).get("/api/monitoring/")
+    assert reply.status_code == 200
+    assert {queue["depth"] for queue in reply.json()["queues"]} == {"unknown"}
