@@ -29,9 +29,10 @@ import os
 import sys
 import time
 
-import pytest
 import netns
-from builders import chain_document, make_project, run_over, step_settings, upload, valid_workflow, wait_for, wait_run
+import pytest
+from builders import chain_document, make_project, output_texts, run_over, step_settings, upload, valid_workflow
+from builders import wait_for, wait_run
 from django.utils import timezone
 from fault_checks import ledger_counts
 
@@ -78,7 +79,8 @@ def running_on(run, host):
 
 def ledger_starts(ledger, tag, name):
     """Process ids of each start of the RunJob of ``tag`` over input ``name``, in order."""
-    return [int(line.rsplit(" ", 1)[1]) for line in ledger.read_text().splitlines() if line.rsplit(" ", 1)[0] == f"{tag} {name}"]
+    lines = [line.rsplit(" ", 1) for line in ledger.read_text().splitlines()]
+    return [int(pid) for started, pid in lines if started == f"{tag} {name}"]
 
 
 def test_a_run_spreads_over_two_worker_hosts_and_a_cut_off_host_runs_nothing_twice(cluster, tmp_path):
@@ -88,7 +90,8 @@ def test_a_run_spreads_over_two_worker_hosts_and_a_cut_off_host_runs_nothing_twi
         cluster.start_worker(name)
         assert cluster.web_health_from(name) == 200  # the web app on A answers over the host's link
     project = make_project()
-    print(f"\nmulti-host: both worker hosts ready {time.monotonic() - started:.1f} s after the deployment", file=sys.__stderr__)
+    ready = time.monotonic() - started
+    print(f"\nmulti-host: both worker hosts ready {ready:.1f} s after the deployment", file=sys.__stderr__)
 
     # 1. A 100-page run spreads over B and C.
     run = run_over(valid_workflow(project, netns.BINARIZE), netns.binarization_pages(project, tmp_path, PAGES))
@@ -133,6 +136,7 @@ def test_a_run_spreads_over_two_worker_hosts_and_a_cut_off_host_runs_nothing_twi
         first, second = ledger_starts(ledger, "slow", name)  # started twice: on B, then on C, and no more
         assert first in b_pids and second in c_pids, (name, first, second)
     assert sum(ledger_counts(ledger).values()) == SLOW_PAGES + 2
+    assert sorted(output_texts(run).values()) == sorted(f"slow{i}+slow" for i in range(SLOW_PAGES))
 
     # Nothing hangs: B, back, takes its share of the next run.
     after = slow_run(project, ledger, "after", 6, 2)

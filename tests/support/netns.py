@@ -82,7 +82,8 @@ class Host:
 
     def command(self, argv):
         """``argv`` run on this host: its network, its host name, the shared file system."""
-        return ["ip", "netns", "exec", self.namespace, "unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', self.name, *argv]
+        named = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', self.name]
+        return ["ip", "netns", "exec", self.namespace, *named, *argv]
 
     def run(self, argv, **kwargs):
         return subprocess.run(["ip", "netns", "exec", self.namespace, *argv], capture_output=True, text=True, **kwargs)
@@ -143,6 +144,7 @@ class Network:
             while host.pids() and time.monotonic() < deadline:
                 time.sleep(0.1)
             ip("netns", "del", host.namespace, check=False)
+            ip("link", "del", host.link, check=False)  # gone with the namespace, unless building it failed halfway
         ip("link", "del", self.bridge, check=False)
 
 
@@ -153,7 +155,8 @@ class PostgreSQLOnHost(PrivatePostgreSQL):
         self.host = host
         super().__init__()
         with open(self.data / "pg_hba.conf", "a") as rules:
-            rules.write("host all all samenet trust\n")  # the hosts on A's subnet, as the shared test server trusts localhost
+            # The hosts on A's subnet, as the machine's shared test server trusts localhost.
+            rules.write("host all all samenet trust\n")
         self.url = f"postgresql://postgres@{host.address}:{self.port}/rodan"
 
     def _as_postgres(self, *command, timeout=120):
@@ -311,7 +314,9 @@ class Cluster:
 
 
 #: The cheap real job the multi-host test and bench spread over hosts: a one-job binarization workflow.
-BINARIZE = chain_document([{}], job_name="To one-bit PNG", in_port="Image", out_port="One-bit PNG image", name="binarize")
+BINARIZE = chain_document(
+    [{}], job_name="To one-bit PNG", in_port="Image", out_port="One-bit PNG image", name="binarize"
+)
 
 
 def binarization_pages(project, folder, count):
