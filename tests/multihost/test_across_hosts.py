@@ -83,6 +83,12 @@ def ledger_starts(ledger, tag, name):
     return [int(pid) for started, pid in lines if started == f"{tag} {name}"]
 
 
+def told_taken_over(log_path, run_job):
+    """Whether a worker's log says it stopped ``run_job``, or dropped its results, because another took it over."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    return any(f"RunJob {run_job.pk} " in line and "taken over" in line for line in lines)
+
+
 def test_a_run_spreads_over_two_worker_hosts_and_a_cut_off_host_runs_nothing_twice(cluster, tmp_path):
     started = time.monotonic()
     assert cluster.web_health_from(None) == 200
@@ -124,10 +130,7 @@ def test_a_run_spreads_over_two_worker_hosts_and_a_cut_off_host_runs_nothing_twi
     cluster.network.restore(cluster.hosts["hostb"])
     restored = time.monotonic()
     b_log = cluster.workers["hostb"].log_path
-    discarded = lambda rj: f"RunJob {rj.pk}" in "".join(  # noqa: E731
-        line for line in b_log.read_text(errors="replace").splitlines() if "taken over" in line
-    )
-    wait_for(lambda: all(discarded(rj) for rj in held), 180, "B to learn its RunJobs were taken over")
+    wait_for(lambda: all(told_taken_over(b_log, rj) for rj in held), 180, "B to learn its RunJobs were taken over")
     print(f"multi-host: B dropped its late results {time.monotonic() - restored:.1f} s after its link came back",
           file=sys.__stderr__)
     b_pids, c_pids = set(cluster.hosts["hostb"].pids()), set(cluster.hosts["hostc"].pids())
