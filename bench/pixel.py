@@ -95,7 +95,8 @@ def _lasso(rng, width, height):
     for k in range(count):
         angle = 2 * np.pi * k / count
         r = radius * rng.uniform(0.7, 1.0)
-        points += [int(min(max(cx + r * np.cos(angle), 0), width - 1)), int(min(max(cy + r * np.sin(angle), 0), height - 1))]
+        points += [int(min(max(cx + r * np.cos(angle), 0), width - 1)),
+                   int(min(max(cy + r * np.sin(angle), 0), height - 1))]
     return points
 
 
