@@ -94,6 +94,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A worker host cut off from the network mid-transaction would keep its row
+    # locks until the kernel gives up on the socket (hours by default): the server
+    # probes each idle client after 60 s and drops a silent one about a minute
+    # later, so the other hosts' RunJobs are not held up behind a dead one.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, workers and scheduler share the file: WAL lets readers run beside
     # the writer, IMMEDIATE transactions take the write lock up front (no
