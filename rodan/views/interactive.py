@@ -119,18 +119,25 @@ def working(request, run_job_id, token, relpath=""):
     inputs = build_inputs(run_job, for_interface=True)
     arguments = settings_for_job(run_job.job_settings, job_class.settings)
     if request.method == "GET":
-        return _serve(job, job_class, inputs, arguments, relpath)
+        return _serve(request, job, job_class, inputs, arguments, relpath)
     return _submit(request, job, run_job, inputs, arguments, relpath)
 
 
-def _serve(job, job_class, inputs, arguments, relpath):
+#: A page names its built files with ``?v=<build>``: such a URL never changes content, so the
+#: browser keeps it (Neon's verovio worker is 8 MB) until the build or the token changes.
+VERSIONED_FILE_CACHE = "private, max-age=31536000, immutable"
+
+
+def _serve(request, job, job_class, inputs, arguments, relpath):
     package_dir = _package_dir(job_class)
     if relpath:
         static = package_dir / "static"
         path = _safe_join(static, relpath.removeprefix("static/")) or _safe_join(static, relpath)
         if path is None:
             raise Http404("No such file")
-        return FileResponse(open(path, "rb"))
+        response = FileResponse(open(path, "rb"))
+        response["Cache-Control"] = VERSIONED_FILE_CACHE if request.GET.get("v") else "private, no-cache"
+        return response
     template_path, context = job.get_my_interface(inputs, arguments)
     source = _safe_join(package_dir, template_path)
     if source is None:

@@ -51,7 +51,10 @@ def test_waiting_job_frees_the_worker_and_resumes_on_a_valid_submission(start_wo
     working_url = _acquire(live_server, run_job, project.creator)
     page = requests.get(working_url, timeout=10)
     assert page.status_code == 200 and 'id="hello-form"' in page.text
-    assert requests.get(working_url + "static/hello/hello.js", timeout=10).status_code == 200
+    script = requests.get(working_url + "static/hello/hello.js", timeout=10)
+    assert script.status_code == 200 and script.headers["Cache-Control"] == "private, no-cache"
+    versioned = requests.get(working_url + "static/hello/hello.js?v=7", timeout=10)
+    assert versioned.headers["Cache-Control"] == "private, max-age=31536000, immutable"  # the build names it
     assert requests.get(working_url + "static/../../hello.py", timeout=10).status_code == 404
     token = working_url.rstrip("/").rsplit("/", 1)[1]
     forged = requests.get(working_url.replace(token, "0" * 32), timeout=10)
