@@ -130,7 +130,9 @@ function ProjectPage({ id, tab }: { id: string; tab: string }) {
   useEffect(() => {
     refresh();
   }, [refresh]);
-  if (!project) {
+  // The resources and runs tabs need only the project's id and URL: they load beside the project.
+  const early = tab === "resources" || tab === "runs";
+  if (!project && (!early || load.error)) {
     return (
       <main className="page">
         {load.busy && <Progress label="Loading the project…" />}
@@ -138,13 +140,13 @@ function ProjectPage({ id, tab }: { id: string; tab: string }) {
       </main>
     );
   }
-  const full = { ...project, uuid: project.uuid ?? id };
+  const full = project ? { ...project, uuid: project.uuid ?? id } : { uuid: id, url: `${location.origin}${API}project/${id}/` };
   return (
     <main className="page">
       <p className="crumbs">
         <Link to="/">Projects</Link> /
       </p>
-      <h1>{project.name}</h1>
+      <h1>{project ? project.name : "Project"}</h1>
       <nav className="tabs" aria-label="Project">
         {TABS.map(([key, label]) => (
           <Link key={key} to={`/projects/${id}/${key}`} aria-current={tab === key ? "page" : undefined}>
@@ -153,9 +155,9 @@ function ProjectPage({ id, tab }: { id: string; tab: string }) {
         ))}
       </nav>
       {tab === "resources" && <Resources project={full} />}
-      {tab === "workflows" && <Workflows project={full} />}
+      {tab === "workflows" && project && <Workflows project={full} />}
       {tab === "runs" && <Runs project={full} />}
-      {tab === "settings" && <ProjectSettings project={full} onChange={refresh} />}
+      {tab === "settings" && project && <ProjectSettings project={full} onChange={refresh} />}
     </main>
   );
 }
