@@ -33,6 +33,10 @@ export function openDeepZoom(options: DeepZoomOptions): DeepZoom {
   const viewer = OpenSeadragon({
     element: options.element,
     tileSources: options.tileSource,
+    // The 2-D canvas drawer, not WebGL: where the browser has no GPU (virtual desktops, headless
+    // chromium) WebGL runs in software and one frame took 0.4-1.4 s on a Neon page, and it
+    // competes with the editors' own work on the main thread; canvas drawing of tiles is cheap anywhere.
+    drawer: "canvas",
     showNavigationControl: false,
     showNavigator: true,
     navigatorPosition: "BOTTOM_RIGHT",
