@@ -669,9 +669,6 @@ async function main() {
       status.textContent = text;
     });
     performance.mark("pixel-tiles-ready");
-    // The 2D canvas drawer: where WebGL is software-rendered (no GPU), OpenSeadragon's WebGL drawer
-    // took 5 s to show a first view that the canvas drawer shows at once.
-    (OpenSeadragon.DEFAULT_SETTINGS as { drawer?: string }).drawer = "canvas";
     zoom = openDeepZoom({ element: viewerArea, tileSource, label: config.name, maxPixelRatio: 32 });
     overlay = new Overlay(viewerArea, fills);
     attachPointer(zoom.viewer);
