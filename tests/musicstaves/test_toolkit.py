@@ -10,7 +10,7 @@ from bench.staves.generate import A4_300DPI, render_page
 from musicstaves.evaluation import finder_scores, interruption_error, region_error, removal_scores
 from musicstaves.removers import _directional_run_lengths, _zhang_suen_tables, skeletonize
 from musicstaves.runs import run_length_map, runs_touching, vertical_runs
-from musicstaves.staves import Staff, StaffLine, drop_duplicates
+from musicstaves.staves import Staff, StaffLine, _nearby_pairs, drop_duplicates
 
 # Undeformed half-A4 pages (one-pixel lines): thresholds a little under what each method reaches
 # (0.983, 0.980, 0.985, 0.986, 0.985, 0.984 at worst), so a regression shows.
@@ -190,6 +190,26 @@ def test_finder_scores_count_misplaced_lines_apart():
     assert (scores["staves_found"], scores["lines_found"], scores["false_lines"]) == (1, 4, 1)
     assert scores["max_position_error"] == 0.0
     assert finder_scores([], truth, 2, 1, 5)["lines_found"] == 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fragment_links_are_searched_without_missing_any(seed):
+    """The bucketed pair search finds exactly the links the definition over all pairs allows, in row-major order."""
+    rng = np.random.default_rng(seed)
+    count, tilt = int(rng.integers(1, 300)), rng.normal(0, 0.05)
+    x0 = rng.integers(0, 3000, count).astype(float)
+    x1 = x0 + rng.integers(0, 200, count)
+    y0 = rng.integers(0, 2000, count) + tilt * x0 + rng.normal(0, 1, count) * (rng.random(count) < 0.5)
+    y1 = y0 + tilt * (x1 - x0) + rng.normal(0, 2, count)
+    max_gap, max_dy, slope = float(rng.integers(1, 300)), float(rng.uniform(2, 10)), tilt
+    gap = x0[None, :] - x1[:, None]
+    allowed = (gap > 0) & (gap <= max_gap) & (np.abs(y0[None, :] - y1[:, None] - slope * gap) <= max_dy + 0.1 * gap)
+    i, j = _nearby_pairs(x0, x1, y0 - slope * x0, y1 - slope * x1, max_gap, max_dy + 0.1 * max_gap)
+    assert len(set(zip(i.tolist(), j.tolist()))) == len(i)
+    assert np.array_equal(np.lexsort((j, i)), np.arange(len(i)))
+    kept = allowed[i, j]
+    assert (np.array_equal(i[kept], np.nonzero(allowed)[0]), np.array_equal(j[kept], np.nonzero(allowed)[1])) == (True, True)
+    assert len(i) < 0.2 * count * count + 50  # a neighbourhood, not every pair
 
 
 def test_a_staff_found_twice_is_kept_once():

@@ -75,6 +75,35 @@ def staves_to_json(staves, staffline_height, staffspace_height, step=10):
     }
 
 
+def _nearby_pairs(x0, x1, start_level, end_level, max_gap, max_dy):
+    """Pairs ``(i, j)``, in row-major order, that may link: j starts within ``max_gap`` after i ends, at a level within ``max_dy``.
+
+    A superset of the links ``_link`` allows, found without a matrix over
+    all pairs (which grows with the square of the fragments, a page's noise
+    included): the starts are bucketed by column in cells ``max_gap`` wide
+    and sorted by level (the row less the page's slope times the column) in
+    each, so every end looks only at the levels near its own in two cells.
+    """
+    span = max(float(max_gap), 1.0)
+    margin = max_dy + 1.0  # a pixel beyond the bound: rounding never loses a pair
+    low, ptp = start_level.min(), float(np.ptp(start_level))
+    stride = ptp + 2 * margin + 1.0  # keys of one cell stay apart from the next's
+    key = np.floor(x0 / span) * stride + (start_level - low)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    firsts, lasts = [], []
+    for cell in (np.floor(x1 / span), np.floor(x1 / span) + 1):  # x1 < x0 <= x1 + max_gap: the end's cell or the next
+        level = cell * stride + (end_level - low)
+        firsts.append(np.searchsorted(key, np.maximum(level - margin, cell * stride - 0.5), side="left"))
+        lasts.append(np.searchsorted(key, np.minimum(level + margin, cell * stride + ptp + 0.5), side="right"))
+    first, last, end = np.concatenate(firsts), np.concatenate(lasts), np.tile(np.arange(len(x1)), 2)
+    count = np.maximum(0, last - first)
+    i = np.repeat(end, count)
+    j = order[np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count) + np.repeat(first, count)]
+    row_major = np.lexsort((j, i))
+    return i[row_major], j[row_major]
+
+
 def _link(fragments, max_gap, max_dy):
     """Chains of fragment indices, left to right, linking each end to the best start that follows it.
 
@@ -94,11 +123,12 @@ def _link(fragments, max_gap, max_dy):
     order = np.argsort(slopes)
     cumulative = np.cumsum(widths[order])
     slope = slopes[order][np.searchsorted(cumulative, cumulative[-1] / 2)] if cumulative[-1] > 0 else 0.0
-    gap = x0[None, :] - x1[:, None]  # [i, j]: from the end of i to the start of j
-    dy = np.abs(y0[None, :] - y1[:, None] - slope * gap)
+    i, j = _nearby_pairs(x0, x1, y0 - slope * x0, y1 - slope * x1, max_gap, max_dy + 0.1 * max_gap)
+    gap = x0[j] - x1[i]  # from the end of i to the start of j
+    dy = np.abs(y0[j] - y1[i] - slope * gap)
     allowed = (gap > 0) & (gap <= max_gap) & (dy <= max_dy + 0.1 * gap)
-    i, j = np.nonzero(allowed)
-    cost = dy[i, j] + 0.02 * gap[i, j]
+    i, j, gap, dy = i[allowed], j[allowed], gap[allowed], dy[allowed]
+    cost = dy + 0.02 * gap
     successor = np.full(count, -1)
     has_predecessor = np.zeros(count, dtype=bool)
     for k in np.argsort(cost, kind="stable"):
