@@ -218,7 +218,7 @@ def remove_roach_tatem(ink, staves=None, num_lines=0, staffline_height=None, sta
     band = line_band(ink.shape, staves, lh)
     page_runs = vertical_runs(ink)
     column, top, bottom = page_runs
-    local = thickness_map(ink, page_runs, run_thickness(page_runs, crossings(ink, staves, lh, ss, page_runs), lh))[rows, cols]
+    local = thickness_map(ink, page_runs, run_thickness(page_runs, crossings(ink, staves, lh, ss, page_runs), lh))[rows, cols].astype(np.int64)
     thin = (vertical <= 2 * local) & (diagonal <= 2 * local + 2)
     candidates[rows, cols] = thin & (horizontal >= np.maximum(vertical, diagonal))
     on_lines = run_mask(ink, runs_touching(candidates & band, column, top, bottom), column, top, bottom)

@@ -148,9 +148,13 @@ def run_thickness(runs, found, default):
 
 
 def thickness_map(ink, runs, per_run):
-    """Image of ``per_run`` values painted over each run's pixels (0 on white): per-pixel local thickness."""
+    """Image of ``per_run`` values painted over each run's pixels (0 on white): per-pixel local thickness.
+
+    In the narrowest unsigned type that holds the values (a byte a pixel for
+    any real line), as the image is page-sized: widen before arithmetic.
+    """
     _, top, bottom = runs
-    column_major = np.zeros(ink.shape[::-1], dtype=np.int64)
+    column_major = np.zeros(ink.shape[::-1], dtype=np.min_scalar_type(max(0, int(per_run.max(initial=0)))))
     column_major[ink.T] = np.repeat(per_run, bottom - top)
     return column_major.T
 
