@@ -25,6 +25,7 @@ import validator from "@rjsf/validator-ajv8";
 import type { RJSFSchema } from "@rjsf/utils";
 import { API, ApiError, all, del, describe, formatDate, get, patch, post, query, type Json } from "./api";
 import { jobs as loadJobs, resourceTypes, type ResourceType } from "./catalogue";
+import { connectionRefusal, type PortInfo } from "./ports";
 import { Link, navigate } from "./router";
 import { NewRun } from "./runs";
 import { ErrorText, Progress, saveBlob, useAction } from "./ui";
@@ -166,16 +167,6 @@ interface Problem {
   ports: Set<string>;
 }
 
-interface PortInfo {
-  url: string;
-  label: string;
-  type: Json;
-  direction: "in" | "out";
-  job: string;
-  jobName: string;
-  connected: boolean;
-}
-
 type JobNodeData = {
   wj: Json;
   group?: string;
@@ -239,10 +230,6 @@ function tail(url: string | null | undefined): string {
   return (url ?? "").replace(/\/$/, "").split("/").pop() ?? "";
 }
 
-function common(a: string[], b: string[]): boolean {
-  return a.some((type) => b.includes(type));
-}
-
 export function WorkflowEditor({ id }: { id: string }) {
   const [workflow, setWorkflow] = useState<Json | null>(null);
   const [catalogue, setCatalogue] = useState<Json[]>([]);
@@ -299,17 +286,7 @@ export function WorkflowEditor({ id }: { id: string }) {
 
   /** Whether an output port may feed an input port; a sentence saying why not otherwise. */
   const refusal = useCallback(
-    (outputUrl: string, inputUrl: string): string | null => {
-      const out = ports[outputUrl];
-      const input = ports[inputUrl];
-      if (!out || !input || out.direction !== "out" || input.direction !== "in") return "Connect an output port (right) to an input port (left).";
-      if (out.job === input.job) return "A job cannot feed itself.";
-      if (input.connected) return `The input “${input.label}” is already connected; remove that connection first.`;
-      if (!!out.type.is_list !== !!input.type.is_list) return `“${out.label}” and “${input.label}” differ: one takes a list of resources, the other single resources.`;
-      if (!common(out.type.resource_types ?? [], input.type.resource_types ?? []))
-        return `“${out.label}” makes ${describeTypes(out.type.resource_types, types)}, which “${input.label}” does not accept (${describeTypes(input.type.resource_types, types)}).`;
-      return null;
-    },
+    (outputUrl: string, inputUrl: string): string | null => connectionRefusal(ports[outputUrl], ports[inputUrl], types),
     [ports, types],
   );
 
@@ -627,10 +604,6 @@ export function WorkflowEditor({ id }: { id: string }) {
 
 function NewRunFor({ project, workflow }: { project: Json; workflow: Json }) {
   return <NewRun key={workflow.updated} project={project} workflowUrl={workflow.url} />;
-}
-
-function describeTypes(urls: string[] | undefined, types: ResourceType[]): string {
-  return (urls ?? []).map((url) => types.find((t) => t.url === url)?.description ?? url).join(", ") || "nothing";
 }
 
 function WorkflowTitle({ workflow, onSaved }: { workflow: Json; onSaved: (w: Json) => void }) {
