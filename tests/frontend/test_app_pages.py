@@ -100,6 +100,10 @@ def test_sign_in_projects_members_and_sign_out(server, session):
     page.get_by_role("status").filter(has_text="Saved.").wait_for()
     me = requests.get(f"{server}/api/auth/me/", headers={"Authorization": f"Token {key}", "Accept": "application/json"}, timeout=10).json()
     assert requests.get(me["user_preference"], headers={"Authorization": f"Token {key}", "Accept": "application/json"}, timeout=10).json()["send_email"] is False
+    # A mistyped or stale project address is a sentence, whatever the id looks like.
+    for address in ("/projects/not-a-project/resources", "/projects/0f8fad5b-d9cb-469f-a165-70867728950e/workflows"):
+        page.goto(server + address)
+        page.get_by_role("alert").filter(has_text="This project no longer exists, or you cannot see it.").wait_for()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in to Rodan").wait_for()
     assert requests.get(f"{server}/api/auth/me/", headers={"Authorization": f"Token {key}", "Accept": "application/json"}, timeout=10).status_code == 401

@@ -1,5 +1,5 @@
 import { describe as group, expect, it } from "vitest";
-import { ApiError, describe, errorFromReply, local, query, sentences, statusName } from "./api";
+import { ApiError, describe, errorFromReply, isUuid, local, query, sentences, statusName } from "./api";
 
 group("sentences", () => {
   it("labels field errors with a readable field name", () => {
@@ -83,5 +83,14 @@ group("statusName", () => {
     expect(statusName(-1)).toBe("Failed");
     expect(statusName(null)).toBe("Ready");
     expect(statusName(77)).toBe("Status 77");
+  });
+});
+
+group("isUuid", () => {
+  it("takes the API's ids dashed or not, and nothing else", () => {
+    expect(isUuid("0f8fad5b-d9cb-469f-a165-70867728950e")).toBe(true);
+    expect(isUuid("0f8fad5bd9cb469fa16570867728950e")).toBe(true);
+    expect(isUuid("0f8fad5b-d9cb-469f-a165-70867728950")).toBe(false);
+    expect(isUuid("not-a-project")).toBe(false);
   });
 });

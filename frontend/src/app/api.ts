@@ -173,6 +173,11 @@ export function hex(uuid: string): string {
   return uuid.replace(/-/g, "");
 }
 
+/** Whether an address's id can name an object at all (32 hex digits, dashed or not). */
+export function isUuid(text: string): boolean {
+  return /^[0-9a-f]{32}$/i.test(hex(text));
+}
+
 /** Upload one file with progress (fetch reports none): resolves to the created resources. */
 export function upload(projectUrl: string, file: File, onProgress: (fraction: number) => void): Promise<Json[]> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 // The web application at /: who is signed in, the top bar, and the routes.
 import { lazy, StrictMode, Suspense, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { API, get, getToken, post, query, setToken, setUnauthorizedHandler, type Json, type Page } from "./api";
+import { API, get, getToken, isUuid, post, query, setToken, setUnauthorizedHandler, type Json, type Page } from "./api";
 import { ForgotPassword, MailedLink, Preferences, Register, SignIn } from "./auth";
 import { InteractivePage } from "./interactive";
 import { ProjectList, ProjectSettings } from "./projects";
@@ -121,8 +121,10 @@ function ProjectPage({ id, tab }: { id: string; tab: string }) {
   const refresh = useCallback(
     () =>
       load.run(async () => {
+        const missing = "This project no longer exists, or you cannot see it.";
+        if (!isUuid(id)) throw new Error(missing);
         const found = await get<Page<Json>>(API + "projects/" + query({ uuid: id }));
-        if (!found.results.length) throw new Error("This project no longer exists, or you cannot see it.");
+        if (!found.results.length) throw new Error(missing);
         setProject(found.results[0]);
       }),
     [id],
