@@ -26,13 +26,10 @@ class ProjectListSerializer(serializers.HyperlinkedModelSerializer):
 
 
 class _NamedLink(serializers.Serializer):
-    url = serializers.SerializerMethodField()
-    name = serializers.CharField()
+    """The schema of a ``{url, name}`` entry (the entries themselves are built by ``_named``)."""
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, obj):
-        view = self.context["view_name"]
-        return self.context["request"].build_absolute_uri(f"/api/{view}/{obj.pk}/")
+    url = serializers.URLField(read_only=True)
+    name = serializers.CharField(read_only=True)
 
 
 class ProjectDetailSerializer(ProjectListSerializer):
@@ -48,9 +45,14 @@ class ProjectDetailSerializer(ProjectListSerializer):
             "workflows", "resources", "resourcelists", "admins_url", "workers_url",
         ]
 
-    def _named(self, queryset, view_name):
-        context = {**self.context, "view_name": view_name}
-        return _NamedLink(queryset.only("pk", "name"), many=True, context=context).data
+    def _named(self, queryset, route):
+        """``{url, name}`` of each object, newest first: two columns, one absolute URL prefix.
+
+        Rows, not model instances: a related manager's instances deferred to
+        (pk, name) each fetched their ``project_id`` again, a query per object.
+        """
+        prefix = self.context["request"].build_absolute_uri(f"/api/{route}/")
+        return [{"url": f"{prefix}{pk}/", "name": name} for pk, name in queryset.values_list("pk", "name")]
 
     @extend_schema_field(_NamedLink(many=True))
     def get_workflows(self, project):

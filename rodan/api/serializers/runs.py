@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rodan.api.fields import Link, media_url
+from rodan.api.hyperlinks import RouteIdentity, RouteLink
 from rodan.api.parsers import BoundedDecoder
 from rodan.engine.expansion import check_runnable
 from rodan.models import Input, Output, ResultsPackage, RunJob, Workflow, WorkflowRun
@@ -52,15 +53,15 @@ class WorkflowRunSerializer(serializers.HyperlinkedModelSerializer):
 
 
 class RunJobSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="runjob-detail")
-    job = serializers.HyperlinkedRelatedField(view_name="job-detail", read_only=True)
-    workflow_run = serializers.HyperlinkedRelatedField(view_name="workflowrun-detail", read_only=True)
-    project = serializers.HyperlinkedRelatedField(
-        source="workflow_run.project", view_name="project-detail", read_only=True
-    )
-    inputs = serializers.HyperlinkedRelatedField(view_name="input-detail", many=True, read_only=True)
-    outputs = serializers.HyperlinkedRelatedField(view_name="output-detail", many=True, read_only=True)
-    working_user = serializers.HyperlinkedRelatedField(view_name="user-detail", read_only=True)
+    """Runs list thousands of these, so every link reverses its route once per request."""
+
+    url = RouteIdentity(view_name="runjob-detail")
+    job = RouteLink(view_name="job-detail", read_only=True)
+    workflow_run = RouteLink(view_name="workflowrun-detail", read_only=True)
+    project = RouteLink(source="workflow_run.project", view_name="project-detail", read_only=True)
+    inputs = RouteLink(view_name="input-detail", many=True, read_only=True)
+    outputs = RouteLink(view_name="output-detail", many=True, read_only=True)
+    working_user = RouteLink(view_name="user-detail", read_only=True)
     interactive_acquire = serializers.SerializerMethodField()
 
     class Meta:
