@@ -20,6 +20,7 @@ Needs the page built (``make frontend``) and Debian's chromium.
 """
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -170,6 +171,7 @@ def main():
     parser.add_argument("--opens", type=int, default=3, help="openings measured after the first")
     parser.add_argument("--edits", type=int, default=30, help="components moved a step, one render each")
     parser.add_argument("--trace", help="also record one opening as a chromium trace (JSON) at this path")
+    parser.add_argument("--parts", help="also write every edit's breakdown (window.neon.renderParts) as JSON to this path")
     args = parser.parse_args()
     if not BUILT.exists():
         sys.exit("Neon's page is not built: run `make frontend` first.")
@@ -197,6 +199,8 @@ def main():
         url = requests.post(f"http://127.0.0.1:{port}/api/interactive/{run_job}/acquire/", auth=(email, "pw"),
                             headers={"Accept": "application/json"}, timeout=30).json()["working_url"]
         openings, parts, puts = measure(url, args.opens, args.edits, args.trace)
+        if args.parts:
+            Path(args.parts).write_text(json.dumps(parts, indent=1))
     finally:
         if process:
             os.killpg(process.pid, 15)
@@ -217,7 +221,11 @@ def main():
     print(row("open: first render, verovio draws the SVG", [o["draw"] for o in openings if "draw" in o]))
     print(row("open: first render, the SVG's way from the worker to the page", [o["delivered"] for o in openings if "delivered" in o]))
     print(row("open: first render, SVG into the page", [o["dom"] for o in openings if "dom" in o]))
-    print(row(f"edit: key to redrawn ({len(parts)} moves)", [p.get("sinceEdit", p["total"]) for p in parts]))
+    print(row(f"edit: key to the right drawing on the page ({len(parts)} moves)", [p.get("sinceEdit", p["total"]) for p in parts]))
+    print(row("edit: key to the right drawing painted (the next frame)", [p["painted"] for p in parts if "painted" in p]))
+    exact = [p for p in parts if p.get("previewExact")]
+    print(row(f"edit: drawn at once and found exact by verovio's rendering ({len(exact)} of {len(parts)})", [p["previewed"] for p in exact]))
+    print(row("edit: key to verovio's rendering drawn", [p.get("rendered", p["total"]) for p in parts]))
     print(row("edit: verovio reads the MEI", [p["load"] for p in parts if "load" in p]))
     print(row("edit: verovio draws the SVG", [p["draw"] for p in parts if "draw" in p]))
     print(row("edit: SVG brought into the page", [p["dom"] for p in parts if "dom" in p]))

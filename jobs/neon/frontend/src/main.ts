@@ -12,7 +12,8 @@ import { ViewerError, waitForTiles } from "@viewer/tiles";
 import OpenSeadragon from "openseadragon";
 import { type InsertKind, MeiDoc, idOf } from "./doc";
 import { diatonic, type Line, StaffGeometry, yOfPitch } from "./pitch";
-import { patch, parseSvg } from "./patch";
+import { comparable, patch, parseSvg } from "./patch";
+import { previewMove } from "./preview";
 import { Renderer } from "./render";
 import { Saver, type SaveState } from "./saving";
 import "./neon.css";
@@ -90,8 +91,17 @@ let submitted = false;
 const renderTimes: number[] = [];
 /** Where each render's time went (ms): verovio's start, reading and drawing in the worker; the worker's round trip; the DOM update; the off-line check and selection. */
 const renderParts: Record<string, number>[] = [];
-// For the browser test, the benchmark and the console: the document as it stands, and how long each render took.
-(window as unknown as { neon: object }).neon = { mei: () => doc.text(), renderTimes, renderParts };
+/** The document's text while it is unchanged (serialising the whole MEI takes milliseconds; an edit needs it twice). */
+let knownText: string | null = null;
+const docText = () => (knownText ??= doc.text());
+const named = (id: string) => id === "neon-page" || doc.byId(id) !== null;
+// For the browser test, the benchmark and the console: the document as it stands, how long each render
+// took, and the drawing on the page beside a full rendering of the document (to check that they agree).
+(window as unknown as { neon: object }).neon = {
+  mei: docText, renderTimes, renderParts,
+  drawing: () => (drawn ? comparable(drawn, named) : ""),
+  fullDrawing: async () => comparable(sized(parseSvg((await renderer.render(docText())).svg)), named),
+};
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const element: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
@@ -234,22 +244,47 @@ function offLine(): string[] {
 }
 
 let rendering: Promise<void> = Promise.resolve();
+/** Whether a render is waiting for the one in progress (it will take the document as it then stands). */
+let queued = false;
 let drawn: SVGSVGElement | null = null;
+/** Edits made so far: a rendering of an older document than the latest is not drawn. */
+let edits = 0;
 /** When the edit being drawn began (the key or the release), for the time the user waits. */
 let editStarted: number | null = null;
+/** The latest edit drawn at once (preview.ts): its number, how long after the key it was in the page and painted. */
+let previewed: { edit: number; shown: number; painted?: number } | null = null;
 
-/** Draw `text` (the document as it stands; the caller may already have it) and outline what sits off its line. */
-async function render(text = doc.text()) {
+/** Call `then` once the browser has painted what is in the page now (the frame after the next animation frame began). */
+const afterPaint = (then: () => void) => requestAnimationFrame(() => setTimeout(then, 0));
+
+function sized(svg: SVGSVGElement) {
+  svg.setAttribute("width", "100%");
+  svg.setAttribute("height", "100%");
+  svg.setAttribute("preserveAspectRatio", "none");
+  return svg;
+}
+
+/** Outline the ncs that sit off their line, say how many, and show the selection: after every change of the drawing. */
+function markDrawing(svg: SVGSVGElement) {
+  for (const element of Array.from(svg.querySelectorAll(".neon-offline"))) element.classList.remove("neon-offline");
+  const off = offLine();
+  for (const id of off) svg.querySelector(`[id="${CSS.escape(id)}"]`)?.classList.add("neon-offline");
+  const count = off.length;
+  offline.textContent = count ? `${count} neume component${count === 1 ? "" : "s"} sit off the line or space of their pitch (outlined in orange).` : "Every neume component sits on its pitch.";
+  showSelection();
+}
+
+/** Draw the document as it stands and outline what sits off its line; a rendering overtaken by a newer edit is dropped. */
+async function render() {
   const started = performance.now();
-  const { svg: svgText, times } = await renderer.render(text);
+  const edit = edits;
+  const { svg: svgText, times } = await renderer.render(docText());
+  if (edit !== edits) return; // a newer edit came in meanwhile: its render is queued
   const answered = performance.now();
-  const fresh = parseSvg(svgText);
-  fresh.setAttribute("width", "100%");
-  fresh.setAttribute("height", "100%");
-  fresh.setAttribute("preserveAspectRatio", "none");
-  let replaced = 0;
+  const fresh = sized(parseSvg(svgText));
+  let changes = { replaced: 0, drawing: 0 };
   if (drawn) {
-    replaced = patch(drawn, fresh);
+    changes = patch(drawn, fresh);
   } else {
     overlay.prepend(fresh);
     drawn = fresh;
@@ -257,26 +292,36 @@ async function render(text = doc.text()) {
   const svg = drawn;
   const patched = performance.now();
   geometry = staffGeometry(svg);
-  for (const element of Array.from(svg.querySelectorAll(".neon-offline"))) element.classList.remove("neon-offline");
-  const off = offLine();
-  for (const id of off) svg.querySelector(`[id="${CSS.escape(id)}"]`)?.classList.add("neon-offline");
-  const count = off.length;
-  offline.textContent = count ? `${count} neume component${count === 1 ? "" : "s"} sit off the line or space of their pitch (outlined in orange).` : "Every neume component sits on its pitch.";
-  showSelection();
+  markDrawing(svg);
   const done = performance.now();
   renderTimes.push(done - started);
   const { evaluatedAt, postedAt, ...spent } = times;
-  renderParts.push({ ...spent, workerStarted: evaluatedAt - performance.timeOrigin, requested: started,
+  // the key to the right drawing: the preview's time when this rendering found nothing to change in it
+  const exact = previewed !== null && previewed.edit === edit && changes.replaced === 0 && changes.drawing === 0;
+  const parts: Record<string, number> = { ...spent, workerStarted: evaluatedAt - performance.timeOrigin, requested: started,
     delivered: answered - (postedAt - performance.timeOrigin),
-    total: done - started, worker: answered - started, dom: patched - answered, checks: done - patched, replaced,
-    ...(editStarted === null ? {} : { sinceEdit: done - editStarted }) });
+    total: done - started, worker: answered - started, dom: patched - answered, checks: done - patched,
+    replaced: changes.replaced, changed: changes.drawing,
+    ...(editStarted === null ? {} : { rendered: done - editStarted, sinceEdit: exact ? previewed!.shown : done - editStarted }),
+    ...(previewed?.edit === edit ? { previewed: previewed.shown, previewExact: exact ? 1 : 0 } : {}) };
+  renderParts.push(parts);
+  const since = editStarted;
+  const shownAtOnce = exact ? previewed : null;
+  // the key to the right drawing painted (the preview's paint when it was exact: it has happened by now)
+  if (since !== null) afterPaint(() => (parts.painted = shownAtOnce?.painted ?? performance.now() - since));
   editStarted = null;
+  previewed = null;
   if (renderTimes.length === 1) performance.mark("neon-first-render");
   document.body.dataset.rendered = String(renderTimes.length);
 }
 
-function rerender(text?: string) {
-  rendering = rendering.then(() => render(text)).catch((error: Error) => showMessage(`The neumes could not be drawn: ${error.message}`));
+function rerender() {
+  if (queued) return rendering;
+  queued = true;
+  rendering = rendering.then(() => {
+    queued = false;
+    return render();
+  }).catch((error: Error) => showMessage(`The neumes could not be drawn: ${error.message}`));
   return rendering;
 }
 
@@ -358,11 +403,11 @@ function selected(): Element[] {
 
 // -- edits ------------------------------------------------------------------------------
 
-/** Every change of the document goes here: undoable, saved; any edit but the verified toggle clears "verified". */
-function edit(change: () => void, verifying = false) {
-  if (!editable) return;
+/** Every change of the document goes here: undoable, saved; any edit but the verified toggle clears "verified". Whether it was made. */
+function edit(change: () => void, verifying = false): boolean {
+  if (!editable) return false;
   editStarted = performance.now();
-  const before = doc.text();
+  const before = docText();
   const wasVerified = doc.verifiedMark() !== null;
   try {
     change();
@@ -372,26 +417,32 @@ function edit(change: () => void, verifying = false) {
     }
   } catch (error) {
     doc = new MeiDoc(before);
+    knownText = before;
     showMessage(`That edit could not be made: ${error instanceof Error ? error.message : String(error)}.`);
-    return;
+    return false;
   }
   undo.push(before);
   redo = [];
   if (undo.length > 200) undo.shift();
   changed();
+  return true;
 }
 
-function changed(text?: string) {
+/** The document changed (`text`: its new text, when known): undo buttons, autosave, a new rendering. */
+function changed(text: string | null = null) {
+  knownText = text;
+  edits += 1;
+  previewed = null;
   undoButton.disabled = undo.length === 0;
   redoButton.disabled = redo.length === 0;
   autosave.changed();
-  void rerender(text);
+  void rerender();
 }
 
 function history(from: string[], to: string[]) {
   if (!editable || from.length === 0) return;
   editStarted = performance.now();
-  to.push(doc.text());
+  to.push(docText());
   const text = from.pop()!;
   doc = new MeiDoc(text);
   changed(text);
@@ -486,10 +537,33 @@ function moveSelection(steps: number, dx: number) {
     const half = (geometryOf(elements[0])?.space(0) ?? 20) / 2;
     return moveStaves(dx, -steps * half);
   }
-  edit(() => {
+  const made = edit(() => {
     if (steps) doc.moveSteps(elements, steps, geometryOf);
     if (dx) doc.moveX(elements, dx);
   });
+  if (made && drawn) preview(elements, steps, dx);
+}
+
+/** Draw a move of neume components at once, where the result can be told exactly (preview.ts); verovio's rendering follows. */
+function preview(elements: Element[], steps: number, dx: number) {
+  const glyphs = [...new Set(elements.flatMap((e) => doc.glyphs(e)))];
+  if (!glyphs.length || glyphs.some((g) => g.localName !== "nc")) return;
+  const ncs = glyphs.map((nc) => {
+    const staff = doc.staffOf(nc);
+    const turn = staff ? Number(doc.zoneOf(staff)?.getAttribute("rotate") ?? 0) : 0;
+    return { id: idOf(nc), staff: staff ? idOf(staff) : "", rotated: turn !== 0 };
+  });
+  const pitchOf = (id: string) => {
+    const nc = doc.byId(id);
+    return nc?.localName === "nc" && nc.hasAttribute("pname") ? diatonic(nc.getAttribute("pname")!, Number(nc.getAttribute("oct"))) : null;
+  };
+  if (!previewMove(drawn!, ncs, steps, dx, pitchOf)) return;
+  for (const id of selection) drawn!.querySelector(`[id="${CSS.escape(id)}"]`)?.removeAttribute("transform"); // a drag's
+  markDrawing(drawn!);
+  const started = editStarted!;
+  const shown: { edit: number; shown: number; painted?: number } = { edit: edits, shown: performance.now() - started };
+  previewed = shown;
+  afterPaint(() => (shown.painted = performance.now() - started));
 }
 
 function startInsert() {
@@ -567,7 +641,7 @@ function describe(state: SaveState) {
   }
 }
 
-const autosave = new Saver(`${base}work/`, () => doc.text(), (state) => {
+const autosave = new Saver(`${base}work/`, docText, (state) => {
   saveState.textContent = describe(state);
   saveState.dataset.state = state.kind;
   if (state.kind === "blocked") {
@@ -595,7 +669,7 @@ submit.addEventListener("click", async () => {
     const response = await fetch(base, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ user_input: doc.text() }),
+      body: JSON.stringify({ user_input: docText() }),
     });
     if (!response.ok) {
       let detail = `The server answered ${response.status}.`;
@@ -788,6 +862,7 @@ async function main() {
     const saved = await autosave.load();
     if (saved.work?.mei) {
       doc = new MeiDoc(saved.work.mei);
+      knownText = saved.work.mei;
       showMessage(`Your saved work (${saved.saved ? new Date(saved.saved).toLocaleString() : "earlier"}) was restored.`, "info");
     }
     // verovio draws the neumes (into the overlay, not yet on the viewer) while the tiles are awaited and opened

@@ -1,0 +1,80 @@
+// Drawing a move of neume components at once, before verovio answers. verovio
+// places an nc's glyph at its zone's left edge and at the height of its pitch
+// on its staff, one drawing unit a diatonic step (the zone's height is not
+// used), so on an unrotated staff a move is the glyph's translate shifted by
+// the zone's dx and by whole units. The unit is read off the glyphs verovio
+// drew on that staff. The next rendering still replaces the drawing; the page
+// counts the edit as drawn at once only when that rendering changes nothing.
+
+const TRANSLATE = /^translate\((-?\d+), (-?\d+)\)(.*)$/;
+
+interface Placed {
+  use: Element;
+  x: number;
+  y: number;
+  rest: string;
+}
+
+/** An nc group as verovio draws it: one <use> at an integer translate; null for anything else. */
+function placed(group: Element): Placed | null {
+  if (group.children.length !== 1) return null;
+  const use = group.children[0];
+  const match = TRANSLATE.exec(use.getAttribute("transform") ?? "");
+  return match ? { use, x: Number(match[1]), y: Number(match[2]), rest: match[3] } : null;
+}
+
+/**
+ * The drawn height of one diatonic step on a staff group, when every nc drawn on it agrees with
+ * one (y + step × pitch the same for all: no clef change on the staff); null otherwise. The ncs
+ * being moved are skipped: their pitches have already changed, their drawing not yet.
+ */
+function stepOf(staffGroup: Element, pitchOf: (id: string) => number | null, skip: Set<string>): number | null {
+  const points: { d: number; y: number }[] = [];
+  for (const group of Array.from(staffGroup.querySelectorAll("g.nc"))) {
+    if (skip.has(group.id)) continue;
+    const at = placed(group);
+    const d = pitchOf(group.id);
+    if (!at || d === null) return null;
+    points.push({ d, y: at.y });
+  }
+  const other = points.find((p) => p.d !== points[0]?.d);
+  if (!other) return null;
+  const step = (points[0].y - other.y) / (other.d - points[0].d);
+  if (!Number.isInteger(step) || step <= 0) return null;
+  const level = points[0].y + step * points[0].d;
+  return points.every((p) => p.y + step * p.d === level) ? step : null;
+}
+
+export interface MovedNc {
+  id: string;
+  /** The id of the staff it is drawn on (verovio's staff group has the MEI staff's id). */
+  staff: string;
+  /** Whether that staff's zone is turned (then its height depends on x: no preview). */
+  rotated: boolean;
+}
+
+/**
+ * Shift the drawn glyphs of `ncs` by `steps` diatonic steps and `dx` page pixels, as verovio will
+ * draw them; true when done, false (nothing changed) when any of them cannot be predicted.
+ */
+export function previewMove(svg: Element, ncs: MovedNc[], steps: number, dx: number, pitchOf: (id: string) => number | null): boolean {
+  const byId = (id: string) => svg.querySelector(`[id="${CSS.escape(id)}"]`);
+  const units = new Map<string, number | null>();
+  const moving = new Set(ncs.map((nc) => nc.id));
+  const planned: { at: Placed; x: number; y: number }[] = [];
+  for (const nc of ncs) {
+    if (nc.rotated) return false;
+    const group = byId(nc.id);
+    const at = group && placed(group);
+    if (!at) return false;
+    if (steps && !units.has(nc.staff)) {
+      const staffGroup = byId(nc.staff);
+      units.set(nc.staff, staffGroup ? stepOf(staffGroup, pitchOf, moving) : null);
+    }
+    const step = steps ? units.get(nc.staff) : 0;
+    if (step === null || step === undefined) return false;
+    planned.push({ at, x: at.x + dx, y: at.y - steps * step });
+  }
+  for (const { at, x, y } of planned) at.use.setAttribute("transform", `translate(${x}, ${y})${at.rest}`);
+  return planned.length > 0;
+}
