@@ -4,6 +4,7 @@ inputs, outputs and results packages (§2.9-2.10, §5.2)."""
 from urllib.parse import urlparse
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from rest_framework import status
@@ -131,7 +132,17 @@ class WorkflowRunViewSet(ScopedViewSet):
 
 
 class RunJobViewSet(ScopedReadOnlyViewSet):
-    queryset = RunJob.objects.select_related("workflow_run", "job", "working_user").prefetch_related("inputs", "outputs")
+    #: Only the keys of linked objects are shown: the run (for its project's key) without its long
+    #: columns, the inputs' and outputs' keys, and no Job or User rows (a Job's settings, a run's
+    #: origin resources are JSON decoded again for every row that joins them).
+    queryset = (
+        RunJob.objects.select_related("workflow_run")
+        .defer("workflow_run__origin_resources", "workflow_run__description")
+        .prefetch_related(
+            Prefetch("inputs", queryset=Input.objects.only("uuid", "run_job")),
+            Prefetch("outputs", queryset=Output.objects.only("uuid", "run_job")),
+        )
+    )
     serializer_class = s.RunJobSerializer
     project_path = "workflow_run__project"
     filterset_class = filters.RunJobFilter
