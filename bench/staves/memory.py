@@ -10,8 +10,9 @@ makes thousands of short line fragments. Every (algorithm, size) runs in its
 own child process under an address-space limit (``--limit``, GiB), so a
 runaway stops there instead of taking the machine down; the child reports
 its peak resident set (``ru_maxrss``, page and interpreter included, as a
-worker's memory limit sees it) and the call's CPU seconds. Prints a Markdown
-table; asserts nothing.
+worker's memory limit sees it) and the call's CPU seconds; with ``--job`` the
+call is the remover's Rodan job on the page saved as a one-bit PNG. Prints a
+Markdown table; asserts nothing.
 """
 
 import argparse
@@ -22,11 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
-
 from pathlib import Path
 
 import numpy as np
-
 
 #: Page sizes measured by default, in megapixels (A4 at 300 dpi is 8.7).
 SIZES = (8.7, 25.0, 50.0, 100.0)
@@ -39,8 +38,8 @@ PAGES = ("engraved", "kanungo", "scan")
 def a4_page(kind, seed):
     """The A4 page at 300 dpi to tile, as ink (True = black).
 
-    Imported here, not at the top: the children, which only load the tile,
-    would otherwise count verovio and resvg in their peak.
+    The generators are imported here, not at the top: the children, which
+    only load the tile, would otherwise count verovio and resvg in their peak.
     """
     from .deform import kanungo
     from .generate import A4_300DPI, render_page
