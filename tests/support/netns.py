@@ -181,27 +181,7 @@ class RabbitMQOnHost(PrivateRabbitMQ):
         config = self.base / "rabbitmq.conf"
         config.write_text(config.read_text().replace(f"127.0.0.1:{self.port}", f"{host.address}:{self.port}"))
         self.url = f"amqp://guest:guest@{host.address}:{self.port}//"
-
-    def ctl(self, *args, timeout=60):
-        return subprocess.run(
-            ["ip", "netns", "exec", self.host.namespace, "rabbitmqctl", "-n", self.node, *args],
-            env=self.env, capture_output=True, text=True, timeout=timeout,
-        )
-
-    def start(self, timeout=90):
-        log = open(self.base / "server.log", "ab")
-        self.process = subprocess.Popen(
-            ["ip", "netns", "exec", self.host.namespace, "rabbitmq-server"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"rabbitmq-server exited:\n{(self.base / 'server.log').read_text()[-3000:]}")
-            if self.ctl("await_startup", "--timeout", "5").returncode == 0:
-                return self
-            time.sleep(0.5)
-        raise RuntimeError(f"rabbitmq-server not up after {timeout}s")
+        self.command_prefix = ["ip", "netns", "exec", host.namespace]
 
 
 #: Timings the deployment's processes get (README, configuration): a silent worker is judged dead after

@@ -49,16 +49,20 @@ class PrivateRabbitMQ:
                 os.chown(path, user.pw_uid, user.pw_gid)
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
         self.process = None
+        #: Put before every command the node runs (``ip netns exec <ns>`` runs it on another network host).
+        self.command_prefix = []
 
     def ctl(self, *args, timeout=60):
         return subprocess.run(
-            ["rabbitmqctl", "-n", self.node, *args], env=self.env, capture_output=True, text=True, timeout=timeout
+            [*self.command_prefix, "rabbitmqctl", "-n", self.node, *args],
+            env=self.env, capture_output=True, text=True, timeout=timeout,
         )
 
     def start(self, timeout=90):
         log = open(self.base / "server.log", "ab")
         self.process = subprocess.Popen(
-            ["rabbitmq-server"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*self.command_prefix, "rabbitmq-server"],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
