@@ -12,6 +12,7 @@ from builders import chain_document, run_over, step_settings, upload, valid_work
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from prometheus_client.parser import text_string_to_metric_families
+from queue_probe import PROBE_QUEUE, probe_queue  # noqa: F401 - a fixture
 
 from rodan.metrics import DURATION_BUCKETS
 from rodan.models import Project, ReaperPass, RunJob
@@ -19,7 +20,6 @@ from rodan.models.status import RunJobStatus, RunStatus
 
 pytestmark = pytest.mark.engine
 
-PROBE_QUEUE = "GPU"  # a queue of RODAN_QUEUES that the test's worker does not consume
 TOKEN = "s3cret-scraper-token"
 
 
@@ -59,23 +59,6 @@ def test_who_may_read_it(monkeypatch):
     openmetrics = scraper.get("/metrics", HTTP_ACCEPT="application/openmetrics-text; version=1.0.0")
     assert openmetrics["Content-Type"].startswith("application/openmetrics-text")
     assert openmetrics.content.decode().rstrip().endswith("# EOF")
-
-
-@pytest.fixture
-def probe_queue():
-    """Publishes plain messages on PROBE_QUEUE; the queue is emptied afterwards."""
-    from rodan.celery import app
-
-    queue = app.amqp.queues[PROBE_QUEUE]
-
-    def publish(count):
-        with app.connection_for_write() as connection, connection.Producer() as producer:
-            for index in range(count):
-                producer.publish({"probe": index}, exchange=queue.exchange, routing_key=queue.routing_key, declare=[queue])
-
-    yield publish
-    with app.connection_for_write() as connection:
-        queue.bind(connection.default_channel).purge()
 
 
 def expected_histograms():

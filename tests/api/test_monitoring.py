@@ -9,13 +9,12 @@ import pytest
 from api_clients import client_for, make_user
 from builders import chain_document, run_over, step_settings, upload, valid_workflow, wait_for
 from django.contrib.auth import get_user_model
+from queue_probe import PROBE_QUEUE, probe_queue  # noqa: F401 - a fixture
 
 from rodan.models import Project, RunJob
 from rodan.models.status import RunJobStatus
 
 pytestmark = pytest.mark.engine
-
-PROBE_QUEUE = "GPU"  # a queue of RODAN_QUEUES that the test's worker does not consume
 
 
 def test_staff_only_with_a_sentence():
@@ -23,23 +22,6 @@ def test_staff_only_with_a_sentence():
     assert reply.status_code == 403
     assert reply.json()["detail"].endswith(".")
     assert client_for().get("/api/monitoring/").status_code == 401
-
-
-@pytest.fixture
-def probe_queue():
-    """Publishes plain messages on PROBE_QUEUE; the queue is emptied afterwards."""
-    from rodan.celery import app
-
-    queue = app.amqp.queues[PROBE_QUEUE]
-
-    def publish(count):
-        with app.connection_for_write() as connection, connection.Producer() as producer:
-            for index in range(count):
-                producer.publish({"probe": index}, exchange=queue.exchange, routing_key=queue.routing_key, declare=[queue])
-
-    yield publish
-    with app.connection_for_write() as connection:
-        queue.bind(connection.default_channel).purge()
 
 
 def _queues(client):
