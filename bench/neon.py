@@ -1,6 +1,6 @@
 """Neon benchmark: opening a ten-system page and editing it, in Debian chromium.
 
-    .venv/bin/python -m bench.neon [--opens 3] [--edits 30]
+    .venv/bin/python -m bench.neon [--opens 3] [--edits 30] [--others 6]
 
 Starts ``rodan up`` (web app, one worker, scheduler) on the embedded backend
 in a temporary data folder, runs a one-job workflow (Neon) over the
@@ -11,9 +11,12 @@ tests/support/browser.py). The first opening makes the page's tiles and is
 not counted; then the page is opened ``--opens`` times and each time the
 page's own performance marks are read (time from navigation to the neumes
 drawn and to ready, and verovio's start in its worker). Then ``--edits``
-components are moved a step up or down by the keyboard, each timed by the
-page from the key to the drawn result (window.neon.renderParts), and the
-next autosave request's size is taken. Prints a Markdown table. It measures;
+components are moved a step up or down by the keyboard, and ``--others``
+times a punctum is inserted on a staff and deleted and a syllable's text is
+changed, each timed by the page from the key (or click) to the right drawing
+in the page and painted (window.neon.renderParts: a move drawn at once counts
+only when verovio's following rendering changed nothing in it), and the next
+autosave request's size is taken. Prints a Markdown table. It measures;
 it asserts nothing beyond "the page opened and every edit was drawn".
 
 Needs the page built (``make frontend``) and Debian's chromium.
@@ -92,7 +95,7 @@ def waiting_run():
     return project.creator.email, run_job.pk
 
 
-def measure(url, opens, edits, trace=None):
+def measure(url, opens, edits, others, trace=None):
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tests" / "support"))
@@ -123,18 +126,41 @@ def measure(url, opens, edits, trace=None):
             marks = page.evaluate(f"{MARKS!r}.map((name) => performance.getEntriesByName(name)[0]?.startTime ?? null)")
             parts = page.evaluate("window.neon.renderParts?.[0] ?? {}")
             openings.append({**dict(zip(MARKS, marks)), **parts})
+        kinds = {}  # render number (1 = the opening's) -> the edit it drew
+
+        def timed(kind, action):
+            rendered = int(page.evaluate("document.body.dataset.rendered"))
+            action()
+            page.wait_for_function(f"Number(document.body.dataset.rendered) > {rendered}", timeout=30_000)
+            kinds[int(page.evaluate("document.body.dataset.rendered"))] = kind
+
+        def centre(ident):
+            box = page.locator(f'#neon-overlay [id="{ident}"]').bounding_box()
+            return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
         page.keyboard.press("c")
         ids = page.evaluate("[...document.querySelectorAll('#neon-overlay g.nc')].map((e) => e.id)")
         for index in range(edits):
-            ident = ids[(index * 7) % len(ids)]
-            box = page.locator(f'#neon-overlay [id="{ident}"]').bounding_box()
-            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            rendered = int(page.evaluate("document.body.dataset.rendered"))
-            page.keyboard.press("ArrowUp" if index % 2 == 0 else "ArrowDown")
-            page.wait_for_function(f"Number(document.body.dataset.rendered) > {rendered}", timeout=30_000)
+            page.mouse.click(*centre(ids[(index * 7) % len(ids)]))
+            timed("move", lambda: page.keyboard.press("ArrowUp" if index % 2 == 0 else "ArrowDown"))
+        staves = page.evaluate("[...document.querySelectorAll('#neon-overlay g.staff')].map((e) => e.id)")
+        for index in range(others):  # a punctum inserted on a staff and deleted; a syllable's text changed
+            staff = page.locator(f'#neon-overlay [id="{staves[index % len(staves)]}"] > path').first.bounding_box()
+            page.locator("#neon-insert-kind").select_option("punctum")
+            page.locator("#neon-insert").click()
+            timed("insert", lambda: page.mouse.click(staff["x"] + staff["width"] * (0.3 + 0.05 * index), staff["y"] + 2))
+            page.keyboard.press("c")
+            page.mouse.click(*centre(page.evaluate("document.querySelector('#neon-overlay g.nc[id^=\"m-nc-\"]').id")))
+            timed("delete", lambda: page.keyboard.press("Delete"))
+            page.keyboard.press("s")
+            page.mouse.click(*centre(ids[(index * 11) % len(ids)]))
+            page.locator("#neon-syl-text").fill(f"la{index}")
+            timed("text", lambda: page.locator("#neon-syl-text").press("Enter"))
+            page.keyboard.press("Escape")
         page.wait_for_selector("#neon-save[data-state=saved]", timeout=30_000)
-        # the first render is the opening's; a page without the breakdown (an older build) gives its totals
-        parts = page.evaluate("window.neon.renderParts ?? window.neon.renderTimes.map((total) => ({ total }))")[1:]
+        # a page without the breakdown (an older build) gives its totals
+        every = page.evaluate("window.neon.renderParts ?? window.neon.renderTimes.map((total) => ({ total }))")
+        parts = [{**every[number - 1], "kind": kind} for number, kind in sorted(kinds.items())]
         browser.close()
     return openings, parts, puts
 
@@ -170,6 +196,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--opens", type=int, default=3, help="openings measured after the first")
     parser.add_argument("--edits", type=int, default=30, help="components moved a step, one render each")
+    parser.add_argument("--others", type=int, default=6, help="punctums inserted and deleted, syllable texts changed: each")
     parser.add_argument("--trace", help="also record one opening as a chromium trace (JSON) at this path")
     parser.add_argument("--parts", help="also write every edit's breakdown (window.neon.renderParts) as JSON to this path")
     args = parser.parse_args()
@@ -198,7 +225,7 @@ def main():
 
         url = requests.post(f"http://127.0.0.1:{port}/api/interactive/{run_job}/acquire/", auth=(email, "pw"),
                             headers={"Accept": "application/json"}, timeout=30).json()["working_url"]
-        openings, parts, puts = measure(url, args.opens, args.edits, args.trace)
+        openings, parts, puts = measure(url, args.opens, args.edits, args.others, args.trace)
         if args.parts:
             Path(args.parts).write_text(json.dumps(parts, indent=1))
     finally:
@@ -221,15 +248,20 @@ def main():
     print(row("open: first render, verovio draws the SVG", [o["draw"] for o in openings if "draw" in o]))
     print(row("open: first render, the SVG's way from the worker to the page", [o["delivered"] for o in openings if "delivered" in o]))
     print(row("open: first render, SVG into the page", [o["dom"] for o in openings if "dom" in o]))
-    print(row(f"edit: key to the right drawing on the page ({len(parts)} moves)", [p.get("sinceEdit", p["total"]) for p in parts]))
-    print(row("edit: key to the right drawing painted (the next frame)", [p["painted"] for p in parts if "painted" in p]))
+    everything = parts
+    for kind in ("move", "insert", "delete", "text"):
+        some = [p for p in everything if p["kind"] == kind]
+        print(row(f"{kind}: key to the right drawing on the page ({len(some)})", [p.get("sinceEdit", p["total"]) for p in some]))
+        print(row(f"{kind}: key to the right drawing painted (the next frame)", [p["painted"] for p in some if "painted" in p]))
+    print(row(f"every edit: key to the right drawing painted ({len(everything)})", [p["painted"] for p in everything if "painted" in p]))
+    parts = [p for p in everything if p["kind"] == "move"]
     exact = [p for p in parts if p.get("previewExact")]
-    print(row(f"edit: drawn at once and found exact by verovio's rendering ({len(exact)} of {len(parts)})", [p["previewed"] for p in exact]))
-    print(row("edit: key to verovio's rendering drawn", [p.get("rendered", p["total"]) for p in parts]))
-    print(row("edit: verovio reads the MEI", [p["load"] for p in parts if "load" in p]))
-    print(row("edit: verovio draws the SVG", [p["draw"] for p in parts if "draw" in p]))
-    print(row("edit: SVG brought into the page", [p["dom"] for p in parts if "dom" in p]))
-    print(row("edit: off-line check and selection", [p["checks"] for p in parts if "checks" in p]))
+    print(row(f"move: drawn at once and found exact by verovio's rendering ({len(exact)} of {len(parts)})", [p["previewed"] for p in exact]))
+    print(row("move: key to verovio's rendering drawn", [p.get("rendered", p["total"]) for p in parts]))
+    print(row("every edit: verovio reads the MEI", [p["load"] for p in everything if "load" in p]))
+    print(row("every edit: verovio draws the SVG", [p["draw"] for p in everything if "draw" in p]))
+    print(row("every edit: SVG brought into the page", [p["dom"] for p in everything if "dom" in p]))
+    print(row("every edit: off-line check and selection", [p["checks"] for p in everything if "checks" in p]))
     print(row(f"autosave request body ({len(puts)} requests)", [size / 1024 for size in puts], "KiB"))
 
 

@@ -63,6 +63,20 @@ def _rendered(page, before):
     page.wait_for_function(f"Number(document.body.dataset.rendered) > {before}", timeout=10_000)
 
 
+def _drawn_as_verovio_draws(page):
+    """Once every render has come in, the drawing on the page (moves drawn at once, then patched)
+    is verovio's full rendering of the document, but for the page's marks and verovio's random ids."""
+    page.evaluate("window.neon.idle()")
+    drawn = page.evaluate("window.neon.drawing()")
+    assert drawn and drawn == page.evaluate("window.neon.fullDrawing()")
+
+
+def _drawn_at_once(page):
+    """The last edit was drawn before verovio answered, and verovio's rendering changed nothing in it."""
+    last = page.evaluate("window.neon.renderParts.at(-1)")
+    assert last.get("previewExact") == 1 and last["replaced"] == 0 and last["changed"] == 0, last
+
+
 def _waiting(start_worker, live_server, page_image, fixture):
     """(run, run_job, working URL) of Neon on ``fixture`` and its page image, waiting for its user."""
     project = make_project()
@@ -117,6 +131,8 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         page.mouse.up()
         _rendered(page, rendered)
         assert page.locator("#neon-selection-pitch").inner_text() == "Pitch: c4"
+        _drawn_at_once(page)
+        _drawn_as_verovio_draws(page)
 
         # another a step down by the keyboard
         page.mouse.click(*_centre(page, KEYED))
@@ -125,6 +141,8 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         page.keyboard.press("ArrowDown")
         _rendered(page, rendered)
         assert page.locator("#neon-selection-pitch").inner_text() == "Pitch: a3"
+        _drawn_at_once(page)
+        _drawn_as_verovio_draws(page)
         page.keyboard.press("o")  # an octave up and back: drawn elsewhere, the zone kept
         page.wait_for_function("document.querySelector('#neon-selection-pitch').innerText === 'Pitch: a4'")
         page.keyboard.press("Shift+O")
@@ -146,6 +164,8 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         assert page.locator("#neon-selection-kind").inner_text() == "1 selected (nc)"
         page.keyboard.press("Delete")
         page.wait_for_function(f"document.querySelectorAll('#neon-overlay g.nc').length === {ncs}")
+        _drawn_as_verovio_draws(page)
+        _drawn_at_once(page)  # the deleted punctum was taken off at once, with its neume and syllable
 
         # the first syllable's text
         page.keyboard.press("s")
@@ -153,6 +173,8 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         page.locator("#neon-syl-text").fill("Glo-")
         page.locator("#neon-syl-text").press("Enter")
         page.wait_for_function("window.neon.mei().includes('>Glo-</syl>')")
+        _drawn_as_verovio_draws(page)
+        _drawn_at_once(page)  # written into the drawn text at once
         page.wait_for_selector("#neon-save[data-state=saved]", timeout=15_000)
         edited = page.evaluate("window.neon.mei()")
         first_render, *edit_renders = page.evaluate("window.neon.renderTimes")  # the first includes verovio's start
@@ -276,6 +298,19 @@ def test_a_ten_system_page_opens_with_off_line_components_outlined(start_worker,
         assert sorted(outlined) == sorted(expected)
         assert page.locator("#neon-offline").inner_text().startswith("4 neume components sit off")
         page.screenshot(path=str(tmp_path / "ten-systems.png"))
+        # a component held up and moved sideways, key after key: each drawn at once, renders overtaken
+        # by a newer edit dropped, and the drawing in the end is verovio's for the document
+        page.keyboard.press("c")
+        page.mouse.click(*_centre(page, "nc-d0010"))
+        before = _tree(page.evaluate("window.neon.mei()"))
+        for key in ["ArrowUp", "ArrowUp", "ArrowUp", "ArrowRight", "ArrowDown"]:
+            page.keyboard.press(key)
+        _drawn_as_verovio_draws(page)
+        _drawn_at_once(page)
+        after = _tree(page.evaluate("window.neon.mei()"))
+        moved = _by_id(after, "nc-d0010")
+        assert (moved.get("pname"), moved.get("oct")) == ("c", "4")  # a3, two steps up
+        assert _box(after, moved)[0] > _box(before, _by_id(before, "nc-d0010"))[0]
         browser.close()
     print(f"\nneon: a ten-system page (436 zones): tiles ready / first view / neumes drawn / ready at {marks} ms "
           f"after navigation; verovio's worker running at {first['workerStarted']:.0f} ms, started in "

@@ -13,7 +13,7 @@ import OpenSeadragon from "openseadragon";
 import { type InsertKind, MeiDoc, idOf } from "./doc";
 import { diatonic, type Line, StaffGeometry, yOfPitch } from "./pitch";
 import { comparable, patch, parseSvg } from "./patch";
-import { previewMove } from "./preview";
+import { previewMove, previewRemoval, previewText } from "./preview";
 import { Renderer } from "./render";
 import { Saver, type SaveState } from "./saving";
 import "./neon.css";
@@ -101,6 +101,12 @@ const named = (id: string) => id === "neon-page" || doc.byId(id) !== null;
   mei: docText, renderTimes, renderParts,
   drawing: () => (drawn ? comparable(drawn, named) : ""),
   fullDrawing: async () => comparable(sized(parseSvg((await renderer.render(docText())).svg)), named),
+  idle: async () => {
+    for (let waited = rendering; ; waited = rendering) {
+      await waited;
+      if (waited === rendering) return;
+    }
+  },
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -467,8 +473,10 @@ function removeSelection() {
     if (!doc.byId(idOf(staves[0]))) showMessage(`${what} deleted with the ${glyphs} glyph${glyphs === 1 ? "" : "s"} on it (Ctrl+Z brings ${staves.length === 1 ? "it" : "them"} back).`, "info");
     return;
   }
-  edit(() => doc.remove(elements));
+  const ids = elements.map(idOf);
+  const made = edit(() => doc.remove(elements));
   selection = [];
+  if (made) drawAtOnce((svg) => previewRemoval(svg, ids, (id) => doc.byId(id) !== null));
 }
 
 function groupSelection() {
@@ -557,10 +565,18 @@ function preview(elements: Element[], steps: number, dx: number) {
     const nc = doc.byId(id);
     return nc?.localName === "nc" && nc.hasAttribute("pname") ? diatonic(nc.getAttribute("pname")!, Number(nc.getAttribute("oct"))) : null;
   };
-  if (!previewMove(drawn!, ncs, steps, dx, pitchOf)) return;
-  for (const id of selection) drawn!.querySelector(`[id="${CSS.escape(id)}"]`)?.removeAttribute("transform"); // a drag's
-  markDrawing(drawn!);
-  const started = editStarted!;
+  drawAtOnce((svg) => {
+    if (!previewMove(svg, ncs, steps, dx, pitchOf)) return false;
+    for (const id of selection) svg.querySelector(`[id="${CSS.escape(id)}"]`)?.removeAttribute("transform"); // a drag's
+    return true;
+  });
+}
+
+/** Change the drawing at once by `change` (preview.ts), when it can tell the result; verovio's rendering follows and checks it. */
+function drawAtOnce(change: (svg: SVGSVGElement) => boolean) {
+  if (!drawn || editStarted === null || !change(drawn)) return;
+  markDrawing(drawn);
+  const started = editStarted;
   const shown: { edit: number; shown: number; painted?: number } = { edit: edits, shown: performance.now() - started };
   previewed = shown;
   afterPaint(() => (shown.painted = performance.now() - started));
@@ -625,7 +641,9 @@ function insertAt(x: number, y: number) {
 
 textInput.addEventListener("change", () => {
   const syllable = selected().length === 1 ? syllableOf(selected()[0]) : null;
-  if (syllable) edit(() => doc.setText(syllable, textInput.value));
+  if (!syllable) return;
+  const syl = doc.all("syl", syllable)[0];
+  if (edit(() => doc.setText(syllable, textInput.value)) && syl?.isConnected) drawAtOnce((svg) => previewText(svg, idOf(syl), syl.textContent ?? ""));
 });
 
 // -- autosave and submission ----------------------------------------------------------

@@ -78,3 +78,34 @@ export function previewMove(svg: Element, ncs: MovedNc[], steps: number, dx: num
   for (const { at, x, y } of planned) at.use.setAttribute("transform", `translate(${x}, ${y})${at.rest}`);
   return planned.length > 0;
 }
+
+/**
+ * Take the drawn groups of the removed `ids` off the page, each with the groups around it whose
+ * elements the document no longer has (`exists`: an emptied neume or syllable goes too); false
+ * (nothing changed) when any is not drawn. A removed clef would redraw what follows: not here.
+ */
+export function previewRemoval(svg: Element, ids: string[], exists: (id: string) => boolean): boolean {
+  const groups: Element[] = [];
+  for (const id of ids) {
+    let group = svg.querySelector(`[id="${CSS.escape(id)}"]`);
+    if (!group || group.localName !== "g" || group.matches(".clef, .staff") || group.querySelector("g.clef")) return false;
+    while (group.parentElement?.localName === "g" && group.parentElement.id && !exists(group.parentElement.id)) group = group.parentElement;
+    groups.push(group);
+  }
+  for (const group of groups) {
+    // verovio indents each element on its own line: its indentation goes with it
+    const before = group.previousSibling;
+    if (before?.nodeType === Node.TEXT_NODE && !before.textContent!.trim()) before.remove();
+    group.remove();
+  }
+  return groups.length > 0;
+}
+
+/** Write a syllable's new text into its drawn text span; false when it has none drawn (verovio will make it). */
+export function previewText(svg: Element, sylId: string, text: string): boolean {
+  const group = sylId ? svg.querySelector(`[id="${CSS.escape(sylId)}"]`) : null;
+  const spans = group ? group.querySelectorAll("text > tspan > tspan") : [];
+  if (!text || spans.length !== 1) return false;
+  spans[0].textContent = text;
+  return true;
+}
