@@ -155,6 +155,8 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
         page.mouse.click(staff["x"] + staff["width"] * 0.8, staff["y"] + staff["height"] / 2)
         _rendered(page, rendered)
         assert _count(page, "g.nc") == ncs + 1
+        _drawn_at_once(page)  # drawn as a new syllable before verovio answered
+        _drawn_as_verovio_draws(page)
         page.keyboard.press("Control+z")
         page.wait_for_function(f"document.querySelectorAll('#neon-overlay g.nc').length === {ncs}")
         page.keyboard.press("Control+Shift+z")

@@ -13,7 +13,7 @@ import OpenSeadragon from "openseadragon";
 import { type InsertKind, MeiDoc, idOf } from "./doc";
 import { diatonic, type Line, StaffGeometry, yOfPitch } from "./pitch";
 import { comparable, patch, parseSvg } from "./patch";
-import { previewMove, previewRemoval, previewText } from "./preview";
+import { previewInsertion, previewMove, previewRemoval, previewText } from "./preview";
 import { Renderer } from "./render";
 import { Saver, type SaveState } from "./saving";
 import "./neon.css";
@@ -636,7 +636,28 @@ function insertAt(x: number, y: number) {
   if (inserted) {
     showMessage("");
     selection = [idOf(inserted)];
+    drawInsertion(inserted, staff);
   }
+}
+
+/** An nc with nothing but its pitch and zone: drawn with the punctum's glyph. */
+const plainNc = (nc: Element | null) =>
+  nc?.localName === "nc" && Array.from(nc.attributes).every((a) => ["xml:id", "facs", "pname", "oct"].includes(a.name));
+
+/** Draw an inserted syllable of plain components at once (preview.ts); verovio's rendering follows and checks it. */
+function drawInsertion(inserted: Element, staff: Element) {
+  const neumes = doc.all("neume", inserted);
+  const ncs = doc.all("nc", inserted);
+  const layer = doc.all("layer", staff)[0];
+  if (inserted.localName !== "syllable" || neumes.length !== 1 || !ncs.length || !ncs.every(plainNc) || inserted.parentElement !== layer) return;
+  const next = inserted.nextElementSibling;
+  const pitchOf = (id: string) => {
+    const nc = doc.byId(id);
+    return nc?.localName === "nc" && nc.hasAttribute("pname") ? diatonic(nc.getAttribute("pname")!, Number(nc.getAttribute("oct"))) : null;
+  };
+  const placed = ncs.map((nc) => ({ id: idOf(nc), x: doc.box(nc)?.ulx ?? NaN, pitch: pitchOf(idOf(nc)) ?? NaN }));
+  if (placed.some((nc) => !Number.isInteger(nc.x) || Number.isNaN(nc.pitch))) return;
+  drawAtOnce((svg) => previewInsertion(svg, idOf(staff), idOf(layer), next ? idOf(next) : null, idOf(inserted), idOf(neumes[0]), placed, pitchOf, (id) => plainNc(doc.byId(id))));
 }
 
 textInput.addEventListener("change", () => {

@@ -109,3 +109,51 @@ export function previewText(svg: Element, sylId: string, text: string): boolean 
   spans[0].textContent = text;
   return true;
 }
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+export interface NewNc {
+  id: string;
+  x: number;
+  /** Its diatonic pitch. */
+  pitch: number;
+}
+
+/**
+ * Draw a new syllable of plain components (no @tilt, @ligated or the like) on a drawn staff as
+ * verovio would: groups syllable > neume > nc, each nc a punctum's glyph (as drawn on that staff)
+ * at its zone's left edge and its pitch's height, before the group of `before` (the element that
+ * follows it in the layer; null: at the end); false (nothing changed) when that cannot be told.
+ */
+export function previewInsertion(svg: Element, staffId: string, layerId: string, before: string | null, syllable: string, neume: string, ncs: NewNc[], pitchOf: (id: string) => number | null, plainPunctum: (id: string) => boolean): boolean {
+  const byId = (id: string) => svg.querySelector(`[id="${CSS.escape(id)}"]`);
+  const staffGroup = byId(staffId);
+  const layer = byId(layerId);
+  const next = before === null ? null : byId(before);
+  if (!staffGroup || !layer || (before !== null && next?.parentElement !== layer)) return false;
+  const step = stepOf(staffGroup, pitchOf, new Set());
+  const model = Array.from(staffGroup.querySelectorAll("g.nc")).find((g) => plainPunctum(g.id));
+  const at = model && placed(model);
+  const known = at && pitchOf(model.id);
+  if (step === null || !at || known === null || known === undefined) return false;
+  const level = at.y + step * known;
+  const indent = /\n *$/.exec(layer.firstChild?.textContent ?? "")?.[0];
+  if (!indent || layer.firstChild?.nodeType !== Node.TEXT_NODE) return false;
+  const group = (id: string, kind: string, depth: number, children: Node[]) => {
+    const g = document.createElementNS(SVG_NS, "g");
+    g.setAttribute("id", id);
+    g.setAttribute("class", kind);
+    for (const child of children) g.append(`${indent}${"   ".repeat(depth + 1)}`, child);
+    g.append(`${indent}${"   ".repeat(depth)}`);
+    return g;
+  };
+  const drawnNcs = ncs.map((nc) => {
+    const use = at.use.cloneNode(false) as Element;
+    use.setAttribute("transform", `translate(${nc.x}, ${level - step * nc.pitch})${at.rest}`);
+    return group(nc.id, "nc", 2, [use]);
+  });
+  const drawn = group(syllable, "syllable", 0, [group(neume, "neume", 1, drawnNcs)]);
+  if (next) layer.insertBefore(document.createTextNode(indent), next), layer.insertBefore(drawn, next.previousSibling);
+  else layer.insertBefore(drawn, layer.lastChild), layer.insertBefore(document.createTextNode(indent), drawn);
+  return true;
+}
