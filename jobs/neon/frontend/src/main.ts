@@ -650,6 +650,7 @@ function drawInsertion(inserted: Element, staff: Element) {
   const ncs = doc.all("nc", inserted);
   const layer = doc.all("layer", staff)[0];
   if (inserted.localName !== "syllable" || neumes.length !== 1 || !ncs.length || !ncs.every(plainNc) || inserted.parentElement !== layer) return;
+  if (doc.all("clef", layer).length > 1) return; // the height of a pitch would depend on the clef in force there
   const next = inserted.nextElementSibling;
   const pitchOf = (id: string) => {
     const nc = doc.byId(id);

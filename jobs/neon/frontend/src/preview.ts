@@ -153,7 +153,14 @@ export function previewInsertion(svg: Element, staffId: string, layerId: string,
     return group(nc.id, "nc", 2, [use]);
   });
   const drawn = group(syllable, "syllable", 0, [group(neume, "neume", 1, drawnNcs)]);
-  if (next) layer.insertBefore(document.createTextNode(indent), next), layer.insertBefore(drawn, next.previousSibling);
-  else layer.insertBefore(drawn, layer.lastChild), layer.insertBefore(document.createTextNode(indent), drawn);
+  // on its own line, indented like its siblings (each element follows its line's indentation)
+  const lineBreak = document.createTextNode(indent);
+  if (next) {
+    layer.insertBefore(lineBreak, next); // the next element's indentation: the new one takes the old
+    layer.insertBefore(drawn, lineBreak);
+  } else {
+    layer.insertBefore(drawn, layer.lastChild); // before the layer's closing line
+    layer.insertBefore(lineBreak, drawn);
+  }
   return true;
 }
