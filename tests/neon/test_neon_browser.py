@@ -333,10 +333,18 @@ def _on_line(page, staff):
 
 
 def _edit(page, action):
-    """Do ``action`` (a key, or a callable) and wait for the page to draw the result."""
+    """Do ``action`` (a key, or a callable) and wait for the page to draw the result.
+
+    A rendering of an earlier edit may land between reading the count and the key: the drawing
+    must also be of the latest edit (data-drawn-edit equal to data-edits).
+    """
     rendered = int(page.evaluate("document.body.dataset.rendered"))
     page.keyboard.press(action) if isinstance(action, str) else action()
-    page.wait_for_function(f"Number(document.body.dataset.rendered) > {rendered}", timeout=30_000)
+    page.wait_for_function(
+        f"Number(document.body.dataset.rendered) > {rendered}"
+        " && (document.body.dataset.edits ?? '0') === (document.body.dataset.drawnEdit ?? '0')",
+        timeout=30_000,
+    )
 
 
 def _selected(page, text):

@@ -319,6 +319,7 @@ async function render() {
   previewed = null;
   if (renderTimes.length === 1) performance.mark("neon-first-render");
   document.body.dataset.rendered = String(renderTimes.length);
+  document.body.dataset.drawnEdit = String(edit);
 }
 
 function rerender() {
@@ -438,6 +439,7 @@ function edit(change: () => void, verifying = false): boolean {
 function changed(text: string | null = null) {
   knownText = text;
   edits += 1;
+  document.body.dataset.edits = String(edits); // with data-drawn-edit: whether the drawing is of the latest document
   previewed = null;
   undoButton.disabled = undo.length === 0;
   redoButton.disabled = redo.length === 0;
