@@ -51,30 +51,11 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def page_image(mei_path, folder):
-    """A grey page the size of the MEI's surface with each system's four staff lines drawn; its path."""
-    from lxml import etree
-    from PIL import Image, ImageDraw
-
-    tree = etree.parse(str(mei_path))
-    surface = tree.find(".//{*}surface")
-    image = Image.new("RGB", (int(surface.get("lrx")), int(surface.get("lry"))), (236, 228, 210))
-    draw = ImageDraw.Draw(image)
-    zones = {z.get("{http://www.w3.org/XML/1998/namespace}id"): z for z in tree.iter("{*}zone")}
-    for sb in tree.iter("{*}sb"):
-        ulx, uly, lrx, lry = (int(zones[sb.get("facs")[1:]].get(k)) for k in ("ulx", "uly", "lrx", "lry"))
-        for line in range(4):
-            y = uly + line * (lry - uly) // 3
-            draw.line([(ulx, y), (lrx, y)], fill=(60, 40, 30), width=2)
-    path = folder / f"{mei_path.stem}.png"
-    image.save(path)
-    return path
-
-
 def waiting_run():
     """A Neon run on the fixture, waiting for its user: (user's email, RunJob id)."""
     sys.path.insert(0, str(ROOT / "tests" / "support"))
     from builders import graph_document, make_project, upload, valid_workflow, wait_for
+    from neon_pages import staff_page_image
 
     from rodan.engine.expansion import create_run
     from rodan.models import InputPort, RunJob
@@ -87,7 +68,7 @@ def waiting_run():
     for port in InputPort.objects.filter(workflow_job__workflow=workflow, extern=True):
         assignments[port] = ([upload(project, FIXTURE, "folio MEI", "application/mei+xml")]
                              if port.input_port_type.name == "MEI"
-                             else [upload(project, page_image(FIXTURE, folder), "folio", "image/rgb+png")])
+                             else [upload(project, staff_page_image(FIXTURE, folder), "folio", "image/rgb+png")])
     shutil.rmtree(folder, ignore_errors=True)
     run = create_run(workflow, assignments)
     run_job = wait_for(lambda: RunJob.objects.filter(workflow_run=run, status=RunJobStatus.WAITING_FOR_INPUT).first(),

@@ -36,6 +36,12 @@ def _tree(text):
     return etree.fromstring(text.encode(), etree.XMLParser(remove_blank_text=True))
 
 
+def _corrected_text(run_job):
+    """The text of the job's `Corrected` output, as the worker wrote it."""
+    output = RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource").get()
+    return Path(storage.absolute_path(output.resource)).read_text(encoding="utf-8")
+
+
 def _shape(element):
     return (element.tag, dict(element.attrib), (element.text or "").strip(), [_shape(c) for c in element])
 
@@ -227,8 +233,7 @@ def test_edit_reload_submit(start_worker, live_server, page_image, tmp_path):
     foreign = [u for u in requested if not u.startswith(live_server + "/") and not u.startswith(("data:", "blob:"))]
     assert foreign == []
 
-    output = RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource").get()
-    corrected = _tree(Path(storage.absolute_path(output.resource)).read_text(encoding="utf-8"))
+    corrected = _tree(_corrected_text(run_job))
     before = {ident: _nc_state(source, ident) for ident in (DRAGGED, KEYED)}
     after = {ident: _nc_state(corrected, ident) for ident in (DRAGGED, KEYED)}
     assert after[DRAGGED][:2] == ("c", "4") and after[KEYED][:2] == ("a", "3")
@@ -485,8 +490,7 @@ def test_structure_staves_verified_and_the_second_tab(start_worker, live_server,
         browser.close()
 
     wait_run(run, {RunStatus.FINISHED})
-    output = RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource").get()
-    corrected = _tree(Path(storage.absolute_path(output.resource)).read_text(encoding="utf-8"))
+    corrected = _tree(_corrected_text(run_job))
 
     # grouping: nc-b0011 and nc-b0013 joined nc-b0008's neume; nc-b0023 has a neume of its own after nc-b0021's
     assert _children(corrected, "neume-b0009") == ["nc-b0008", "nc-b0011", "nc-b0013"]
@@ -613,8 +617,7 @@ def test_a_staff_rotated_and_a_staff_deleted(start_worker, live_server, page_ima
         browser.close()
 
     wait_run(run, {RunStatus.FINISHED})
-    output = RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource").get()
-    text = Path(storage.absolute_path(output.resource)).read_text(encoding="utf-8")
+    text = _corrected_text(run_job)
     corrected = _tree(text)
     assert "-neon-" not in text and "precedes" not in text and "follows" not in text
 
@@ -665,8 +668,7 @@ def test_the_first_staff_deleted_and_the_last_kept(start_worker, live_server, pa
         browser.close()
 
     wait_run(run, {RunStatus.FINISHED})
-    output = RunJob.objects.get(pk=run_job.pk).outputs.select_related("resource").get()
-    text = Path(storage.absolute_path(output.resource)).read_text(encoding="utf-8")
+    text = _corrected_text(run_job)
     corrected = _tree(text)
     assert "-neon-" not in text and "precedes" not in text and "follows" not in text
     layer = corrected.find(f".//{MEI}layer")

@@ -4,17 +4,13 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from neon_pages import surface_size
 
 from rodan.jobs.neon import checks, mei
 
 MEI = "{http://www.music-encoding.org/ns/mei}"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 MEI_FILES = sorted((Path(__file__).parent / "fixtures").glob("*.mei"))
-
-
-def surface_size(path):
-    surface = read(path).find(f".//{MEI}surface")
-    return int(surface.get("lrx")), int(surface.get("lry"))
 
 
 def shape(element):
